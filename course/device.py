@@ -1,0 +1,77 @@
+"""Device choice, mixed precision and seeding: a leaf every other module may import."""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import torch
+
+_VALID = ("cuda", "mps", "cpu")
+
+
+def get_device(verbose: bool = False) -> torch.device:
+    """Pick ``cuda``, then Apple ``mps``, then ``cpu``.
+
+    ``COURSE_DEVICE=cpu`` (or ``cuda``, ``cuda:1``, ``mps``) overrides the choice,
+    e.g. to compare speeds or to keep a GPU free.
+    """
+    wanted = os.environ.get("COURSE_DEVICE", "").strip().lower()
+    if wanted:
+        kind = wanted.split(":")[0]
+        if kind not in _VALID:
+            raise ValueError(f"COURSE_DEVICE={wanted!r} is not one of {_VALID}; unset it or pick one of those")
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError("COURSE_DEVICE asks for cuda but torch sees no CUDA GPU; unset COURSE_DEVICE")
+        if kind == "mps" and not _mps_available():
+            raise RuntimeError("COURSE_DEVICE asks for mps but this torch has no Apple GPU support; unset COURSE_DEVICE")
+        device = torch.device(wanted)
+    elif torch.cuda.is_available():
+        device = torch.device("cuda")
+    elif _mps_available():
+        device = torch.device("mps")
+    else:
+        device = torch.device("cpu")
+    if verbose:
+        print(describe(device))
+    return device
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def describe(device: torch.device) -> str:
+    """One line a learner can read: which device, and what that means for speed."""
+    if device.type == "cuda":
+        index = device.index or 0
+        name = torch.cuda.get_device_name(index)
+        memory = torch.cuda.get_device_properties(index).total_memory / 2**30
+        return f"Using GPU: {name} ({memory:.0f} GiB) with bf16 autocast"
+    if device.type == "mps":
+        return "Using the Apple GPU (mps)"
+    return f"Using the CPU ({torch.get_num_threads()} threads): no GPU found, every lesson still runs"
+
+
+def autocast(device: torch.device | str):
+    """bf16 autocast on CUDA; a no-op context elsewhere (CPU lessons stay in plain fp32)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy (if installed) and torch; return a torch Generator seeded the same way."""
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:  # numpy is a dependency, but seeding must never be the thing that fails
+        pass
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return torch.Generator().manual_seed(seed)

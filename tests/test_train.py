@@ -1,0 +1,108 @@
+import math
+
+import pytest
+import torch
+
+from course import checkpoint as ckpt
+from course.train import History, TrainConfig, TrainingDiverged, cosine_lr, fit
+
+
+class Bigram(torch.nn.Module):
+    def __init__(self, vocab: int = 8):
+        super().__init__()
+        self.config = {"vocab": vocab}
+        self.table = torch.nn.Embedding(vocab, vocab)
+
+    def forward(self, x):
+        return self.table(x)
+
+
+def make_batches(vocab: int = 8, seed: int = 0):
+    """A deterministic rule (next = current + 1 mod vocab), so the loss can fall near zero."""
+    def get_batch():
+        x = torch.randint(0, vocab, (16, 12))
+        return x, (x + 1) % vocab
+    return get_batch
+
+
+def test_fit_lowers_the_loss_and_evaluates():
+    torch.manual_seed(0)
+    model = Bigram()
+    history = fit(model, make_batches(), val_batches=make_batches(), device="cpu", progress=False,
+                  config=TrainConfig(steps=150, lr=0.1, eval_every=50, eval_batches=2))
+    assert history.train_loss[0] > math.log(8) * 0.8
+    assert history.final_val_loss < 0.2 * history.train_loss[0]
+    assert history.eval_step == [0, 50, 100, 149]
+    assert history.tokens == 150 * 16 * 12
+
+
+def test_resume_continues_exactly_where_it_stopped(tmp_path):
+    config = TrainConfig(steps=40, lr=0.05, eval_every=100)
+    torch.manual_seed(1)
+    straight = Bigram()
+    fit(straight, make_batches(), config=config, device="cpu", progress=False)
+
+    torch.manual_seed(1)
+    first = Bigram()
+    half = TrainConfig(steps=40, lr=0.05, eval_every=100, checkpoint_every=20)
+
+    class Stop(Exception):
+        pass
+
+    calls = {"n": 0}
+    batches = make_batches()
+
+    def interrupted():
+        calls["n"] += 1
+        if calls["n"] > 25:  # crash after the step-20 checkpoint was written
+            raise Stop
+        return batches()
+
+    with pytest.raises(Stop):
+        fit(first, interrupted, config=half, device="cpu", progress=False, checkpoint_dir=tmp_path / "run")
+    assert ckpt.read_state(tmp_path / "run")["step"] == 20
+
+    resumed = Bigram()
+    history = fit(resumed, make_batches(), config=half, device="cpu", progress=False,
+                  checkpoint_dir=tmp_path / "run", resume=True)
+    assert history.step[0] == 0 and history.step[-1] == 39 and len(history.step) == 40
+    torch.testing.assert_close(resumed.table.weight, straight.table.weight)
+
+
+def test_nan_loss_stops_with_a_clear_message_and_keeps_the_old_checkpoint(tmp_path):
+    model = Bigram()
+    fit(model, make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    before = (tmp_path / "c" / ckpt.WEIGHTS).read_bytes()
+
+    def poisoned_loss(model, batch):
+        return model(batch[0]).sum() * float("nan")
+
+    with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
+        fit(model, make_batches(), config=TrainConfig(steps=3), loss_fn=poisoned_loss, device="cpu",
+            progress=False, checkpoint_dir=tmp_path / "c")
+    assert (tmp_path / "c" / ckpt.WEIGHTS).read_bytes() == before
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_floor():
+    lrs = [cosine_lr(s, lr=1.0, steps=100, warmup_steps=10, min_lr=0.1) for s in range(101)]
+    assert lrs[0] == pytest.approx(0.1) and lrs[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+    assert lrs[100] == pytest.approx(0.1)
+
+
+def test_gradient_clipping_bounds_the_update():
+    model = Bigram()
+    before = model.table.weight.detach().clone()
+
+    def huge_loss(model, batch):
+        return model(batch[0]).sum() * 1e6
+
+    fit(model, make_batches(), loss_fn=huge_loss, config=TrainConfig(steps=1, lr=1e-3, grad_clip=1.0, betas=(0.0, 0.0)),
+        optimizer=torch.optim.SGD(model.parameters(), lr=1e-3), device="cpu", progress=False)
+    assert (model.table.weight - before).norm() <= 1e-3 * 1.0 + 1e-6
+
+
+def test_history_summaries():
+    h = History(step=list(range(10)), train_loss=[float(10 - i) for i in range(10)], val_loss=[2.0, 1.5])
+    assert h.final_val_loss == 1.5
+    assert h.final_train_loss == 1.0
