@@ -1,0 +1,44 @@
+# Set-up and everyday commands. PYTHON may point at any Python >= 3.10.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+
+.PHONY: install lab test unit claims benchmarks clean-notebooks doctor download
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# torch==2.13.0 first: the package's own range (torch>=2.1,<3) is then satisfied and pulls nothing more.
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+lab: install
+	$(BIN)/jupyter labextension disable "@jupyterlab/apputils-extension:announcements" >/dev/null 2>&1 || true
+	$(BIN)/jupyter lab notebooks/
+
+# The whole suite, FAST mode: unit tests, then every notebook under nbval (two workers, one notebook each).
+test: install
+	COURSE_FAST=1 $(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax --nbval-current-env tests notebooks
+
+unit:
+	$(BIN)/python -m pytest -p no:nbval -q tests
+
+claims:
+	$(BIN)/python benchmarks/claims.py
+
+benchmarks:
+	$(BIN)/python benchmarks/run_all.py
+
+clean-notebooks:
+	$(BIN)/python -m course clean notebooks/*.ipynb
+
+doctor:
+	$(BIN)/python -m course doctor
+
+download:
+	$(BIN)/python -m course download
