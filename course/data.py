@@ -17,6 +17,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
+from http.client import HTTPException
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -219,7 +220,7 @@ def download(name: str, *, force: bool = False, progress: bool = True) -> Path:
         path = fetch(entry.url, dest, sha256=entry.source_sha256 if transformed else entry.sha256,
                      size=entry.source_size if transformed else entry.size, transform=entry.transform,
                      final_sha256=entry.sha256 if transformed else None, progress=progress)
-    except (urllib.error.URLError, OSError, TimeoutError) as error:
+    except (urllib.error.URLError, OSError, TimeoutError, HTTPException) as error:
         _network_failed = str(getattr(error, "reason", error))
         raise
     _network_failed = None
@@ -240,7 +241,7 @@ def path(name: str) -> Path:
     if reason is None:
         try:
             return download(name)
-        except (urllib.error.URLError, OSError, TimeoutError, ChecksumError) as error:
+        except (urllib.error.URLError, OSError, TimeoutError, HTTPException, ChecksumError) as error:
             reason = f"download failed: {getattr(error, 'reason', error)}"
     raise DataUnavailable(
         f"Could not get dataset {name!r} ({reason}). Download {entry.url} and save it as "

@@ -1,0 +1,54 @@
+import pytest
+import torch
+
+from course import device as dev
+
+
+@pytest.fixture(autouse=True)
+def no_override(monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+
+
+def _fake(monkeypatch, cuda: bool, mps: bool):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(dev, "_mps_available", lambda: mps)
+
+
+@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+def test_preference_order(monkeypatch, cuda, mps, expected):
+    _fake(monkeypatch, cuda, mps)
+    assert dev.get_device().type == expected
+
+
+def test_environment_override(monkeypatch):
+    _fake(monkeypatch, True, False)
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert dev.get_device().type == "cpu"
+
+
+def test_override_to_a_missing_device_is_a_clear_error(monkeypatch):
+    _fake(monkeypatch, False, False)
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="unset COURSE_DEVICE"):
+        dev.get_device()
+    monkeypatch.setenv("COURSE_DEVICE", "tpu")
+    with pytest.raises(ValueError, match="not one of"):
+        dev.get_device()
+
+
+def test_autocast_is_a_no_op_on_cpu():
+    with dev.autocast("cpu"):
+        y = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert y.dtype == torch.float32
+
+
+def test_seed_everything_makes_runs_repeat():
+    gen = dev.seed_everything(3)
+    a = torch.rand(3), torch.rand(3, generator=gen)
+    gen = dev.seed_everything(3)
+    b = torch.rand(3), torch.rand(3, generator=gen)
+    torch.testing.assert_close(a, b)
+
+
+def test_describe_cpu_mentions_the_cpu():
+    assert "CPU" in dev.describe(torch.device("cpu"))
