@@ -1,0 +1,88 @@
+"""``python -m course download``: fetch every dataset of the registry now, for an offline classroom.
+
+    python -m course download                    # into the user cache (where course.load looks)
+    python -m course download --dir /srv/data    # into a shared folder; then COURSE_DATA_DIR=/srv/data
+    python -m course download names --force      # one dataset, fetched again
+
+Each file is checked against the registry's size and sha256 before it is moved into place (a broken
+transfer never leaves a file behind). A file already present and verified is not fetched again.
+"""
+from __future__ import annotations
+
+import time
+import urllib.error
+from pathlib import Path
+
+from course import data
+
+
+def _target(args) -> Path:
+    return Path(args.dir).expanduser().resolve() if args.dir else data.cache_dir()
+
+
+def _verified(path: Path, entry: data.Dataset) -> bool:
+    return path.is_file() and path.stat().st_size == entry.size and data.sha256_of(path) == entry.sha256
+
+
+def fetch_one(entry: data.Dataset, folder: Path, *, force: bool = False, progress: bool = True) -> tuple[Path, str]:
+    """Make sure ``folder`` holds a verified copy of ``entry``; return (path, what happened)."""
+    dest = folder / entry.filename
+    if not force and _verified(dest, entry):
+        return dest, "already there"
+    if not force and folder == data.cache_dir():
+        found = data.locate(entry.name)  # already in COURSE_DATA_DIR, where course.load looks first
+        if found is not None:
+            return found, "already there"
+    transformed = entry.transform is not None
+    # Same arguments as course.data.download, with the destination of our choice.
+    data.fetch(entry.url, dest, sha256=entry.source_sha256 if transformed else entry.sha256,
+               size=entry.source_size if transformed else entry.size, transform=entry.transform,
+               final_sha256=entry.sha256 if transformed else None, progress=progress)
+    return dest, "downloaded"
+
+
+def command(args) -> int:
+    names = args.names or list(data.REGISTRY)
+    unknown = [n for n in names if n not in data.REGISTRY]
+    if unknown:
+        print(f"unknown dataset(s) {unknown}; the course knows {sorted(data.REGISTRY)}")
+        return 2
+    folder = _target(args)
+    if data._offline():
+        print("COURSE_OFFLINE is set, so nothing is downloaded: unset it (`unset COURSE_OFFLINE`) and run again.")
+        return 1
+    print(f"datasets -> {folder}")
+    failures = 0
+    for name in names:
+        entry = data.REGISTRY[name]
+        began = time.perf_counter()
+        try:
+            path, what = fetch_one(entry, folder, force=args.force, progress=not args.quiet)
+        except (urllib.error.URLError, OSError, TimeoutError, data.ChecksumError) as error:
+            failures += 1
+            reason = getattr(error, "reason", error)
+            print(f"  FAIL {name}: {reason}\n"
+                  f"       fix: check the internet connection (or proxy) and run again, or download {entry.url}\n"
+                  f"       yourself and save it as {folder / entry.filename}")
+            continue
+        print(f"  ok   {name:<16} {what:<13} {entry.size / 1e6:6.2f} MB  sha256 {entry.sha256[:16]}…  "
+              f"{time.perf_counter() - began:4.1f} s  {path}")
+        print(f"       {entry.description}; licence: {entry.licence}")
+    if failures:
+        print(f"{failures} of {len(names)} dataset(s) could not be fetched")
+        return 1
+    if args.dir:
+        print(f"done. Point the course at this folder: export COURSE_DATA_DIR={folder}")
+    else:
+        print("done. course.load(...) finds these files in the cache without internet.")
+    return 0
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("download", help="pre-fetch every dataset, checksummed (offline classroom)",
+                                 description=__doc__)
+    parser.add_argument("names", nargs="*", help=f"datasets to fetch (default: all of {', '.join(data.REGISTRY)})")
+    parser.add_argument("--dir", help="folder to fill (default: the user cache); later set COURSE_DATA_DIR to it")
+    parser.add_argument("--force", action="store_true", help="fetch again even when a verified copy is there")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(handler=command)

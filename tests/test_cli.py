@@ -1,0 +1,259 @@
+"""The ``course`` command: doctor, download, run, clean (no network: downloads use file:// URLs)."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import data
+from course.cli import build_parser, doctor, main
+from course.cli import download as download_cli
+from course.cli import notebooks as notebooks_cli
+
+
+# ----------------------------------------------------------------------------- the command line
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "doctor" in capsys.readouterr().out
+
+
+def test_every_command_is_registered():
+    text = build_parser().format_help()
+    for command in ("doctor", "download", "run", "clean"):
+        assert command in text
+
+
+def test_python_dash_m_course_works():
+    done = subprocess.run([sys.executable, "-m", "course", "--help"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "download" in done.stdout
+
+
+# ----------------------------------------------------------------------------- doctor
+@pytest.fixture
+def no_network(monkeypatch):
+    """Any attempt to download fails the test: doctor must never fetch."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("doctor tried to use the network")
+    monkeypatch.setattr(data, "fetch", refuse)
+    monkeypatch.setattr("urllib.request.urlopen", refuse)
+
+
+def _rows(topic_prefix: str, rows):
+    return [r for r in rows if r.topic.startswith(topic_prefix)]
+
+
+def test_doctor_reports_every_area_and_each_dataset(no_network, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    rows = doctor.run_checks()
+    topics = {r.topic for r in rows}
+    for expected in ("python", "torch", "numpy", "ipywidgets", "device", "JupyterLab", "ipywidgets extension"):
+        assert expected in topics, f"{expected} missing from {sorted(topics)}"
+    for name in data.REGISTRY:
+        (row,) = _rows(f"data: {name}", rows)
+        assert row.status == doctor.WARN and "download" in row.fix  # empty cache: says how to fetch
+    assert not (tmp_path / "cache").exists()  # looked, created nothing
+
+
+def test_doctor_verifies_data_dir_copies(no_network, tmp_path, monkeypatch):
+    entry = data.REGISTRY["names"]
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / entry.filename).write_text("not the names file\n")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(folder))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    (row,) = _rows("data: names", doctor.run_checks())
+    assert row.status == doctor.FAIL and "sha256" in row.detail and "download" in row.fix
+
+
+def test_doctor_flags_a_missing_data_dir(no_network, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "nowhere"))
+    assert doctor.command(None) == 1
+    out = capsys.readouterr().out
+    assert "COURSE_DATA_DIR" in out and "is not a folder" in out and "fix:" in out
+
+
+@pytest.mark.skipif(not Path("/work/shared/data/names.txt").exists(), reason="needs the shared data folder")
+def test_doctor_accepts_a_verified_data_dir(no_network, monkeypatch):
+    monkeypatch.setenv("COURSE_DATA_DIR", "/work/shared/data")
+    (row,) = _rows("data: names", doctor.run_checks())
+    assert row.status == doctor.OK and "verified" in row.detail
+
+
+def test_doctor_catches_missing_and_too_old_packages(monkeypatch):
+    monkeypatch.setattr(doctor, "_requirements", lambda: ["numpy>=999", "surely-not-installed-pkg>=1"])
+    rows = {r.topic: r for r in doctor.check_packages()}
+    assert rows["numpy"].status == doctor.FAIL and "does not meet >=999" in rows["numpy"].detail
+    missing = rows["surely-not-installed-pkg"]
+    assert missing.status == doctor.FAIL and "pip install 'surely-not-installed-pkg>=1'" in missing.fix
+
+
+def test_doctor_reads_the_installed_requirements():
+    names = [doctor._split(r)[0].lower() for r in doctor._requirements()]
+    assert "torch" in names and "bertviz" in names
+    assert "pytest" not in names  # dev extras are not a learner's problem
+
+
+def test_doctor_bad_device_override_is_a_failure_with_a_fix(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "tpu")
+    (row,) = doctor.check_device()
+    assert row.status == doctor.FAIL and "COURSE_DEVICE" in row.fix
+
+
+def test_doctor_missing_widget_extension(monkeypatch, tmp_path):
+    monkeypatch.setattr(doctor, "_labextension_dirs", lambda: [tmp_path])
+    (row,) = [r for r in doctor.check_jupyter() if r.topic == "ipywidgets extension"]
+    assert row.status == doctor.FAIL and "ipywidgets" in row.fix
+
+
+def test_doctor_turns_a_crashing_check_into_a_row(monkeypatch):
+    def broken():
+        raise RuntimeError("boom")
+    monkeypatch.setattr(doctor, "CHECKS", (doctor.check_python, broken))
+    rows = doctor.run_checks()
+    assert rows[-1].status == doctor.FAIL and "boom" in rows[-1].detail
+
+
+# ----------------------------------------------------------------------------- download
+def _fake_dataset(tmp_path: Path, name="toy", payload=b"hello course\n" * 100, **changes) -> data.Dataset:
+    source = tmp_path / "upstream" / f"{name}.txt"
+    source.parent.mkdir(exist_ok=True)
+    source.write_bytes(payload)
+    fields = dict(name=name, filename=f"{name}.txt", url=source.as_uri(), sha256=hashlib.sha256(payload).hexdigest(),
+                  size=len(payload), licence="test", description="a toy dataset")
+    fields.update(changes)
+    return data.Dataset(**fields)
+
+
+@pytest.fixture
+def toy_registry(tmp_path, monkeypatch):
+    entry = _fake_dataset(tmp_path)
+    monkeypatch.setattr(data, "REGISTRY", {entry.name: entry})
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    return entry
+
+
+def test_download_into_a_folder_verifies_and_skips_next_time(toy_registry, tmp_path, capsys):
+    target = tmp_path / "classroom"
+    assert main(["download", "--dir", str(target), "--quiet"]) == 0
+    got = target / toy_registry.filename
+    assert hashlib.sha256(got.read_bytes()).hexdigest() == toy_registry.sha256
+    assert f"COURSE_DATA_DIR={target}" in capsys.readouterr().out
+    assert main(["download", "--dir", str(target), "--quiet"]) == 0
+    assert "already there" in capsys.readouterr().out
+
+
+def test_download_defaults_to_the_cache_that_load_reads(toy_registry, tmp_path):
+    assert main(["download", "--quiet"]) == 0
+    assert data.locate("toy") == tmp_path / "cache" / "toy.txt"
+
+
+def test_download_checksum_mismatch_fails_and_leaves_nothing(tmp_path, monkeypatch, capsys):
+    entry = _fake_dataset(tmp_path, sha256="0" * 64)
+    monkeypatch.setattr(data, "REGISTRY", {entry.name: entry})
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    target = tmp_path / "classroom"
+    assert main(["download", "--dir", str(target), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL toy" in out and "sha256" in out and "fix:" in out
+    assert not list(target.iterdir())  # no partial or unverified file
+
+
+def test_download_applies_the_registry_transform(tmp_path, monkeypatch):
+    raw = b"1\t2\r\nHi.\tHallo.\r\n"
+    cleaned = b"Hi.\tHallo.\n"
+    entry = _fake_dataset(tmp_path, payload=raw, sha256=hashlib.sha256(cleaned).hexdigest(), size=len(cleaned),
+                          source_sha256=hashlib.sha256(raw).hexdigest(), source_size=len(raw),
+                          transform=data._strip_tatoeba_header)
+    monkeypatch.setattr(data, "REGISTRY", {entry.name: entry})
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    assert main(["download", "--dir", str(tmp_path / "d"), "--quiet"]) == 0
+    assert (tmp_path / "d" / "toy.txt").read_bytes() == cleaned
+
+
+def test_download_refuses_when_offline_and_on_unknown_names(toy_registry, monkeypatch, capsys):
+    assert main(["download", "nope"]) == 2
+    assert "unknown dataset" in capsys.readouterr().out
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert main(["download"]) == 1
+    assert "unset COURSE_OFFLINE" in capsys.readouterr().out
+
+
+def test_download_real_registry_is_complete():
+    for entry in data.REGISTRY.values():
+        assert entry.url.startswith("https://") and len(entry.sha256) == 64 and entry.size > 0
+
+
+# ----------------------------------------------------------------------------- run and clean
+def _write_notebook(path: Path, *sources: str, outputs: bool = False) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Toy")] + [nbformat.v4.new_code_cell(s) for s in sources]
+    if outputs:
+        nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
+        nb.cells[1].execution_count = 7
+        nb.metadata["widgets"] = {"state": {}}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def toy_notebooks(tmp_path, monkeypatch):
+    folder = tmp_path / "notebooks"
+    _write_notebook(folder / "07_gpt.ipynb", "print('seven')")
+    _write_notebook(folder / "01_ngrams.ipynb", "print('one')")
+    _write_notebook(folder / "10_rlhf.ipynb", "print('ten')")
+    monkeypatch.setattr(notebooks_cli, "notebook_folders", lambda: [folder])
+    return folder
+
+
+def test_resolve_notebook_by_number_name_or_path(toy_notebooks):
+    resolve = notebooks_cli.resolve_notebook
+    assert resolve("07").name == "07_gpt.ipynb"
+    assert resolve("7").name == "07_gpt.ipynb"
+    assert resolve("07_gpt").name == "07_gpt.ipynb"
+    assert resolve("10_rlhf.ipynb").name == "10_rlhf.ipynb"
+    assert resolve(str(toy_notebooks / "01_ngrams.ipynb")) == toy_notebooks / "01_ngrams.ipynb"
+    with pytest.raises(FileNotFoundError, match="01_ngrams, 07_gpt, 10_rlhf"):
+        resolve("42")
+
+
+def test_run_executes_in_fast_mode_and_reports_claims(tmp_path, capsys):
+    nb = _write_notebook(tmp_path / "nb" / "99_toy.ipynb",
+                         "import os\nprint('fast =', os.environ['COURSE_FAST'])",
+                         "from course.claims import claim\nclaim('two is more than one', 2 > 1, '2 vs 1')")
+    out = tmp_path / "out" / "toy.ipynb"
+    assert main(["run", str(nb), "--fast", "-o", str(out), "--timeout", "120"]) == 0
+    executed = nbformat.read(out, as_version=4)
+    assert executed.cells[1].outputs[0]["text"] == "fast = 1\n"
+    assert "[claim holds] two is more than one — 2 vs 1" in capsys.readouterr().out
+    assert nbformat.read(nb, as_version=4).cells[1].outputs == []  # the source notebook is untouched
+
+
+def test_run_reports_a_failing_cell(tmp_path, capsys):
+    nb = _write_notebook(tmp_path / "99_bad.ipynb", "raise ValueError('learner-visible problem')")
+    assert main(["run", str(nb), "-o", str(tmp_path / "x.ipynb"), "--timeout", "120"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out and "learner-visible problem" in out and "fix:" in out
+
+
+def test_clean_check_then_clean(tmp_path, capsys):
+    nb = _write_notebook(tmp_path / "99_dirty.ipynb", "print(1)", outputs=True)
+    before = nb.read_text()
+    assert main(["clean", "--check", str(nb)]) == 1
+    assert nb.read_text() == before  # --check changes nothing
+    assert main(["clean", str(nb)]) == 0
+    cleaned = json.loads(nb.read_text())
+    assert cleaned["cells"][1]["outputs"] == [] and cleaned["cells"][1]["execution_count"] is None
+    assert set(cleaned["metadata"]) == {"kernelspec", "language_info"}
+    assert main(["clean", "--check", str(nb)]) == 0
+    assert main(["clean", str(tmp_path / "missing.ipynb")]) == 2
