@@ -1,0 +1,419 @@
+"""The blocks that LLaMA, Mistral and Qwen use instead of GPT-2's, each behind one switch.
+
+``ModernConfig`` with every switch off *is* a GPT-2-style decoder (pre-LayerNorm, GELU MLP, learned
+positions, multi-head attention). Each switch swaps in one modern block, so an ablation is one field:
+
+    norm="rmsnorm"      RMSNorm instead of LayerNorm            (Zhang & Sennrich 2019)
+    mlp="swiglu"        SwiGLU feed-forward at matched params   (Shazeer 2020)
+    position="rope"     rotary position embedding               (Su et al. 2021)
+    n_kv_head=k         grouped-query attention (k=1: MQA)      (Ainslie et al. 2023; Shazeer 2019)
+    n_expert=E, top_k   mixture-of-experts feed-forward         (Shazeer et al. 2017; Fedus et al. 2022)
+
+``ModernConfig.llama_style(...)`` turns them all on. The model has GPT's interface:
+``model(idx)`` (B, T) -> logits (B, T, V), ``model.hidden_states(idx)`` (B, T, C),
+``model.num_parameters()``; after each forward ``model.aux_loss`` holds the MoE load-balancing loss
+(0 without experts), and :func:`training_loss` adds it to the cross-entropy for ``course.train.fit``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+_NORMS = ("layernorm", "rmsnorm")
+_MLPS = ("gelu", "swiglu")
+_POSITIONS = ("learned", "rope")
+
+
+@dataclass
+class ModernConfig:
+    vocab_size: int
+    block_size: int = 128       # context length
+    n_layer: int = 4
+    n_head: int = 4             # query heads
+    n_embd: int = 128
+    dropout: float = 0.0
+    bias: bool = True           # biases in linears and LayerNorm (GPT-2: yes, LLaMA: no)
+    norm: str = "layernorm"     # "layernorm" | "rmsnorm"
+    mlp: str = "gelu"           # "gelu" | "swiglu"
+    position: str = "learned"   # "learned" | "rope"
+    n_kv_head: int | None = None  # key/value heads; None = n_head (MHA), 1 = MQA, between = GQA
+    n_expert: int = 0           # 0: one dense feed-forward; E > 1: mixture of E experts
+    top_k: int = 2              # experts each token is sent to
+    aux_loss_weight: float = 0.01  # weight of the load-balancing loss in training_loss (Switch uses 0.01)
+    mlp_hidden: int | None = None  # hidden width of the dense FFN; default keeps params at 8*C^2
+    expert_hidden: int | None = None  # hidden width of one expert; default mlp_hidden // top_k (equal compute)
+    rope_base: float = 10000.0
+    norm_eps: float = 1e-5
+
+    def __post_init__(self):
+        if self.norm not in _NORMS:
+            raise ValueError(f"norm={self.norm!r}: choose one of {_NORMS}")
+        if self.mlp not in _MLPS:
+            raise ValueError(f"mlp={self.mlp!r}: choose one of {_MLPS}")
+        if self.position not in _POSITIONS:
+            raise ValueError(f"position={self.position!r}: choose one of {_POSITIONS}")
+        if self.n_embd % self.n_head:
+            raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
+        kv = self.kv_heads
+        if kv < 1 or self.n_head % kv:
+            raise ValueError(f"n_kv_head={self.n_kv_head} must divide n_head={self.n_head} "
+                             "(1 = multi-query, n_head = multi-head)")
+        if self.position == "rope" and self.head_dim % 2:
+            raise ValueError(f"RoPE rotates pairs of dimensions: head_dim={self.head_dim} must be even")
+        if self.n_expert == 1 or self.n_expert < 0:
+            raise ValueError(f"n_expert={self.n_expert}: use 0 for a dense feed-forward or at least 2 experts")
+        if self.n_expert and not 1 <= self.top_k <= self.n_expert:
+            raise ValueError(f"top_k={self.top_k} must be between 1 and n_expert={self.n_expert}")
+
+    @property
+    def head_dim(self) -> int:
+        return self.n_embd // self.n_head
+
+    @property
+    def kv_heads(self) -> int:
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
+
+    @property
+    def hidden(self) -> int:
+        """Dense FFN width. GELU: 4C (two matrices, 8C^2 weights). SwiGLU has three matrices, so
+        LLaMA shrinks the width to 2/3 * 4C to keep 8C^2 weights (LLaMA then rounds up to a multiple
+        of 256 for fast kernels; at this course's tiny widths that would distort the comparison)."""
+        if self.mlp_hidden is not None:
+            return self.mlp_hidden
+        if self.mlp == "swiglu":
+            return round(2 * 4 * self.n_embd / 3)
+        return 4 * self.n_embd
+
+    @property
+    def expert_width(self) -> int:
+        """One expert's width: by default hidden / top_k, so a token's active FFN compute equals the dense FFN's."""
+        return self.expert_hidden if self.expert_hidden is not None else max(1, self.hidden // self.top_k)
+
+    def replace(self, **changes) -> "ModernConfig":
+        """A copy with some fields changed: ``base.replace(norm="rmsnorm")`` (one ablation arm)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def gpt2_style(cls, vocab_size: int, **sizes) -> "ModernConfig":
+        """Every switch off: the GPT-2 decoder block (pre-LayerNorm, GELU, learned positions, MHA)."""
+        return cls(vocab_size=vocab_size, **sizes)
+
+    @classmethod
+    def llama_style(cls, vocab_size: int, n_kv_head: int | None = None, n_expert: int = 0, **sizes) -> "ModernConfig":
+        """Every switch on: RMSNorm, SwiGLU, RoPE, no biases, GQA (n_head // 2 KV heads by default)."""
+        config = cls(vocab_size=vocab_size, bias=False, norm="rmsnorm", mlp="swiglu", position="rope", **sizes)
+        kv = n_kv_head if n_kv_head is not None else max(1, config.n_head // 2)
+        return config.replace(n_kv_head=kv, n_expert=n_expert)
+
+
+# --------------------------------------------------------------------------- normalisation
+class RMSNorm(nn.Module):
+    """y = x / sqrt(mean(x^2) + eps) * g   (Zhang & Sennrich 2019, eq. 4).
+
+    LayerNorm's re-centring (subtracting the mean) and its bias are dropped: only the scale is
+    normalised. One reduction instead of two, and in practice no loss in quality.
+    """
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # the statistic in fp32 even under bf16 autocast: a mean of squares overflows/rounds badly in 16 bits
+        x32 = x.float()
+        normed = x32 * torch.rsqrt(x32.pow(2).mean(dim=-1, keepdim=True) + self.eps)
+        return normed.type_as(x) * self.weight
+
+
+def make_norm(config: ModernConfig) -> nn.Module:
+    if config.norm == "rmsnorm":
+        return RMSNorm(config.n_embd, eps=config.norm_eps)
+    return nn.LayerNorm(config.n_embd, eps=config.norm_eps, bias=config.bias)
+
+
+# --------------------------------------------------------------------------- feed-forward
+class GeluMLP(nn.Module):
+    """GPT-2's feed-forward: W2 gelu(W1 x)."""
+
+    def __init__(self, n_embd: int, hidden: int, bias: bool = True, dropout: float = 0.0):
+        super().__init__()
+        self.fc = nn.Linear(n_embd, hidden, bias=bias)
+        self.proj = nn.Linear(hidden, n_embd, bias=bias)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout(self.proj(F.gelu(self.fc(x))))
+
+
+class SwiGLU(nn.Module):
+    """FFN_SwiGLU(x) = W_down (SiLU(W_gate x) * W_up x)   (Shazeer 2020, eq. 6).
+
+    The gate is a learned, input-dependent mask on the hidden units: SiLU(W_gate x) decides how much
+    of each W_up x feature passes. Three matrices instead of two, so the width shrinks to keep params.
+    """
+
+    def __init__(self, n_embd: int, hidden: int, bias: bool = False, dropout: float = 0.0):
+        super().__init__()
+        self.gate = nn.Linear(n_embd, hidden, bias=bias)
+        self.up = nn.Linear(n_embd, hidden, bias=bias)
+        self.proj = nn.Linear(hidden, n_embd, bias=bias)  # "W_down"; named proj for the residual init
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout(self.proj(F.silu(self.gate(x)) * self.up(x)))
+
+
+def make_ffn(config: ModernConfig, hidden: int) -> nn.Module:
+    cls = SwiGLU if config.mlp == "swiglu" else GeluMLP
+    return cls(config.n_embd, hidden, bias=config.bias, dropout=config.dropout)
+
+
+def load_balancing_loss(router_probs: torch.Tensor, expert_index: torch.Tensor, n_expert: int) -> torch.Tensor:
+    """Switch Transformer auxiliary loss (Fedus et al. 2022, eq. 4): ``E * sum_i f_i * P_i``.
+
+    router_probs: (N, E) softmax of the router for N tokens; expert_index: (N, k) chosen experts.
+    f_i = share of the N*k assignments that went to expert i (a count: no gradient);
+    P_i = mean router probability of expert i (differentiable).
+    Balanced assignments with a uniform router give exactly 1; everything sent to one expert that
+    the router is sure of gives E. The gradient lowers P_i most where f_i is large: overloaded
+    experts become less attractive.
+    """
+    counts = torch.bincount(expert_index.reshape(-1), minlength=n_expert).to(router_probs.dtype)
+    fraction = counts / counts.sum()               # f: (E,)
+    mean_prob = router_probs.mean(dim=0)           # P: (E,)
+    return n_expert * torch.sum(fraction * mean_prob)
+
+
+class MoE(nn.Module):
+    """Mixture-of-experts feed-forward with top-k routing (Shazeer et al. 2017; Mixtral 2024).
+
+    A linear router scores the E experts for each token; the token goes to its k best, and their
+    outputs are mixed with the router's softmax weights renormalised over those k:
+        y = sum_{i in topk(x)} g_i(x) * Expert_i(x),   g = softmax(router(x)) restricted to top-k.
+    Only k experts run per token, so parameters grow with E while compute per token stays k experts.
+    """
+
+    def __init__(self, config: ModernConfig):
+        super().__init__()
+        self.n_expert, self.top_k = config.n_expert, config.top_k
+        self.router = nn.Linear(config.n_embd, config.n_expert, bias=False)
+        self.experts = nn.ModuleList(make_ffn(config, config.expert_width) for _ in range(config.n_expert))
+        self.aux_loss = torch.zeros(())
+        self.last_load = torch.zeros(config.n_expert)  # share of assignments per expert, last forward
+
+    def route(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x (N, C) -> router probs (N, E), top-k weights (N, k) summing to 1, top-k expert ids (N, k)."""
+        probs = F.softmax(self.router(x).float(), dim=-1)
+        weights, index = probs.topk(self.top_k, dim=-1)
+        weights = weights / weights.sum(dim=-1, keepdim=True)
+        return probs, weights, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        flat = x.reshape(-1, shape[-1])                     # (N, C), N = B*T tokens
+        probs, weights, index = self.route(flat)
+        out = torch.zeros_like(flat)
+        for e, expert in enumerate(self.experts):
+            token, slot = torch.where(index == e)           # which tokens chose e, and in which of their k slots
+            if token.numel() == 0:
+                continue
+            y = expert(flat[token])                          # (n_e, C): the expert sees only its tokens
+            out.index_add_(0, token, (y * weights[token, slot, None]).to(out.dtype))
+        self.aux_loss = load_balancing_loss(probs, index, self.n_expert)
+        self.last_load = torch.bincount(index.reshape(-1), minlength=self.n_expert).float().div(index.numel()).detach().cpu()
+        return out.reshape(shape)
+
+
+# --------------------------------------------------------------------------- rotary positions
+def rope_frequencies(head_dim: int, base: float = 10000.0) -> torch.Tensor:
+    """theta_i = base^(-2i/d) for i = 0 .. d/2 - 1: pair i turns by theta_i radians per position."""
+    return base ** (-torch.arange(0, head_dim, 2, dtype=torch.float64) / head_dim)
+
+
+def rope_cos_sin(seq_len: int, head_dim: int, base: float = 10000.0, offset: int = 0):
+    """cos and sin of m * theta_i for positions m = offset .. offset+seq_len-1: each (T, head_dim/2)."""
+    positions = torch.arange(offset, offset + seq_len, dtype=torch.float64)
+    angles = torch.outer(positions, rope_frequencies(head_dim, base))
+    return angles.cos().float(), angles.sin().float()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate each pair (x_2i, x_2i+1) of x (..., T, D) by the angle m * theta_i (Su et al. 2021, eq. 34).
+
+        [x'_2i  ]   [cos m.theta_i  -sin m.theta_i] [x_2i  ]
+        [x'_2i+1] = [sin m.theta_i   cos m.theta_i] [x_2i+1]
+
+    A rotation keeps lengths, and rotating q by m.theta and k by n.theta makes q.k depend on (m - n)
+    only: the attention score sees relative position, with no position vector added to the input.
+    """
+    even, odd = x[..., 0::2].float(), x[..., 1::2].float()   # (..., T, D/2) each
+    rotated_even = even * cos - odd * sin
+    rotated_odd = even * sin + odd * cos
+    return torch.stack((rotated_even, rotated_odd), dim=-1).flatten(-2).type_as(x)  # interleave back: (..., T, D)
+
+
+# --------------------------------------------------------------------------- attention
+class Attention(nn.Module):
+    """Causal self-attention with n_head query heads sharing n_kv_head key/value heads.
+
+    n_kv_head == n_head is ordinary multi-head attention; 1 is multi-query attention (Shazeer 2019);
+    in between is grouped-query attention (Ainslie et al. 2023): query head h reads KV head
+    h // (n_head / n_kv_head). The KV cache at inference shrinks by n_head / n_kv_head.
+    """
+
+    def __init__(self, config: ModernConfig):
+        super().__init__()
+        self.n_head, self.n_kv_head, self.head_dim = config.n_head, config.kv_heads, config.head_dim
+        self.rope = config.position == "rope"
+        self.rope_base = config.rope_base
+        self.q_proj = nn.Linear(config.n_embd, self.n_head * self.head_dim, bias=config.bias)
+        self.k_proj = nn.Linear(config.n_embd, self.n_kv_head * self.head_dim, bias=config.bias)
+        self.v_proj = nn.Linear(config.n_embd, self.n_kv_head * self.head_dim, bias=config.bias)
+        self.proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = config.dropout
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def project_kv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, C) -> k, v each (B, n_kv_head, T, head_dim): exactly what a KV cache stores."""
+        B, T, _ = x.shape
+        k = self.k_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
+        v = self.v_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
+        if self.rope:
+            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base)
+            k = apply_rope(k, cos.to(x.device), sin.to(x.device))
+        return k, v
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)   # (B, H, T, D)
+        if self.rope:
+            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base)
+            q = apply_rope(q, cos.to(x.device), sin.to(x.device))
+        k, v = self.project_kv(x)                                                     # (B, H_kv, T, D)
+        group = self.n_head // self.n_kv_head
+        if group > 1:  # each KV head serves `group` consecutive query heads
+            k = k.repeat_interleave(group, dim=1)                                     # (B, H, T, D)
+            v = v.repeat_interleave(group, dim=1)
+        # flash / memory-efficient kernels on CUDA, a fused C++ kernel on the CPU
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).reshape(B, T, C)                                        # (B, T, C)
+        return self.resid_dropout(self.proj(y))
+
+
+# --------------------------------------------------------------------------- the model
+class Block(nn.Module):
+    """Pre-norm residual block: x + Attn(Norm(x)), then + FFN(Norm(x))."""
+
+    def __init__(self, config: ModernConfig):
+        super().__init__()
+        self.norm1 = make_norm(config)
+        self.attn = Attention(config)
+        self.norm2 = make_norm(config)
+        self.ffn = MoE(config) if config.n_expert else make_ffn(config, config.hidden)
+
+    def forward(self, x):
+        x = x + self.attn(self.norm1(x))
+        return x + self.ffn(self.norm2(x))
+
+
+class ModernGPT(nn.Module):
+    """A decoder-only language model whose blocks are chosen by :class:`ModernConfig`."""
+
+    def __init__(self, config: ModernConfig):
+        super().__init__()
+        self.config = config
+        self.tok_emb = nn.Embedding(config.vocab_size, config.n_embd)
+        self.pos_emb = nn.Embedding(config.block_size, config.n_embd) if config.position == "learned" else None
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.norm_f = make_norm(config)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
+        self.apply(self._init_weights)
+        # GPT-2: scale the projections that write into the residual stream by 1/sqrt(2 * n_layer)
+        for name, p in self.named_parameters():
+            if name.endswith("proj.weight") and "_proj" not in name:
+                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+        self.aux_loss = torch.zeros(())
+
+    @staticmethod
+    def _init_weights(module):
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def hidden_states(self, idx: torch.Tensor) -> torch.Tensor:
+        """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head."""
+        if idx.dim() != 2:
+            raise ValueError(f"idx must be (batch, time) token ids, got shape {tuple(idx.shape)}")
+        B, T = idx.shape
+        if T > self.config.block_size:
+            raise ValueError(f"sequence of {T} tokens exceeds block_size={self.config.block_size}; "
+                             "crop the input to the last block_size tokens")
+        x = self.tok_emb(idx)                                               # (B, T, C)
+        if self.pos_emb is not None:
+            x = x + self.pos_emb(torch.arange(T, device=idx.device))
+        x = self.drop(x)
+        for block in self.blocks:
+            x = block(x)
+        moe = [b.ffn.aux_loss for b in self.blocks if isinstance(b.ffn, MoE)]
+        self.aux_loss = torch.stack(moe).mean() if moe else torch.zeros((), device=idx.device)
+        return self.norm_f(x)
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        """idx (B, T) -> logits (B, T, vocab_size); sets ``self.aux_loss`` (MoE balancing, else 0)."""
+        return self.lm_head(self.hidden_states(idx))
+
+    def num_parameters(self, non_embedding: bool = True, active: bool = False) -> int:
+        """Parameter count. ``non_embedding`` leaves out the embeddings (the tied LM head is shared
+        with them); ``active`` counts only the k of E experts that one token uses."""
+        total = sum(p.numel() for p in self.parameters())
+        if non_embedding:
+            total -= self.tok_emb.weight.numel()
+            if self.pos_emb is not None:
+                total -= self.pos_emb.weight.numel()
+        if active and self.config.n_expert:
+            per_expert = sum(p.numel() for p in self.blocks[0].ffn.experts[0].parameters())
+            total -= self.config.n_layer * per_expert * (self.config.n_expert - self.config.top_k)
+        return total
+
+    def flops_per_token(self, seq_len: int | None = None) -> float:
+        """Training FLOPs per token (PaLM appendix B): 6N + 12 * n_layer * n_embd * T.
+
+        N counts the weights a token multiplies with: the active non-embedding weights plus the LM
+        head (tied to the token embedding, but a real V x C matmul). The second term is attention's
+        QK^T and AV products, which have no weights. Forward = 1/3 of it, backward = 2/3.
+        """
+        T = seq_len or self.config.block_size
+        n = self.num_parameters(non_embedding=True, active=True) + self.lm_head.weight.numel()
+        return 6 * n + 12 * self.config.n_layer * self.config.n_embd * T
+
+
+def training_loss(model: nn.Module, batch) -> torch.Tensor:
+    """Next-token cross-entropy plus ``aux_loss_weight`` x the MoE load-balancing loss.
+
+    Pass as ``fit(..., loss_fn=training_loss)``. Works when ``fit`` wraps the model in
+    DistributedDataParallel (the aux loss is read from the wrapped module).
+    """
+    x, y = batch[0], batch[1]
+    logits = model(x)
+    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100)
+    inner = getattr(model, "module", model)
+    inner = getattr(inner, "_orig_mod", inner)  # torch.compile wraps the module too
+    weight = inner.config.aux_loss_weight if inner.config.n_expert else 0.0
+    return loss + weight * inner.aux_loss if weight else loss
+
+
+def kv_cache_bytes(config: ModernConfig, seq_len: int, batch_size: int = 1, bytes_per_value: int = 2) -> int:
+    """Memory of a full KV cache: 2 (K and V) x layers x KV heads x head_dim x tokens x bytes."""
+    return 2 * config.n_layer * config.kv_heads * config.head_dim * seq_len * batch_size * bytes_per_value

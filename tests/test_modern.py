@@ -1,0 +1,252 @@
+"""course.models.modern: each modern block against a hand computation or a reference implementation."""
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course.models.modern import (MoE, ModernConfig, ModernGPT, RMSNorm, SwiGLU, apply_rope, kv_cache_bytes,
+                                  load_balancing_loss, rope_cos_sin, training_loss)
+
+TINY = dict(vocab_size=17, block_size=16, n_layer=2, n_head=4, n_embd=32)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Models this small run fastest on one thread; on a busy 2-core machine two threads can be 30x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ----------------------------------------------------------------------------- RMSNorm
+def test_rmsnorm_matches_a_hand_computation():
+    norm = RMSNorm(4, eps=0.0)
+    with torch.no_grad():
+        norm.weight.copy_(torch.tensor([1.0, 2.0, 0.5, -1.0]))
+    x = torch.tensor([[3.0, -1.0, 1.0, 1.0]])
+    rms = math.sqrt((9 + 1 + 1 + 1) / 4)  # sqrt(3)
+    expected = torch.tensor([[3 / rms * 1, -1 / rms * 2, 1 / rms * 0.5, 1 / rms * -1]])
+    torch.testing.assert_close(norm(x), expected)
+
+
+def test_rmsnorm_is_scale_invariant_and_differs_from_layernorm_only_by_the_mean():
+    torch.manual_seed(0)
+    x = torch.randn(3, 8)
+    norm = RMSNorm(8, eps=0.0)
+    torch.testing.assert_close(norm(5 * x), norm(x))
+    centred = x - x.mean(-1, keepdim=True)  # with zero mean, RMSNorm and (weightless) LayerNorm agree
+    torch.testing.assert_close(norm(centred), F.layer_norm(centred, (8,), eps=0.0))
+
+
+# ----------------------------------------------------------------------------- SwiGLU
+def test_swiglu_is_down_of_silu_gate_times_up_and_matches_the_gelu_mlp_parameter_count():
+    torch.manual_seed(0)
+    ffn = SwiGLU(8, 12)
+    x = torch.randn(2, 8)
+    expected = (F.silu(x @ ffn.gate.weight.T) * (x @ ffn.up.weight.T)) @ ffn.proj.weight.T
+    torch.testing.assert_close(ffn(x), expected)
+    for C in (32, 96, 256):
+        gelu = ModernGPT(ModernConfig(vocab_size=5, n_embd=C, n_head=4, n_layer=1, bias=False))
+        swiglu = ModernGPT(ModernConfig(vocab_size=5, n_embd=C, n_head=4, n_layer=1, bias=False, mlp="swiglu"))
+        ratio = swiglu.num_parameters() / gelu.num_parameters()
+        assert abs(ratio - 1) < 0.02, (C, ratio)
+
+
+# ----------------------------------------------------------------------------- RoPE
+def test_rope_rotates_pairs_by_position_times_frequency():
+    cos, sin = rope_cos_sin(3, 4, base=100.0)
+    x = torch.tensor([1.0, 0.0, 1.0, 0.0]).expand(3, 4)
+    out = apply_rope(x, cos, sin)
+    for m in range(3):
+        for i, theta in enumerate([1.0, 100.0 ** (-2 / 4)]):
+            assert out[m, 2 * i].item() == pytest.approx(math.cos(m * theta), abs=1e-6)
+            assert out[m, 2 * i + 1].item() == pytest.approx(math.sin(m * theta), abs=1e-6)
+    torch.testing.assert_close(out.norm(dim=-1), x.norm(dim=-1))  # a rotation keeps lengths
+
+
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(0, 60), n=st.integers(0, 60), shift=st.integers(0, 60), seed=st.integers(0, 10_000))
+def test_rope_scores_depend_only_on_relative_position(m, n, shift, seed):
+    """<R_m q, R_n k> == <R_{m+s} q, R_{n+s} k> for every shift s."""
+    g = torch.Generator().manual_seed(seed)
+    q, k = torch.randn(16, generator=g, dtype=torch.float64), torch.randn(16, generator=g, dtype=torch.float64)
+    cos, sin = rope_cos_sin(130, 16)
+    cos, sin = cos.double(), sin.double()
+
+    def score(a, b):
+        return apply_rope(q, cos[a], sin[a]) @ apply_rope(k, cos[b], sin[b])
+
+    assert score(m, n).item() == pytest.approx(score(m + shift, n + shift).item(), rel=1e-6, abs=1e-6)
+
+
+def test_rope_model_has_no_position_table_and_learned_one_does():
+    assert ModernGPT(ModernConfig(**TINY, position="rope")).pos_emb is None
+    assert ModernGPT(ModernConfig(**TINY)).pos_emb.weight.shape == (16, 32)
+
+
+# ----------------------------------------------------------------------------- attention
+def test_mha_path_equals_torch_multihead_attention_with_the_same_weights():
+    torch.manual_seed(0)
+    config = ModernConfig(**TINY, n_kv_head=4)
+    attn = ModernGPT(config).blocks[0].attn.eval()
+    reference = torch.nn.MultiheadAttention(32, 4, bias=True, batch_first=True).eval()
+    with torch.no_grad():
+        reference.in_proj_weight.copy_(torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]))
+        reference.in_proj_bias.copy_(torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias]))
+        reference.out_proj.weight.copy_(attn.proj.weight)
+        reference.out_proj.bias.copy_(attn.proj.bias)
+    x = torch.randn(2, 10, 32)
+    mask = torch.triu(torch.ones(10, 10, dtype=torch.bool), diagonal=1)  # True = may not attend
+    expected, _ = reference(x, x, x, attn_mask=mask, need_weights=False)
+    torch.testing.assert_close(attn(x), expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("n_kv_head", [1, 2])
+def test_gqa_equals_mha_whose_kv_heads_are_copied_per_group(n_kv_head):
+    torch.manual_seed(1)
+    gqa = ModernGPT(ModernConfig(**TINY, n_kv_head=n_kv_head, position="rope")).blocks[0].attn.eval()
+    mha = ModernGPT(ModernConfig(**TINY, n_kv_head=4, position="rope")).blocks[0].attn.eval()
+    group, D = 4 // n_kv_head, 8
+    with torch.no_grad():
+        for name in ("q_proj", "proj"):
+            getattr(mha, name).load_state_dict(getattr(gqa, name).state_dict())
+        for name in ("k_proj", "v_proj"):  # kv head j becomes query heads j*group .. j*group+group-1
+            w = getattr(gqa, name).weight.view(n_kv_head, D, 32).repeat_interleave(group, 0).reshape(32, 32)
+            b = getattr(gqa, name).bias.view(n_kv_head, D).repeat_interleave(group, 0).reshape(32)
+            getattr(mha, name).weight.copy_(w)
+            getattr(mha, name).bias.copy_(b)
+    x = torch.randn(2, 9, 32)
+    torch.testing.assert_close(gqa(x), mha(x), atol=1e-5, rtol=1e-5)
+
+
+def test_attention_is_causal():
+    torch.manual_seed(0)
+    model = ModernGPT(ModernConfig.llama_style(**TINY)).eval()
+    idx = torch.randint(0, 17, (1, 12))
+    changed = idx.clone()
+    changed[0, 8:] = (changed[0, 8:] + 1) % 17
+    torch.testing.assert_close(model(idx)[:, :8], model(changed)[:, :8])
+
+
+def test_kv_cache_bytes_counts_the_tensors_attention_projects():
+    config = ModernConfig(**TINY, n_kv_head=2)
+    attn = ModernGPT(config).blocks[0].attn
+    k, v = attn.project_kv(torch.randn(3, 11, 32))
+    per_layer = (k.numel() + v.numel()) * 4
+    assert kv_cache_bytes(config, seq_len=11, batch_size=3, bytes_per_value=4) == per_layer * config.n_layer
+    assert kv_cache_bytes(config.replace(n_kv_head=4), 11) == 2 * kv_cache_bytes(config, 11)
+    assert kv_cache_bytes(config.replace(n_kv_head=1), 11) * 4 == kv_cache_bytes(config.replace(n_kv_head=4), 11)
+
+
+# ----------------------------------------------------------------------------- mixture of experts
+def test_router_sends_each_token_to_its_top_k_experts_with_weights_summing_to_one():
+    torch.manual_seed(0)
+    moe = MoE(ModernConfig(**TINY, n_expert=4, top_k=2))
+    x = torch.randn(20, 32)
+    probs, weights, index = moe.route(x)
+    logits = x @ moe.router.weight.T
+    expected = logits.topk(2, dim=-1).indices
+    assert torch.equal(index, expected)
+    torch.testing.assert_close(weights.sum(-1), torch.ones(20))
+    torch.testing.assert_close(weights, probs.gather(1, index) / probs.gather(1, index).sum(-1, keepdim=True))
+
+
+def test_moe_output_is_the_weighted_sum_of_the_chosen_experts():
+    torch.manual_seed(0)
+    moe = MoE(ModernConfig(**TINY, n_expert=3, top_k=2))
+    x = torch.randn(6, 32)
+    _, weights, index = moe.route(x)
+    expected = torch.stack([sum(weights[t, s] * moe.experts[int(index[t, s])](x[t]) for s in range(2))
+                            for t in range(6)])
+    torch.testing.assert_close(moe(x), expected, atol=1e-6, rtol=1e-5)
+    assert moe.last_load.sum().item() == pytest.approx(1.0)
+
+
+def test_load_balancing_loss_is_one_when_uniform_and_n_expert_when_collapsed():
+    E, N = 4, 8
+    uniform = torch.full((N, E), 1 / E)
+    balanced = torch.arange(N).remainder(E).view(N, 1)
+    assert load_balancing_loss(uniform, balanced, E).item() == pytest.approx(1.0)
+    collapsed_probs = torch.zeros(N, E)
+    collapsed_probs[:, 0] = 1
+    assert load_balancing_loss(collapsed_probs, torch.zeros(N, 1, dtype=torch.long), E).item() == pytest.approx(E)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), skew=st.floats(0.1, 5.0))
+def test_balancing_loss_with_router_dispatch_is_minimal_for_uniform_routing(seed, skew):
+    """When a token's dispatch follows its own router probabilities (f = P, the smooth version of the
+    loss), E * sum P_i^2 >= 1, with equality only for uniform routing (Cauchy-Schwarz)."""
+    g = torch.Generator().manual_seed(seed)
+    probs = F.softmax(skew * torch.randn(64, 4, generator=g), dim=-1)
+    mean = probs.mean(0)
+    smooth = 4 * torch.sum(mean * mean)
+    assert smooth.item() >= 1.0 - 1e-6
+    assert smooth.item() > 1.0 + 1e-6 or torch.allclose(mean, torch.full((4,), 0.25), atol=1e-3)
+
+
+def test_balancing_loss_gradient_pushes_probability_away_from_the_overloaded_expert():
+    probs = torch.tensor([[0.4, 0.3, 0.3]] * 6, requires_grad=True)
+    index = torch.tensor([[0], [0], [0], [0], [1], [2]])  # expert 0 got 4 of 6 tokens
+    load_balancing_loss(probs, index, 3).backward()
+    grad = probs.grad[0]
+    assert grad[0] > grad[1] and grad[0] > grad[2]  # descent lowers p_0 most
+
+
+def test_moe_counts_active_parameters_and_training_loss_adds_the_aux_loss():
+    torch.manual_seed(0)
+    dense = ModernGPT(ModernConfig(**TINY))
+    moe = ModernGPT(ModernConfig(**TINY, n_expert=4, top_k=2))
+    per_block_router = 32 * 4
+    # experts of width hidden/top_k: two active experts cost what the dense FFN costs (biases aside)
+    assert abs(moe.num_parameters(active=True) - dense.num_parameters() - 2 * per_block_router) < 0.01 * dense.num_parameters()
+    assert moe.num_parameters() > 1.5 * dense.num_parameters()
+    x = torch.randint(0, 17, (2, 16))
+    logits = moe(x)
+    ce = F.cross_entropy(logits.reshape(-1, 17), x.reshape(-1))
+    total = training_loss(moe, (x, x))
+    assert moe.aux_loss.item() >= 0.5
+    torch.testing.assert_close(total, ce + 0.01 * moe.aux_loss, atol=1e-6, rtol=1e-6)
+    torch.testing.assert_close(training_loss(dense, (x, x)), F.cross_entropy(dense(x).reshape(-1, 17), x.reshape(-1)))
+
+
+# ----------------------------------------------------------------------------- the model
+def test_every_configuration_trains_a_few_steps_and_lowers_the_loss():
+    torch.manual_seed(0)
+    data = torch.randint(0, 17, (4, 17))
+    for changes in ({}, {"norm": "rmsnorm"}, {"mlp": "swiglu"}, {"position": "rope"}, {"n_kv_head": 1},
+                    {"n_expert": 4, "top_k": 2}):
+        model = ModernGPT(ModernConfig(**TINY, **changes))
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+        first = None
+        for _ in range(30):
+            loss = training_loss(model, (data[:, :-1], data[:, 1:]))
+            first = first if first is not None else loss.item()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        assert loss.item() < 0.7 * first, changes
+
+
+def test_interface_shapes_and_flops():
+    model = ModernGPT(ModernConfig.llama_style(**TINY))
+    idx = torch.randint(0, 17, (3, 7))
+    assert model(idx).shape == (3, 7, 17)
+    assert model.hidden_states(idx).shape == (3, 7, 32)
+    n = model.num_parameters() + 17 * 32
+    assert model.flops_per_token(16) == 6 * n + 12 * 2 * 32 * 16
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="must divide n_head"):
+        ModernConfig(**TINY, n_kv_head=3)
+    with pytest.raises(ValueError, match="choose one of"):
+        ModernConfig(**TINY, norm="batchnorm")
+    with pytest.raises(ValueError, match="at least 2 experts"):
+        ModernConfig(**TINY, n_expert=1)
+    with pytest.raises(ValueError, match="exceeds block_size"):
+        ModernGPT(ModernConfig(**TINY))(torch.zeros(1, 17, dtype=torch.long))
