@@ -1,0 +1,247 @@
+"""PPO for language models, as in InstructGPT (Ouyang et al. 2022) with the details of Ziegler et al. (2019).
+
+One iteration:
+
+1. **Rollout.** The policy (initialised from the SFT model) samples a reply to each prompt; a token is
+   an *action*, the text so far is the *state*.
+2. **Score.** The reward model scores each finished reply once, at its last token. Every token also
+   pays a KL penalty for moving away from the frozen reference (the SFT model):
+
+       r_t = −β · (log π(a_t|s_t) − log π_ref(a_t|s_t))   (+ RM score at the last token)
+
+   Summed over the reply this is the reward minus β times a sample of KL(π ‖ π_ref). Without it the
+   policy is free to find whatever text the reward model over-rates (reward hacking).
+3. **Advantages** by generalised advantage estimation (Schulman et al. 2016) from a value head:
+
+       δ_t = r_t + γ V(s_{t+1}) − V(s_t),      A_t = Σ_k (γλ)^k δ_{t+k}
+
+4. **Update** a few epochs on the clipped surrogate (Schulman et al. 2017):
+
+       L = −E min( ρ_t A_t, clip(ρ_t, 1−ε, 1+ε) A_t ),   ρ_t = π(a_t|s_t) / π_old(a_t|s_t)
+
+   plus a (clipped) value loss. Clipping stops one batch of lucky samples from moving the policy far.
+"""
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+
+from course.align.tasks import EOS, PAD
+
+
+# ----------------------------------------------------------------------------- the pieces, one equation each
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return (x * mask).sum() / mask.sum().clamp(min=1)
+
+
+def per_token_rewards(logp: torch.Tensor, logp_ref: torch.Tensor, mask: torch.Tensor, score: torch.Tensor,
+                      kl_coef: float) -> torch.Tensor:
+    """r_t = −β (log π − log π_ref) on every reply token, plus the reward model's score on the last one.
+
+    ``logp``, ``logp_ref``, ``mask``: (B, T); ``score``: (B,). Returns (B, T), zero where mask is 0.
+    """
+    rewards = -kl_coef * (logp - logp_ref) * mask
+    last = (mask.sum(-1).long() - 1).clamp(min=0)  # index of each reply's final token
+    rewards[torch.arange(len(score)), last] += score
+    return rewards * mask
+
+
+def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float = 1.0,
+        lam: float = 0.95) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalised advantage estimation over each reply; returns (advantages, returns), both (B, T).
+
+    ``mask`` is 1 on the reply's tokens (a prefix of each row); after the last one the episode has
+    ended, so V(s_{t+1}) = 0 there and nothing flows back from padding.
+    """
+    B, T = rewards.shape
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros(B, dtype=rewards.dtype, device=rewards.device)
+    for t in reversed(range(T)):
+        next_mask = mask[:, t + 1] if t + 1 < T else torch.zeros_like(running)
+        next_value = (values[:, t + 1] if t + 1 < T else torch.zeros_like(running)) * next_mask
+        delta = rewards[:, t] + gamma * next_value - values[:, t]
+        running = delta + gamma * lam * next_mask * running
+        advantages[:, t] = running * mask[:, t]
+    return advantages, (advantages + values) * mask
+
+
+def clipped_policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
+                        clip: float = 0.2) -> tuple[torch.Tensor, float]:
+    """PPO's clipped surrogate (as a loss to minimise) and the fraction of tokens where clipping bit."""
+    ratio = torch.exp(logp - logp_old)
+    unclipped = -advantages * ratio
+    clipped = -advantages * torch.clamp(ratio, 1 - clip, 1 + clip)
+    loss = masked_mean(torch.maximum(unclipped, clipped), mask)
+    clip_fraction = float(masked_mean((clipped > unclipped).float(), mask))
+    return loss, clip_fraction
+
+
+def value_loss(values: torch.Tensor, values_old: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
+               clip: float = 0.2) -> torch.Tensor:
+    """½ max((V − R)², (V_clipped − R)²): the value may move at most ``clip`` from its old estimate per epoch."""
+    clipped = values_old + torch.clamp(values - values_old, -clip, clip)
+    return 0.5 * masked_mean(torch.maximum((values - returns) ** 2, (clipped - returns) ** 2), mask)
+
+
+def kl_to_reference(logp: torch.Tensor, logp_ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per-reply KL estimate Σ_t (log π − log π_ref) over sampled tokens, shape (B,) (its mean is KL(π‖π_ref))."""
+    return ((logp - logp_ref) * mask).sum(-1)
+
+
+# ----------------------------------------------------------------------------- policy with a value head
+class PolicyWithValue(nn.Module):
+    """A GPT policy and a scalar value head on its final hidden states (one trunk, two heads, as in TRL)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.config = model.config
+        self.value_head = nn.Linear(model.config.n_embd, 1)
+        nn.init.zeros_(self.value_head.weight)
+        nn.init.zeros_(self.value_head.bias)
+
+    def forward(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """logits (B, T, V) and values (B, T)."""
+        hidden = self.model.hidden_states(idx)  # (B, T, C)
+        head = getattr(self.model, "lm_head", None)
+        logits = head(hidden) if isinstance(head, nn.Module) else self.model(idx)
+        return logits.float(), self.value_head(hidden).squeeze(-1).float()
+
+
+def reply_logprobs(logits: torch.Tensor, seq: torch.Tensor, prompt_len: int) -> torch.Tensor:
+    """log π(a_t | s_t) of the reply tokens ``seq[:, prompt_len:]``; logits (B, L, V) → (B, L - prompt_len)."""
+    logp = torch.log_softmax(logits[:, prompt_len - 1:-1], dim=-1)  # position i predicts token i + 1
+    return logp.gather(-1, seq[:, prompt_len:].unsqueeze(-1)).squeeze(-1)
+
+
+def reply_mask(replies: torch.Tensor, eos_id: int) -> torch.Tensor:
+    """1 on every reply token up to and including the first EOS, 0 after it; (B, R) → (B, R) float."""
+    is_eos = (replies == eos_id).long()
+    before = torch.cumsum(is_eos, dim=1) - is_eos  # EOS tokens strictly before position t
+    return (before == 0).float()
+
+
+# ----------------------------------------------------------------------------- the loop
+@dataclass
+class PPOConfig:
+    iterations: int = 100
+    batch_size: int = 32  # prompts per rollout
+    max_new_tokens: int = 32
+    ppo_epochs: int = 2
+    minibatch_size: int = 16
+    lr: float = 5e-5
+    clip: float = 0.2
+    value_clip: float = 0.2
+    vf_coef: float = 0.1
+    kl_coef: float = 0.1  # β of the per-token KL penalty
+    use_kl: bool = True  # False: the reward-hacking run
+    gamma: float = 1.0
+    lam: float = 0.95
+    temperature: float = 1.0
+    grad_clip: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class PPOHistory:
+    reward: list[float] = field(default_factory=list)  # mean reward-model score of the rollouts
+    true_reward: list[float] = field(default_factory=list)  # mean score from ``judge`` (the annotator), if given
+    kl: list[float] = field(default_factory=list)  # mean KL(π‖π_ref) per reply, nats
+    entropy: list[float] = field(default_factory=list)  # mean per-token entropy of the policy, nats
+    length: list[float] = field(default_factory=list)  # mean reply length in tokens
+    clip_fraction: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    sequences: int = 0  # forward passes over a (prompt + reply) sequence, a rough compute measure
+    samples: list[tuple[str, str]] = field(default_factory=list)  # (prompt, reply) of the last rollout
+
+
+def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable[[list[str], list[str]], torch.Tensor],
+              tokenizer, prompts: Sequence[str], config: PPOConfig | None = None, *,
+              judge: Callable[[str, str], float] | None = None, progress: bool = True) -> PPOHistory:
+    """Optimise ``policy`` with PPO against ``reward_fn(prompts, replies) -> (B,) scores``.
+
+    ``reference`` is the frozen SFT model for the KL penalty. ``judge(prompt, reply)``, if given, is
+    logged alongside (the annotator's own score, which the reward model only approximates).
+    """
+    from tqdm.auto import tqdm
+
+    from course.generate import generate
+
+    config = config or PPOConfig()
+    if not prompts:
+        raise ValueError("PPO needs prompts to answer")
+    device = next(policy.parameters()).device
+    reference.eval()
+    for p in reference.parameters():
+        p.requires_grad_(False)
+    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
+    rng = random.Random(config.seed)
+    generator = torch.Generator(device=device).manual_seed(config.seed)
+    pad_id, eos_id = tokenizer.encode(PAD)[0], tokenizer.encode(EOS)[0]
+    kl_coef = config.kl_coef if config.use_kl else 0.0
+    history = PPOHistory()
+    began = time.perf_counter()
+    bar = tqdm(range(config.iterations), desc="PPO" + ("" if config.use_kl else " (no KL)"), disable=not progress)
+    for _ in bar:
+        # 1. rollout: left-padded prompts, sampled replies
+        batch_prompts = [rng.choice(list(prompts)) for _ in range(config.batch_size)]
+        encoded = [tokenizer.encode(p) for p in batch_prompts]
+        P = max(len(e) for e in encoded)
+        if P + config.max_new_tokens > policy.config.block_size:
+            raise ValueError(f"prompts of {P} tokens plus {config.max_new_tokens} new ones exceed the context "
+                             f"{policy.config.block_size}; shorten the prompts or lower max_new_tokens")
+        idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)
+        policy.eval()
+        with torch.no_grad():
+            seq = generate(policy.model, idx, config.max_new_tokens, temperature=config.temperature,
+                           generator=generator)  # (B, P + R)
+            mask = reply_mask(seq[:, P:], eos_id)  # (B, R)
+            logits, values = policy(seq)
+            logp_old = reply_logprobs(logits, seq, P)  # (B, R)
+            values = values[:, P - 1:-1]  # V(s_t): the state before each reply token
+            logp_ref = reply_logprobs(reference(seq).float(), seq, P)
+            replies = [tokenizer.decode(row).split(EOS)[0] for row in seq[:, P:].tolist()]
+            score = reward_fn(batch_prompts, replies).to(device).float()  # (B,)
+            # 2. per-token rewards and 3. advantages
+            rewards = per_token_rewards(logp_old, logp_ref, mask, score, kl_coef)
+            advantages, returns = gae(rewards, values, mask, config.gamma, config.lam)
+            mean, std = masked_mean(advantages, mask), torch.sqrt(masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask))
+            advantages = (advantages - mean) / (std + 1e-8) * mask  # whitened, as in most PPO code
+            kl = kl_to_reference(logp_old, logp_ref, mask)
+            probs = torch.softmax(logits[:, P - 1:-1], -1)
+            entropy = masked_mean(-(probs * torch.log(probs.clamp_min(1e-12))).sum(-1), mask)
+        history.sequences += 4 * len(seq)  # generation, policy, reference and reward model passes
+        # 4. PPO epochs over minibatches
+        policy.train()
+        clip_fracs = []
+        for _ in range(config.ppo_epochs):
+            order = torch.randperm(len(seq), generator=torch.Generator().manual_seed(rng.randrange(2**31)))
+            for start in range(0, len(seq), config.minibatch_size):
+                mb = order[start:start + config.minibatch_size].to(device)
+                new_logits, new_values = policy(seq[mb])
+                logp = reply_logprobs(new_logits, seq[mb], P)
+                pg, clip_frac = clipped_policy_loss(logp, logp_old[mb], advantages[mb], mask[mb], config.clip)
+                vf = value_loss(new_values[:, P - 1:-1], values[mb], returns[mb], mask[mb], config.value_clip)
+                loss = pg + config.vf_coef * vf
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
+                optimizer.step()
+                clip_fracs.append(clip_frac)
+                history.sequences += 2 * len(mb)  # forward and backward
+        history.reward.append(float(score.mean()))
+        if judge is not None:
+            history.true_reward.append(sum(judge(p, r) for p, r in zip(batch_prompts, replies)) / len(replies))
+        history.kl.append(float(kl.mean()))
+        history.entropy.append(float(entropy))
+        history.length.append(float(mask.sum(-1).mean()))
+        history.clip_fraction.append(sum(clip_fracs) / max(1, len(clip_fracs)))
+        history.samples = list(zip(batch_prompts, replies))
+        bar.set_postfix(reward=f"{history.reward[-1]:.2f}", kl=f"{history.kl[-1]:.2f}")
+    history.seconds = time.perf_counter() - began
+    return history

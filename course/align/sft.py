@@ -1,0 +1,123 @@
+"""Supervised fine-tuning (SFT): train on (prompt, reply) pairs, with the prompt masked out of the loss.
+
+The model reads the whole sequence ``prompt + reply`` but is graded only on the reply: at prompt
+positions the target is -100, which ``F.cross_entropy(..., ignore_index=-100)`` skips. So SFT teaches
+"how to answer", not "how to write prompts" (Ouyang et al. 2022, sec. 3.5; the same masking as
+Alpaca and most instruction-tuning code).
+
+Batches are left-padded with :data:`~course.align.tasks.PAD` (a newline) so every sequence ends at the
+last position: our GPT has no padding mask, and leading newlines look like the gap between two
+documents, which the model saw all through pretraining. The same padding is used when generating.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import torch
+
+from course.align.tasks import EOS, PAD, Example
+
+IGNORE = -100  # the label cross-entropy skips
+
+
+def encode_example(tokenizer, prompt: str, response: str) -> tuple[list[int], list[int]]:
+    """Token ids of ``prompt + response`` and labels for next-token training, prompt masked.
+
+    Returns ``(inputs, labels)`` of equal length ``len(prompt) + len(response) - 1`` (the usual shift
+    by one): ``labels[t]`` is the token after ``inputs[t]``, or -100 when that token is part of the prompt.
+
+    >>> # prompt "ab", response "c\\n": inputs "abc", labels [-100, id('c'), id('\\n')]
+    """
+    p, r = tokenizer.encode(prompt), tokenizer.encode(response)
+    if not p or not r:
+        raise ValueError("an SFT example needs a non-empty prompt and a non-empty response")
+    ids = p + r
+    inputs, targets = ids[:-1], ids[1:]
+    # target index t predicts ids[t+1]; ids[t+1] belongs to the prompt when t + 1 < len(p)
+    labels = [IGNORE if t + 1 < len(p) else targets[t] for t in range(len(targets))]
+    return inputs, labels
+
+
+def collate(encoded: Sequence[tuple[list[int], list[int]]], pad_id: int, block_size: int | None = None):
+    """Left-pad a list of (inputs, labels) to one length: ``(x, y)`` LongTensors of shape (B, T)."""
+    longest = max(len(x) for x, _ in encoded)
+    if block_size is not None and longest > block_size:
+        raise ValueError(f"an example has {longest} tokens but the model's context is {block_size}; "
+                         "shorten the prompts or responses, or use a model with a longer block_size")
+    xs = [[pad_id] * (longest - len(x)) + x for x, _ in encoded]
+    ys = [[IGNORE] * (longest - len(y)) + y for _, y in encoded]
+    return torch.tensor(xs, dtype=torch.long), torch.tensor(ys, dtype=torch.long)
+
+
+def sft_batches(examples: Sequence[Example], tokenizer, batch_size: int = 32, *, block_size: int | None = None,
+                seed: int = 0):
+    """A function returning a random batch ``(x, y)`` of examples each call (for ``course.train.fit``)."""
+    encoded = [encode_example(tokenizer, e.prompt, e.response) for e in examples]
+    if not encoded:
+        raise ValueError("no SFT examples to train on")
+    rng = random.Random(seed)
+    pad_id = tokenizer.encode(PAD)[0]
+
+    def get_batch():
+        return collate(rng.sample(encoded, min(batch_size, len(encoded))), pad_id, block_size)
+    return get_batch
+
+
+def text_batches(ids: torch.Tensor, block_size: int, batch_size: int, *, generator: torch.Generator | None = None):
+    """Random windows of a long token sequence, ``(x, y)`` with y shifted by one (plain pretraining)."""
+    if len(ids) <= block_size + 1:
+        raise ValueError(f"the text has {len(ids)} tokens, too few for windows of {block_size}")
+
+    def get_batch():
+        starts = torch.randint(len(ids) - block_size - 1, (batch_size,), generator=generator)
+        x = torch.stack([ids[s:s + block_size] for s in starts])
+        y = torch.stack([ids[s + 1:s + block_size + 1] for s in starts])
+        return x, y
+    return get_batch
+
+
+# ----------------------------------------------------------------------------- completions
+def left_pad(token_lists: Sequence[list[int]], pad_id: int) -> torch.Tensor:
+    longest = max(len(t) for t in token_lists)
+    return torch.tensor([[pad_id] * (longest - len(t)) + list(t) for t in token_lists], dtype=torch.long)
+
+
+@torch.no_grad()
+def complete(model, tokenizer, prompts: Sequence[str], max_new_tokens: int = 16, *, greedy: bool = True,
+             temperature: float = 1.0, top_k: int | None = None, batch_size: int = 64,
+             generator: torch.Generator | None = None, stop: str = EOS) -> list[str]:
+    """The model's reply to each prompt, cut at the first ``stop`` (a newline): batched, left-padded.
+
+    Greedy by default (the model's single best guess, for accuracy); ``greedy=False`` samples.
+    """
+    from course.generate import generate
+
+    device = next(model.parameters()).device
+    block = model.config.block_size
+    pad_id = tokenizer.encode(PAD)[0]
+    was_training = model.training
+    model.eval()
+    replies = []
+    for start in range(0, len(prompts), batch_size):
+        chunk = [tokenizer.encode(p) for p in prompts[start:start + batch_size]]
+        longest = max(len(c) for c in chunk)
+        if longest + max_new_tokens > block:
+            raise ValueError(f"a prompt has {longest} tokens and {max_new_tokens} more are wanted, but the model's "
+                             f"context is {block}; shorten the prompt or ask for fewer tokens")
+        idx = left_pad(chunk, pad_id).to(device)
+        out = generate(model, idx, max_new_tokens, temperature=temperature, top_k=top_k, greedy=greedy,
+                       generator=generator)
+        for row in out[:, idx.size(1):].tolist():
+            text = tokenizer.decode(row)
+            replies.append(text.split(stop)[0] if stop else text)
+    model.train(was_training)
+    return replies
+
+
+def accuracy(model, tokenizer, examples: Sequence[Example], max_new_tokens: int = 16, **kwargs) -> float:
+    """Fraction of instruction examples answered correctly (greedy replies; see ``tasks.is_correct``)."""
+    from course.align.tasks import is_correct
+
+    replies = complete(model, tokenizer, [e.prompt for e in examples], max_new_tokens, **kwargs)
+    return sum(is_correct(e, r) for e, r in zip(examples, replies)) / max(1, len(examples))
