@@ -1,0 +1,189 @@
+"""Every lesson notebook follows the written policy (course/notebooks.py and CONTRIBUTING.md).
+
+Static checks (milliseconds per notebook): committed without outputs or execution counts, only the
+kernelspec/language_info metadata, numbered in order, a `# NN · Title` first cell with learning goals
+and the time on CPU and GPU, a second cell that picks the device, no machine-specific paths, budgets
+only through `budget(...)`, seeds set, and 2–4 exercises with checks from notebook 01 on.
+
+Dynamic check (about a minute): one notebook (00 by default; COURSE_HYGIENE_NOTEBOOK=NN picks another)
+runs twice in FAST mode, in two fresh kernels side by side, and prints the same seeded results.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from course import notebooks as policy
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(p for p in NOTEBOOK_DIR.glob("*.ipynb"))
+NAME = re.compile(r"^(\d\d)_[a-z0-9_]+\.ipynb$")
+# Paths that exist only on the author's machine; a learner's copy would break on them.
+MACHINE_PATHS = re.compile(r"(?<![\w.])(/work/|/root/|/home/[\w.-]+/|/Users/[\w.-]+/|/tmp/[\w.-]+|[A-Z]:\\\\Users\\\\)")
+GOALS = re.compile(r"what you will (build|learn|be able)|learning goals|you will be able to", re.IGNORECASE)
+
+pytestmark = pytest.mark.skipif(not NOTEBOOKS, reason="no notebooks yet")
+
+
+def _load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _ids(paths):
+    return [p.stem for p in paths]
+
+
+# ----------------------------------------------------------------------------- the set of notebooks
+def test_notebooks_are_named_and_numbered_in_order():
+    numbers = []
+    for path in NOTEBOOKS:
+        match = NAME.match(path.name)
+        assert match, f"{path.name}: name notebooks NN_short_name.ipynb (lower case, digits, underscores)"
+        numbers.append(int(match.group(1)))
+    assert numbers == list(range(len(numbers))), (
+        f"notebooks are numbered {numbers}: they must run 00, 01, 02 ... with no gap or duplicate")
+
+
+# ----------------------------------------------------------------------------- each notebook, statically
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_valid_nbformat_4(path):
+    # The structure nbformat's schema requires, checked directly: the full jsonschema validation
+    # costs seconds per run, and this test must stay cheap.
+    nb = _load(path)
+    assert nb.get("nbformat") == 4 and isinstance(nb.get("nbformat_minor"), int), f"{path.name}: not nbformat 4"
+    assert isinstance(nb.get("cells"), list) and nb["cells"], f"{path.name}: no cells"
+    for index, cell in enumerate(nb["cells"]):
+        assert cell.get("cell_type") in {"code", "markdown", "raw"}, f"{path.name} cell {index}: bad cell_type"
+        assert isinstance(cell.get("source"), (str, list)) and isinstance(cell.get("metadata"), dict)
+        if cell["cell_type"] == "code":
+            assert "outputs" in cell and "execution_count" in cell, f"{path.name} cell {index}: not a valid code cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_clean_metadata_no_outputs_no_counts(path):
+    nb = _load(path)
+    assert nb["metadata"] == {"kernelspec": policy.KERNELSPEC, "language_info": policy.LANGUAGE_INFO}, (
+        f"{path.name}: notebook metadata {sorted(nb['metadata'])} is not the policy's; run `python -m course clean {path}`")
+    for index, cell in enumerate(nb["cells"]):
+        stray = set(cell.get("metadata", {})) - policy.ALLOWED_CELL_METADATA
+        assert not stray, f"{path.name} cell {index}: stray metadata {sorted(stray)}; run `python -m course clean`"
+        if cell["cell_type"] != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        assert not errors, f"{path.name} cell {index} was committed with an error output: {errors[0].get('ename')}"
+        assert cell.get("outputs") == [], f"{path.name} cell {index} has outputs; run `python -m course clean {path}`"
+        assert cell.get("execution_count") is None, f"{path.name} cell {index} has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_cleaning_changes_nothing(path, tmp_path):
+    copy = tmp_path / path.name
+    shutil.copyfile(path, copy)
+    assert not policy.clean(copy), f"{path.name} is not in the committed form; run `python -m course clean {path}`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_first_cell_title_goals_and_time(path):
+    first = _load(path)["cells"][0]
+    assert first["cell_type"] == "markdown", f"{path.name}: the first cell must be markdown (title and goals)"
+    text = _source(first)
+    number = path.name[:2]
+    assert re.match(rf"# {number} · \S", text), f"{path.name}: the first line must be '# {number} · Title'"
+    assert GOALS.search(text), f"{path.name}: the first cell needs the learning goals ('What you will build' ...)"
+    assert "CPU" in text and "GPU" in text, f"{path.name}: the first cell must say the time needed on CPU and on GPU"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_second_cell_picks_the_device(path):
+    cells = _load(path)["cells"]
+    assert len(cells) > 1 and cells[1]["cell_type"] == "code", f"{path.name}: the second cell must be code"
+    assert "get_device(" in _source(cells[1]), f"{path.name}: the second cell must call get_device(verbose=True)"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_no_machine_specific_paths(path):
+    for index, cell in enumerate(_load(path)["cells"]):
+        found = MACHINE_PATHS.search(_source(cell))
+        assert not found, (f"{path.name} cell {index} mentions {found.group(0)!r}, a path on one machine only; "
+                           "use tempfile, Path.home() or course.data")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_budgets_and_seeds_follow_the_conventions(path):
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    assert not re.search(r"environ[^\n]*COURSE_FAST|getenv\([^)]*COURSE_FAST", code), (
+        f"{path.name} reads COURSE_FAST itself; use course.budget(full=..., fast=...)")
+    assert "seed_everything(" in code, f"{path.name}: call seed_everything(0) before anything random"
+
+
+EXERCISE_NOTEBOOKS = [p for p in NOTEBOOKS if NAME.match(p.name) and int(p.name[:2]) >= 1]
+
+
+@pytest.mark.parametrize("path", EXERCISE_NOTEBOOKS, ids=_ids(EXERCISE_NOTEBOOKS))
+def test_two_to_four_checked_exercises(path):
+    code = "\n".join(_source(c) for c in _load(path)["cells"] if c["cell_type"] == "code")
+    number = path.name[:2]
+    assert re.search(rf"course\.exercises(\.nb{number}\b| import [^\n]*\bnb{number}\b)", code), (
+        f"{path.name}: import the checks, e.g. `from course.exercises import nb{number} as check`")
+    checks = set(re.findall(r"\bcheck\.(\w+)\(", code))
+    assert 2 <= len(checks) <= 4, f"{path.name}: {len(checks)} exercise checks ({sorted(checks)}); the course wants 2–4"
+
+
+# ----------------------------------------------------------------------------- runs twice, same results
+# Lines that legitimately differ between runs: speeds and durations, progress bars, object addresses,
+# temporary folders.
+VOLATILE = re.compile(r"\d[\d,.]*\s*(GFLOP/s|it/s|tokens?/s|/s|ms|µs|us|s|sec|seconds|min)\b|\d+%\||"
+                      r"0x[0-9a-f]{6,}|/tmp/|tmp[\w]{6,}|\[\d\d:\d\d", re.IGNORECASE)
+
+
+def _printed_lines(path: Path) -> list[str]:
+    import nbformat
+
+    lines = []
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                lines += [f"cell {index}: {line}" for line in output["text"].splitlines()]
+    return [line for line in lines if not VOLATILE.search(line)]
+
+
+@pytest.mark.slow
+def test_a_notebook_runs_twice_with_identical_seeded_results(tmp_path):
+    key = os.environ.get("COURSE_HYGIENE_NOTEBOOK", "00")
+    matches = sorted(NOTEBOOK_DIR.glob(f"{key}_*.ipynb"))
+    if not matches:
+        pytest.skip(f"no notebook {key}_*.ipynb yet")
+    # One thread per kernel: two kernels share the CPU, and equal thread counts keep float sums equal.
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    runs = []
+    for name in ("first", "second"):  # two fresh kernels side by side: the same seeds must give the same lines
+        out = tmp_path / f"{name}.ipynb"
+        command = [sys.executable, "-m", "course", "run", str(matches[0]), "--fast", "-o", str(out), "--timeout", "300"]
+        runs.append((out, subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, text=True)))
+    reports = []
+    for out, process in runs:
+        log, _ = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{matches[0].name} failed in FAST mode:\n{log[-3000:]}"
+        reports.append((log, out))
+    claims = [[line for line in log.splitlines() if line.strip().startswith("[claim ")] for log, _ in reports]
+    assert claims[0], f"{matches[0].name} printed no claim, so there is nothing to compare"
+    assert claims[0] == claims[1], "the two runs' claims differ:\n" + "\n".join(
+        f"  {a}\n  {b}" for a, b in zip(*claims) if a != b)
+    first, second = (_printed_lines(out) for _, out in reports)
+    assert len(first) >= len(claims[0])
+    assert first == second, "the two runs printed different lines:\n" + "\n".join(
+        f"  {a}\n  {b}" for a, b in zip(first, second) if a != b)
