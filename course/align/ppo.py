@@ -245,3 +245,36 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
         bar.set_postfix(reward=f"{history.reward[-1]:.2f}", kl=f"{history.kl[-1]:.2f}")
     history.seconds = time.perf_counter() - began
     return history
+
+
+@torch.no_grad()
+def sample_replies(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_tokens: int = 32, *,
+                   reference: nn.Module | None = None, temperature: float = 1.0, batch_size: int = 64,
+                   generator: torch.Generator | None = None) -> tuple[list[str], float | None]:
+    """Sampled replies (cut at EOS) and, with a ``reference``, the mean KL(model ‖ reference) per reply in nats.
+
+    The KL is the Monte-Carlo estimate E_y~π[Σ_t log π(y_t) − log π_ref(y_t)] over the sampled replies.
+    """
+    from course.generate import generate
+
+    device = next(model.parameters()).device
+    pad_id, eos_id = tokenizer.encode(PAD)[0], tokenizer.encode(EOS)[0]
+    was_training = model.training
+    model.eval()
+    replies, kls = [], []
+    for start in range(0, len(prompts), batch_size):
+        encoded = [tokenizer.encode(p) for p in prompts[start:start + batch_size]]
+        P = max(len(e) for e in encoded)
+        if P + max_new_tokens > model.config.block_size:
+            raise ValueError(f"prompts of {P} tokens plus {max_new_tokens} new ones exceed the context "
+                             f"{model.config.block_size}; shorten the prompts or lower max_new_tokens")
+        idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)
+        seq = generate(model, idx, max_new_tokens, temperature=temperature, generator=generator)
+        replies += [tokenizer.decode(row).split(EOS)[0] for row in seq[:, P:].tolist()]
+        if reference is not None:
+            mask = reply_mask(seq[:, P:], eos_id)
+            logp = reply_logprobs(model(seq).float() / temperature, seq, P)
+            logp_ref = reply_logprobs(reference(seq).float(), seq, P)
+            kls.append(kl_to_reference(logp, logp_ref, mask).cpu())
+    model.train(was_training)
+    return replies, (float(torch.cat(kls).mean()) if kls else None)

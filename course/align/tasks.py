@@ -306,3 +306,35 @@ def win_rate(prompts: Sequence[str], replies: Sequence[str], baseline: Sequence[
         sa, sb = annotator_score(prompt, a), annotator_score(prompt, b)
         total += 1.0 if sa > sb else 0.5 if sa == sb else 0.0
     return total / len(prompts)
+
+
+# ----------------------------------------------------------------------------- everything at once
+@dataclass
+class PartFourData:
+    """The data of notebooks 09 and 10, built from one corpus (Tiny Shakespeare, or the offline fallback)."""
+    train_text: str  # 90% of the corpus: the prose of the pretraining mix
+    val_text: str  # the last 10%: pretraining validation, and the forgetting measurement
+    train_words: list[str]  # words the skills are pretrained and fine-tuned on
+    test_words: list[str]  # held-out words, only ever seen at evaluation
+    train_topics: list[str]
+    test_topics: list[str]
+    lines_by_topic: dict[str, list[str]]  # short corpus lines that mention each topic (the "line" replies)
+    mix: str  # the pretraining text: prose and task documents
+
+
+def prepare_data(text: str, *, task_fraction: float = 0.5, seed: int = 0) -> PartFourData:
+    """Split the corpus, the words and the topics, and build the pretraining mix (deterministic)."""
+    text = clean_text(text)
+    cut = int(len(text) * 0.9)
+    train_text, val_text = text[:cut], text[cut:]
+    words = words_from(text)
+    if len(words) < 50:
+        raise ValueError(f"the corpus has only {len(words)} distinct short words; Part IV needs a text of at least a few pages")
+    train_words, test_words = split_held_out(words, 0.2, seed)
+    topics = topics_from(train_text)
+    if len(topics) < 4:
+        raise ValueError("the corpus has too few lines about the candidate topics; pass a larger English text")
+    train_topics, test_topics = split_held_out(topics, 0.25, seed)
+    return PartFourData(train_text, val_text, train_words, test_words, train_topics, test_topics,
+                        topic_lines(train_text, topics), pretraining_mix(train_text, train_words,
+                                                                          task_fraction=task_fraction, seed=seed))

@@ -1,0 +1,26 @@
+from course.exercises import nb09 as check
+from course.exercises.solutions import nb09 as solution
+
+
+def test_solutions_pass(capsys):
+    assert check.prompt_labels(solution.prompt_labels)
+    assert check.lora_forward(solution.lora_forward)
+    assert check.lora_parameter_count(solution.lora_parameter_count)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_stubs_are_not_attempted(capsys):
+    assert not check.prompt_labels(lambda p, r: ...)
+    assert not check.lora_forward(lambda *a: ...)
+    assert not check.lora_parameter_count(lambda s, r: ...)
+    assert "not attempted" in capsys.readouterr().out
+
+
+def test_wrong_answers_fail_with_a_hint(capsys):
+    # forgets to mask
+    assert not check.prompt_labels(lambda p, r: ((list(p) + list(r))[:-1], (list(p) + list(r))[1:]))
+    # forgets the alpha / r scaling
+    assert not check.lora_forward(lambda x, W, b, A, B, alpha, r: x @ W.T + b + x @ A.T @ B.T)
+    # counts only A
+    assert not check.lora_parameter_count(lambda shapes, r: sum(r * d_in for _, d_in in shapes))
+    assert "Hint" in capsys.readouterr().out
