@@ -6,6 +6,12 @@ What it does, in the order a learner meets the ideas:
 * a tqdm progress bar, periodic evaluation, a live loss plot in a notebook,
 * a clear stop when the loss becomes NaN or infinite,
 * checkpoints (safetensors + JSON) that a later run or a later notebook resumes from.
+
+On a GPU it also turns on what makes training fast there: bf16 autocast, fused AdamW, TF32 for the
+fp32 matmuls that remain, optional ``torch.compile``, and it reports tokens/s and the model FLOPs
+utilisation (MFU, see ``course.flops``). Launched by ``torchrun --nproc_per_node=N`` the same call
+trains data-parallel with DistributedDataParallel (see ``course.distributed``): each process takes
+its share of every global batch, and only rank 0 prints, plots and saves.
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from course import checkpoint as ckpt
+from course import distributed
+from course import flops as flops_lib
 from course.device import autocast, get_device
 from course.live_plot import LivePlot, in_notebook
 
@@ -40,6 +48,7 @@ class TrainConfig:
     eval_every: int = 100  # also evaluates at the last step
     eval_batches: int = 10  # batches per evaluation when val batches come from a function
     checkpoint_every: int | None = None  # besides the final save, when a checkpoint folder is given
+    compile: bool = False  # torch.compile the model: fused kernels, worth it for long GPU runs
 
 
 @dataclass
@@ -51,10 +60,30 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
+    step_seconds: list[float] = field(default_factory=list)  # wall time of each training step (no eval)
+    flops_per_token: float = 0.0  # model training FLOPs per token (course.flops)
+    peak_flops: float = 0.0  # summed over all devices; 0 when the device's peak is unknown (e.g. CPU)
+    world_size: int = 1  # processes that trained (DistributedDataParallel)
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds if self.seconds else float("nan")
+
+    @property
+    def steady_tokens_per_second(self) -> float:
+        """Training throughput from the median step time, leaving out the first steps (warm-up,
+        compilation) and the time spent evaluating or saving."""
+        if not self.step_seconds or not self.tokens:
+            return float("nan")
+        timed = self.step_seconds[min(len(self.step_seconds) - 1, max(1, len(self.step_seconds) // 10)):]
+        median = sorted(timed)[len(timed) // 2]
+        return (self.tokens / len(self.step_seconds)) / median if median > 0 else float("nan")
+
+    @property
+    def mfu(self) -> float:
+        """Model FLOPs utilisation in [0, 1] (nan when the device's peak is unknown)."""
+        value = flops_lib.mfu(self.flops_per_token, self.steady_tokens_per_second, self.peak_flops)
+        return float("nan") if value is None else value
 
     @property
     def final_val_loss(self) -> float:
@@ -89,6 +118,22 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=on_cuda or None)
 
 
+def enable_tf32() -> None:
+    """Let CUDA run fp32 matmuls and convolutions on TF32 tensor cores (10-bit mantissa, fp32 range).
+
+    Under bf16 autocast most matmuls are bf16 already; this speeds up the ones autocast keeps in fp32.
+    """
+    matmul = torch.backends.cuda.matmul
+    if hasattr(matmul, "fp32_precision"):  # torch >= 2.9
+        matmul.fp32_precision = "tf32"
+        conv = getattr(torch.backends.cudnn, "conv", None)
+        if conv is not None and hasattr(conv, "fp32_precision"):
+            conv.fp32_precision = "tf32"
+    else:
+        matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
 def next_token_loss(model: torch.nn.Module, batch) -> torch.Tensor:
     """Cross-entropy of ``model(x)`` against ``y``; targets equal to -100 are ignored (masked)."""
     x, y = batch[0], batch[1]
@@ -110,6 +155,29 @@ def to_device(batch, device: torch.device):
 def _batch_tokens(batch) -> int:
     first = batch if isinstance(batch, torch.Tensor) else (batch[0] if isinstance(batch, (list, tuple)) else None)
     return first.numel() if isinstance(first, torch.Tensor) else 0
+
+
+def _sequence_length(batch) -> int:
+    first = batch if isinstance(batch, torch.Tensor) else (batch[0] if isinstance(batch, (list, tuple)) else None)
+    return int(first.shape[1]) if isinstance(first, torch.Tensor) and first.dim() >= 2 else 1
+
+
+class _ShardedIterable:
+    def __init__(self, batches: Iterable, info: distributed.DistInfo):
+        self.batches, self.info = batches, info
+
+    def __iter__(self):
+        for batch in self.batches:
+            yield distributed.shard(batch, self.info.rank, self.info.world_size)
+
+
+def _sharded(batches, info: distributed.DistInfo):
+    """This process's share of every batch from a function or an iterable (see distributed.shard)."""
+    if not info.enabled:
+        return batches
+    if callable(batches) and not hasattr(batches, "__iter__"):
+        return lambda: distributed.shard(batches(), info.rank, info.world_size)
+    return _ShardedIterable(batches, info)
 
 
 def _stream(batches: Callable[[], Any] | Iterable) -> Iterator:
@@ -157,11 +225,20 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     iterable such as a DataLoader. ``loss_fn(model, batch)`` returns a scalar loss; the default is
     next-token cross-entropy on ``(x, y)`` batches. With ``checkpoint_dir`` the run is saved at the
     end (and every ``checkpoint_every`` steps); ``resume=True`` continues from a saved run.
+
+    Under ``torchrun --nproc_per_node=N`` every process calls ``fit`` with the same arguments and
+    the same seed: each builds the same global batch and trains on its 1/N share, DDP averages the
+    gradients, and the result equals one process trained on the global batch. ``loss_fn`` then
+    receives the DDP-wrapped model (reach the original through ``model.module``).
     """
     from tqdm.auto import tqdm
 
     config = config or TrainConfig()
     device = torch.device(device) if device is not None else get_device()
+    info, device = distributed.setup(device)  # does nothing unless launched by torchrun
+    main = info.is_main
+    if device.type == "cuda":
+        enable_tf32()
     model.to(device)
     optimizer = optimizer or make_optimizer(model, config)
     model_config = model_config if model_config is not None else getattr(model, "config", None)
@@ -171,26 +248,40 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
                                      device=device, restore_rng=True)
         start = int(state.get("step", 0))
         history = History(**state.get("history", {}))
-        print(f"Resumed from {checkpoint_dir} at step {start}")
+        if main:
+            print(f"Resumed from {checkpoint_dir} at step {start}")
 
     def save(step: int) -> None:
-        ckpt.save_checkpoint(checkpoint_dir, model, model_config, optimizer=optimizer,
-                             state={"step": step, "history": asdict(history), "train_config": asdict(config)})
+        if main:  # one writer; the others wait so nobody reads a half-written folder
+            ckpt.save_checkpoint(checkpoint_dir, model, model_config, optimizer=optimizer,
+                                 state={"step": step, "history": asdict(history), "train_config": asdict(config)})
+        if info.enabled:
+            torch.distributed.barrier()
 
-    plotter = LivePlot(title, enabled=plot)
-    log_lines = not in_notebook()
-    stream = _stream(train_batches)
+    # the module that runs the steps: compiled and/or wrapped; `model` stays the plain one we save
+    step_model = torch.compile(model) if config.compile else model
+    eval_model = step_model
+    if info.enabled:
+        step_model = distributed.wrap(step_model, device)
+    history.world_size = info.world_size
+    plotter = LivePlot(title, enabled=plot if main else False)
+    log_lines = not in_notebook() and main
+    stream = _stream(_sharded(train_batches, info))
+    val_source = _sharded(val_batches, info) if val_batches is not None else None
     model.train()
-    bar = tqdm(range(start, config.steps), desc=title, disable=not progress, initial=start, total=config.steps)
+    bar = tqdm(range(start, config.steps), desc=title, disable=not progress or not main, initial=start,
+               total=config.steps)
     began = time.perf_counter() - history.seconds
+    seq_len = 1
     for step in bar:
+        step_began = time.perf_counter()
         lr = cosine_lr(step, lr=config.lr, steps=config.steps, warmup_steps=config.warmup_steps, min_lr=config.min_lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = to_device(next(stream), device)
         with autocast(device):
-            loss = loss_fn(model, batch)
-        loss_value = loss.detach().float().item()
+            loss = loss_fn(step_model, batch)
+        loss_value = distributed.all_reduce_mean(loss.detach().float().item(), device)  # every rank sees one value
         if not math.isfinite(loss_value):
             bar.close()
             raise TrainingDiverged(
@@ -198,17 +289,20 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
                 "nothing was saved. Lower the learning rate, turn on gradient clipping, or check the batch for "
                 "bad values; a checkpoint saved earlier is untouched.")
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # under DDP the gradients are averaged across processes here
         if config.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
+        history.step_seconds.append(time.perf_counter() - step_began)
+        seq_len = _sequence_length(batch)
         history.step.append(step)
         history.train_loss.append(loss_value)
         history.lr.append(lr)
-        history.tokens += _batch_tokens(batch)
+        history.tokens += _batch_tokens(batch) * info.world_size
         last = step == config.steps - 1
-        if val_batches is not None and (step % config.eval_every == 0 or last):
-            val = evaluate(model, val_batches, loss_fn=loss_fn, n_batches=config.eval_batches, device=device)
+        if val_source is not None and (step % config.eval_every == 0 or last):
+            val = evaluate(eval_model, val_source, loss_fn=loss_fn, n_batches=config.eval_batches, device=device)
+            val = distributed.all_reduce_mean(val, device)
             history.eval_step.append(step)
             history.val_loss.append(val)
             bar.set_postfix(train=f"{loss_value:.3f}", val=f"{val:.3f}")
@@ -221,7 +315,15 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         if checkpoint_dir is not None and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0 and not last:
             save(step + 1)
     bar.close()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     history.seconds = time.perf_counter() - began
+    history.flops_per_token = flops_lib.model_flops_per_token(model, seq_len)
+    peak = flops_lib.peak_flops(device)
+    history.peak_flops = peak * info.world_size if peak else 0.0
+    if main and (device.type == "cuda" or info.enabled) and history.step_seconds:
+        utilisation = f", MFU {history.mfu:.1%}" if history.peak_flops else " (peak FLOP/s of this device unknown: no MFU)"
+        print(f"{title}: {history.steady_tokens_per_second:,.0f} tokens/s on {info.world_size} x {device.type}{utilisation}")
     if val_batches is None:
         plotter.update(history)
     if checkpoint_dir is not None:

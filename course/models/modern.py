@@ -221,8 +221,8 @@ class MoE(nn.Module):
         out = torch.zeros_like(flat)
         for e, expert in enumerate(self.experts):
             token, slot = torch.where(index == e)           # which tokens chose e, and in which of their k slots
-            if token.numel() == 0:
-                continue
+            # an expert that got no token still runs (on 0 rows): its weights then get a zero gradient
+            # instead of none, which DistributedDataParallel needs to stay in step across processes
             y = expert(flat[token])                          # (n_e, C): the expert sees only its tokens
             out.index_add_(0, token, (y * weights[token, slot, None]).to(out.dtype))
         self.aux_loss = load_balancing_loss(probs, index, self.n_expert)
