@@ -1,0 +1,232 @@
+"""The encoder-decoder Transformer of "Attention Is All You Need" (Vaswani et al. 2017), small.
+
+    source ids -> embedding * sqrt(d) + sinusoidal positions -> N x EncoderLayer -> memory
+    target ids -> embedding * sqrt(d) + sinusoidal positions -> N x DecoderLayer(memory) -> logits
+
+    EncoderLayer: x = x + SelfAttention(LN(x), padding mask);  x = x + FFN(LN(x))
+    DecoderLayer: x = x + SelfAttention(LN(x), causal mask)     # no peeking at later target words
+                  x = x + CrossAttention(LN(x), memory, padding mask)   # "where in the source?"
+                  x = x + FFN(LN(x))
+
+We put LayerNorm before each sub-layer ("pre-LN", as GPT-2 and most models since) instead of after
+it as the paper did: gradients then flow through the residual stream untouched and training needs no
+long warm-up. The interface matches ``course.models.seq2seq.Seq2Seq`` (``forward(src, src_mask,
+tgt_in) -> (logits, attention)``, ``greedy_decode``, ``beam_search``) so ``course.translation``
+trains, translates and scores both the same way.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from course.models.attention import MultiHeadAttention, causal_mask
+
+PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # the same ids as course.translation's vocabularies
+
+
+def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
+    """(max_len, d_model): PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(pos / 10000^(2i/d)).
+
+    Each pair of dimensions is a clock turning at its own speed, from once every 2*pi positions to
+    once every 10000 * 2*pi: nearby positions get similar codes, and PE[pos + k] is a fixed rotation
+    of PE[pos], which makes relative offsets easy for attention to read (section 3.5 of the paper).
+    """
+    if d_model % 2:
+        raise ValueError(f"d_model must be even for sine/cosine pairs, got {d_model}")
+    pos = torch.arange(max_len, dtype=torch.float32)[:, None]  # (max_len, 1)
+    rates = torch.exp(-math.log(10000.0) * torch.arange(0, d_model, 2, dtype=torch.float32) / d_model)  # (d/2,)
+    pe = torch.zeros(max_len, d_model)
+    pe[:, 0::2] = torch.sin(pos * rates)
+    pe[:, 1::2] = torch.cos(pos * rates)
+    return pe
+
+
+class Embedding(nn.Module):
+    """Token embedding scaled by sqrt(d_model) plus fixed sinusoidal positions (section 3.4)."""
+
+    def __init__(self, vocab_size: int, d_model: int, max_len: int, dropout: float):
+        super().__init__()
+        self.d_model, self.max_len = d_model, max_len
+        self.tokens = nn.Embedding(vocab_size, d_model, padding_idx=PAD_ID)
+        self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        if ids.size(1) > self.max_len:
+            raise ValueError(f"sequence of {ids.size(1)} tokens but positions go up to max_len={self.max_len}; "
+                             "build the model with a larger max_len")
+        # scale so the token signal is not drowned by the unit-size position codes
+        return self.dropout(self.tokens(ids) * math.sqrt(self.d_model) + self.positions[: ids.size(1)])
+
+
+class FeedForward(nn.Module):
+    """FFN(x) = max(0, x W1 + b1) W2 + b2, applied at every position separately (eq. 2)."""
+
+    def __init__(self, d_model: int, d_ff: int, dropout: float):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class EncoderLayer(nn.Module):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.ffn = FeedForward(d_model, d_ff, dropout)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, mask, need_weights=False):
+        h = self.norm1(x)
+        a, weights = self.attn(h, h, h, mask, need_weights)
+        x = x + self.dropout(a)
+        return x + self.dropout(self.ffn(self.norm2(x))), weights
+
+
+class DecoderLayer(nn.Module):
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
+        super().__init__()
+        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.ffn = FeedForward(d_model, d_ff, dropout)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, memory, self_mask, memory_mask, need_weights=False):
+        h = self.norm1(x)
+        a, self_weights = self.self_attn(h, h, h, self_mask, need_weights)
+        x = x + self.dropout(a)
+        a, cross_weights = self.cross_attn(self.norm2(x), memory, memory, memory_mask, need_weights)
+        x = x + self.dropout(a)
+        return x + self.dropout(self.ffn(self.norm3(x))), self_weights, cross_weights
+
+
+@dataclass
+class TransformerConfig:
+    src_vocab_size: int
+    tgt_vocab_size: int
+    d_model: int = 128
+    n_heads: int = 4
+    n_layers: int = 2  # encoder layers = decoder layers
+    d_ff: int = 512
+    dropout: float = 0.1
+    max_len: int = 128
+
+
+class Transformer(nn.Module):
+    """Encoder-decoder Transformer for ``course.translation`` tasks."""
+
+    def __init__(self, config: TransformerConfig):
+        super().__init__()
+        self.config = c = config
+        self.src_embed = Embedding(c.src_vocab_size, c.d_model, c.max_len, c.dropout)
+        self.tgt_embed = Embedding(c.tgt_vocab_size, c.d_model, c.max_len, c.dropout)
+        self.encoder = nn.ModuleList([EncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers)])
+        self.decoder = nn.ModuleList([DecoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers)])
+        self.enc_norm, self.dec_norm = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
+        self.out = nn.Linear(c.d_model, c.tgt_vocab_size)
+        for p in self.parameters():
+            if p.dim() > 1:
+                nn.init.xavier_uniform_(p)  # the paper's reference code does the same
+
+    # ------------------------------------------------------------------ the two halves
+    def encode(self, src: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):
+        """src, src_mask: (B, S) -> memory (B, S, d_model) and the encoder's attention (per layer)."""
+        key_mask = src_mask[:, None, None, :]  # (B, 1, 1, S): every query may look at every real key
+        x, attentions = self.src_embed(src), []
+        for layer in self.encoder:
+            x, w = layer(x, key_mask, need_weights)
+            attentions.append(w)
+        return self.enc_norm(x), tuple(attentions)
+
+    def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):
+        """tgt_in (B, T) -> logits (B, T, V), decoder self-attention and cross-attention (per layer)."""
+        self_mask = causal_mask(tgt_in.size(1), tgt_in.device)  # (T, T)
+        memory_mask = src_mask[:, None, None, :]
+        x, self_attn, cross_attn = self.tgt_embed(tgt_in), [], []
+        for layer in self.decoder:
+            x, ws, wc = layer(x, memory, self_mask, memory_mask, need_weights)
+            self_attn.append(ws)
+            cross_attn.append(wc)
+        return self.out(self.dec_norm(x)), tuple(self_attn), tuple(cross_attn)
+
+    def forward(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor, return_attention: bool = False):
+        """Teacher forcing. Returns (logits (B, T, V), attention): with ``return_attention`` a dict of
+        per-layer weights ``{"encoder", "decoder", "cross"}``, each (B, heads, queries, keys); else None."""
+        memory, enc = self.encode(src, src_mask, return_attention)
+        logits, dec, cross = self.decode(tgt_in, memory, src_mask, return_attention)
+        return logits, (dict(encoder=enc, decoder=dec, cross=cross) if return_attention else None)
+
+    # ------------------------------------------------------------------ inference
+    @torch.no_grad()
+    def greedy_decode(self, src: torch.Tensor, src_mask: torch.Tensor, max_len: int = 30):
+        """Most likely token at each step. Returns ids (B, steps) (only <pad> after <eos>) and the last
+        layer's cross-attention averaged over heads (B, steps, S), like ``Seq2Seq.greedy_decode``."""
+        memory, _ = self.encode(src, src_mask)
+        B = src.size(0)
+        ys = torch.full((B, 1), BOS_ID, dtype=torch.long, device=src.device)
+        done = torch.zeros(B, dtype=torch.bool, device=src.device)
+        max_len = min(max_len, self.config.max_len - 1)
+        for _ in range(max_len):
+            logits, _, _ = self.decode(ys, memory, src_mask)  # the whole prefix again: short outputs
+            nxt = logits[:, -1].argmax(-1).masked_fill(done, PAD_ID)
+            ys = torch.cat([ys, nxt[:, None]], dim=1)
+            done = done | (nxt == EOS_ID)
+            if bool(done.all()):
+                break
+        _, _, cross = self.decode(ys[:, :-1], memory, src_mask, need_weights=True)
+        return ys[:, 1:], cross[-1].mean(dim=1)
+
+    @torch.no_grad()
+    def beam_search(self, src: torch.Tensor, src_mask: torch.Tensor, beam_size: int = 5, max_len: int = 30,
+                    length_penalty: float = 0.0):
+        """Keep the ``beam_size`` most probable prefixes; one sentence at a time (src: (1, S)).
+        Finished hypotheses are scored by log-probability / length ** length_penalty."""
+        if src.size(0) != 1:
+            raise ValueError("beam_search takes one sentence at a time (src of shape (1, S))")
+        memory, _ = self.encode(src, src_mask)
+        beams = [(0.0, [BOS_ID])]
+        finished = []
+        max_len = min(max_len, self.config.max_len - 1)
+        for _ in range(max_len):
+            ys = torch.tensor([b[1] for b in beams], device=src.device)  # (beams, t)
+            n = len(beams)
+            logits, _, _ = self.decode(ys, memory.expand(n, -1, -1), src_mask.expand(n, -1))
+            logp = F.log_softmax(logits[:, -1].float(), dim=-1)  # (beams, V)
+            scores = torch.tensor([b[0] for b in beams], device=src.device)[:, None] + logp
+            top = scores.flatten().topk(min(beam_size, scores.numel()))
+            beams = []
+            for score, flat in zip(top.values.tolist(), top.indices.tolist()):
+                b, token = divmod(flat, logp.size(1))
+                seq = ys[b].tolist() + [token]
+                if token == EOS_ID:
+                    finished.append((score / max(1, len(seq) - 1) ** length_penalty, seq))
+                else:
+                    beams.append((score, seq))
+            if not beams or len(finished) >= beam_size:
+                break
+        if not finished:
+            finished = [(s / max(1, len(seq) - 1) ** length_penalty, seq) for s, seq in beams]
+        best = max(finished, key=lambda f: f[0])[1]
+        ys = torch.tensor([best], device=src.device)
+        _, _, cross = self.decode(ys[:, :-1], memory, src_mask, need_weights=True)
+        return ys[:, 1:], cross[-1].mean(dim=1)
+
+    def attention_maps(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor) -> dict:
+        """All attention weights for one example, each a tuple over layers of (B, heads, queries, keys)."""
+        with torch.no_grad():
+            return self.forward(src, src_mask, tgt_in, return_attention=True)[1]
+
+
+def translation_loss(model: nn.Module, batch) -> torch.Tensor:
+    """Mean cross-entropy per target token (padding ignored) for a ``course.translation.Batch``."""
+    device = next(model.parameters()).device
+    batch = batch.to(device)
+    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID)
