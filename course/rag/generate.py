@@ -1,0 +1,171 @@
+"""Grounded generation: put retrieved passages in the prompt, read the answer off, and score it.
+
+The prompt format of notebook 11 extends the chat format of notebooks 09-10 by one line:
+
+    Context: Velmora: It lies on the river Oskel. The town was founded in 1423.     <- retrieved passage(s)
+    User: Which river is Velmora on?
+    Bot: Oskel                                                                      <- the model's reply, one line
+
+Without retrieval (closed book) the ``Context:`` line is left out and the model must answer from what
+its weights hold. Scores (Lewis et al. 2020 and most RAG evaluations use the same two ideas):
+
+* **accuracy**: the reply equals the gold answer (case, spaces and a final full stop ignored);
+* **hallucination rate**: the fraction of questions answered with something *wrong* — a reply that
+  is neither correct nor an abstention ("I don't know"). A model that never abstains hallucinates on
+  every question it gets wrong.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+ABSTENTIONS = ("i don't know", "i do not know", "unknown")
+MAX_QUESTION_CHARS = 120
+
+
+def check_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """The question with outer white space removed; a clear error for an empty or over-long one."""
+    if not isinstance(question, str):
+        raise TypeError(f"the question must be a string, got {type(question).__name__}")
+    question = " ".join(question.split())  # newlines would break the one-line chat format
+    if not question:
+        raise ValueError("the question is empty; ask something such as 'Which river is Velmora on?'")
+    if len(question) > max_chars:
+        raise ValueError(f"the question has {len(question)} characters but at most {max_chars} fit beside the "
+                         "retrieved passage in the model's context; ask a shorter question")
+    return question
+
+
+def build_prompt(question: str, passages: Sequence[str] = ()) -> str:
+    """The prompt the model reads: retrieved passages (if any) on one ``Context:`` line, then the question."""
+    question = check_question(question)
+    context = " ".join(" ".join(p.split()) for p in passages)
+    head = f"Context: {context}\n" if context else ""
+    return f"{head}User: {question}\nBot:"
+
+
+def extract_answer(reply: str) -> str:
+    """The answer in a raw reply: its first line, stripped of spaces and a final full stop."""
+    line = reply.split("\n")[0].strip()
+    return line[:-1].strip() if line.endswith(".") else line
+
+
+def normalize(answer: str) -> str:
+    """Lower case, single spaces, no final full stop: what two answers must share to count as equal."""
+    return " ".join(extract_answer(answer).lower().split())
+
+
+def is_correct(reply: str, gold: str) -> bool:
+    return normalize(reply) == normalize(gold)
+
+
+def is_abstention(reply: str) -> bool:
+    return normalize(reply) in ABSTENTIONS
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Accuracy, hallucination rate and abstention rate over a set of questions (each a fraction)."""
+    accuracy: float
+    hallucination_rate: float
+    abstention_rate: float
+    n: int
+
+    def __str__(self) -> str:
+        return (f"accuracy {self.accuracy:.0%}, hallucination rate {self.hallucination_rate:.0%}, "
+                f"abstained {self.abstention_rate:.0%} (n={self.n})")
+
+
+def score(replies: Sequence[str], golds: Sequence[str]) -> Scores:
+    """Score replies against gold answers: accuracy + hallucination rate + abstention rate = 1."""
+    if len(replies) != len(golds):
+        raise ValueError(f"{len(replies)} replies but {len(golds)} gold answers")
+    if not replies:
+        raise ValueError("nothing to score: pass at least one reply")
+    n = len(replies)
+    correct = sum(is_correct(r, g) for r, g in zip(replies, golds))
+    abstained = sum(is_abstention(r) and not is_correct(r, g) for r, g in zip(replies, golds))
+    return Scores(correct / n, (n - correct - abstained) / n, abstained / n, n)
+
+
+def follows(replies: Sequence[str], context_answers: Sequence[str], memory_answers: Sequence[str]) -> dict[str, float]:
+    """With a deliberately wrong context: how often the reply repeats the context, how often the
+    model's memory (the true fact it was trained on), and how often neither."""
+    if not (len(replies) == len(context_answers) == len(memory_answers)) or not replies:
+        raise ValueError("follows needs equally long, non-empty lists of replies, context answers and memory answers")
+    n = len(replies)
+    ctx = sum(is_correct(r, c) for r, c in zip(replies, context_answers))
+    mem = sum(is_correct(r, m) for r, m in zip(replies, memory_answers))
+    return {"context": ctx / n, "memory": mem / n, "neither": (n - ctx - mem) / n}
+
+
+# ----------------------------------------------------------------------------- answering with the model
+@dataclass(frozen=True)
+class Answer:
+    """A reply with what produced it."""
+    question: str
+    prompt: str
+    answer: str
+    confidence: float  # mean probability the model gave to each character of its (greedy) answer
+    passages: tuple = ()  # (chunk text, retrieval score) pairs shown to the model
+
+
+@torch.no_grad()
+def answer_confidence(model, tokenizer, prompts: Sequence[str], replies: Sequence[str]) -> list[float]:
+    """Mean per-token probability of ``reply + newline`` after ``prompt`` (how sure the model was)."""
+    from course.align.sft import IGNORE, collate, encode_example
+    from course.align.tasks import EOS, PAD
+
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = []
+    encoded = [encode_example(tokenizer, p, f" {r}{EOS}") for p, r in zip(prompts, replies)]
+    for begin in range(0, len(encoded), 64):
+        x, y = collate(encoded[begin:begin + 64], tokenizer.encode(PAD)[0])
+        probs = model(x.to(device)).float().softmax(-1).cpu()  # (B, T, V)
+        mask = y != IGNORE
+        picked = probs.gather(-1, y.clamp(min=0)[..., None])[..., 0]  # (B, T)
+        out += ((picked * mask).sum(1) / mask.sum(1)).tolist()
+    model.train(was_training)
+    return out
+
+
+def prompt_fits(model, tokenizer, prompt: str, max_new_tokens: int) -> None:
+    """A clear error when ``prompt`` plus the answer would not fit in the model's context."""
+    need, block = len(tokenizer.encode(prompt)) + max_new_tokens, model.config.block_size
+    if need > block:
+        raise ValueError(f"the prompt has {need - max_new_tokens} tokens and the answer may take {max_new_tokens} "
+                         f"more, but the model reads at most {block}; ask a shorter question or retrieve "
+                         "fewer/shorter passages")
+
+
+def answer_questions(model, tokenizer, questions: Sequence[str], *, retriever=None, k: int = 1,
+                     contexts: Sequence[Sequence[str]] | None = None, max_new_tokens: int = 16) -> list[Answer]:
+    """Answer each question greedily: closed book (no retriever, no contexts), with the top-``k`` passages
+    of ``retriever``, or with the given ``contexts`` (one list of passages per question)."""
+    from course.align.sft import complete
+
+    questions = [check_question(q) for q in questions]
+    if not questions:
+        raise ValueError("no questions to answer")
+    if retriever is not None and contexts is not None:
+        raise ValueError("pass either a retriever or explicit contexts, not both")
+    shown: list[tuple] = [()] * len(questions)
+    if retriever is not None:
+        scores, ids = retriever.search(questions, k)
+        shown = [tuple((retriever.chunks[i].text, s) for i, s in zip(row_ids, row_scores))
+                 for row_ids, row_scores in zip(ids.tolist(), scores.tolist())]
+    elif contexts is not None:
+        if len(contexts) != len(questions):
+            raise ValueError(f"{len(contexts)} contexts for {len(questions)} questions")
+        shown = [tuple((p, float("nan")) for p in c) for c in contexts]
+    prompts = [build_prompt(q, [p for p, _ in s]) for q, s in zip(questions, shown)]
+    for p in prompts:
+        prompt_fits(model, tokenizer, p, max_new_tokens)
+    replies = [extract_answer(r) for r in complete(model, tokenizer, prompts, max_new_tokens)]
+    confidence = answer_confidence(model, tokenizer, prompts, replies)
+    return [Answer(q, p, r, c, s) for q, p, r, c, s in zip(questions, prompts, replies, confidence, shown)]
