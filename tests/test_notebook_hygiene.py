@@ -106,11 +106,71 @@ def test_first_cell_title_goals_and_time(path):
     assert "CPU" in text and "GPU" in text, f"{path.name}: the first cell must say the time needed on CPU and on GPU"
 
 
+def _is_colab_cell(cell: dict) -> bool:
+    return cell["cell_type"] == "code" and _source(cell).startswith(COLAB_MARKER)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_second_cell_picks_the_device(path):
     cells = _load(path)["cells"]
-    assert len(cells) > 1 and cells[1]["cell_type"] == "code", f"{path.name}: the second cell must be code"
-    assert "get_device(" in _source(cells[1]), f"{path.name}: the second cell must call get_device(verbose=True)"
+    # The Colab set-up cell (docs/colab.md), when present, sits between the title and the device cell.
+    index = 2 if len(cells) > 1 and _is_colab_cell(cells[1]) else 1
+    assert len(cells) > index and cells[index]["cell_type"] == "code", f"{path.name}: cell {index + 1} must be code"
+    assert "get_device(" in _source(cells[index]), (
+        f"{path.name}: the code cell after the title must call get_device(verbose=True)")
+
+
+# ----------------------------------------------------------------------------- the Colab set-up cell
+COLAB_DOC = ROOT / "docs" / "colab.md"
+COLAB_MARKER = "# Colab set-up"
+
+
+def recommended_colab_cell() -> str:
+    """The set-up cell exactly as docs/colab.md gives it."""
+    blocks = re.findall(r"```python\n(.*?)```", COLAB_DOC.read_text(encoding="utf-8"), re.S)
+    cells = [b for b in blocks if b.startswith(COLAB_MARKER)]
+    assert len(cells) == 1, "docs/colab.md must hold exactly one ```python block starting with '# Colab set-up'"
+    return cells[0]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_colab_cell_is_the_documented_one(path):
+    cells = _load(path)["cells"]
+    found = [i for i, c in enumerate(cells) if _is_colab_cell(c)]
+    if not found:
+        pytest.skip(f"{path.name} has no Colab set-up cell")
+    assert found == [1], f"{path.name}: the Colab set-up cell must be the one code cell right after the title"
+    assert _source(cells[1]).strip() == recommended_colab_cell().strip(), (
+        f"{path.name}: its Colab cell differs from docs/colab.md; copy the documented one")
+
+
+def test_colab_cell_does_nothing_outside_colab(monkeypatch):
+    import subprocess as subprocess_module
+
+    calls = []
+    monkeypatch.setattr(subprocess_module, "run", lambda *a, **k: calls.append(a))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    exec(compile(recommended_colab_cell(), "colab-cell", "exec"), {})
+    assert calls == []
+
+
+def test_colab_cell_installs_the_course_on_colab(monkeypatch):
+    import importlib.util
+    import subprocess as subprocess_module
+    import types
+
+    calls, widgets = [], []
+    monkeypatch.setattr(subprocess_module, "run", lambda command, **k: calls.append((command, k)))
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: widgets.append(True))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "course" else real_find_spec(name, *a))
+    exec(compile(recommended_colab_cell(), "colab-cell", "exec"), {})
+    (command, options), = calls
+    assert command[1:4] == ["-m", "pip", "install"] and command[-1].startswith("llm-course @ git+https://github.com/")
+    assert options.get("check") is True and widgets == [True]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
