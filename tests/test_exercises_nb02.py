@@ -1,0 +1,41 @@
+import numpy as np
+
+from course.exercises import nb02 as check
+from course.exercises.solutions import nb02 as solution
+from course.models import word2vec
+
+
+def test_solutions_pass(capsys):
+    assert check.skipgram_pairs(solution.skipgram_pairs)
+    assert check.noise_distribution(solution.noise_distribution)
+    assert check.analogy(solution.analogy)
+    assert "✅" in capsys.readouterr().out
+
+
+def test_solutions_agree_with_the_package():
+    ids = np.arange(7)
+    ours = sorted(solution.skipgram_pairs(list(ids), 3))
+    assert ours == sorted(map(tuple, word2vec.skipgram_pairs(ids, 3, dynamic=False).tolist()))
+    counts = np.array([5.0, 1.0, 30.0])
+    assert np.allclose(solution.noise_distribution(counts), word2vec.noise_distribution(counts))
+
+
+def test_stubs_are_not_attempted(capsys):
+    assert not check.skipgram_pairs(lambda t, w: ...)
+    assert not check.noise_distribution(lambda c: ...)
+    assert not check.analogy(lambda E, itos, a, b, c: ...)
+    assert "not attempted" in capsys.readouterr().out
+
+
+def test_wrong_answers_fail_with_a_hint(capsys):
+    # only looks to the right
+    assert not check.skipgram_pairs(lambda t, w: [(t[i], t[j]) for i in range(len(t)) for j in range(i + 1, min(len(t), i + w + 1))])
+    # forgets the 3/4 power
+    assert not check.noise_distribution(lambda c: np.asarray(c) / np.sum(c))
+
+    def no_exclusion(E, itos, a, b, c):
+        E = E / np.linalg.norm(E, axis=1, keepdims=True)
+        s = {w: i for i, w in enumerate(itos)}
+        return itos[int(np.argmax(E @ (E[s[b]] - E[s[a]] + E[s[c]])))]
+    assert not check.analogy(no_exclusion)
+    assert "Hint" in capsys.readouterr().out
