@@ -113,3 +113,19 @@ def test_checkpoint_round_trip_and_refuses_other_config(tmp_path):
     other = tiny(n_embd=32)
     with pytest.raises(CheckpointError, match="different model config"):
         load_checkpoint(tmp_path / "gpt", other, config=other.config)
+
+
+def test_pretrained_or_train_saves_loads_and_refuses_other_config(tmp_path, monkeypatch, capsys):
+    from course.models.gpt import checkpoint_path, pretrained_or_train
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    sizes = dict(block_size=16, n_layer=1, n_head=2, n_embd=16, dropout=0.0, bias=True)
+    model, tok = pretrained_or_train(sizes=sizes, steps=3, device="cpu", verbose=True)
+    assert "Training a quick one" in capsys.readouterr().out
+    assert (checkpoint_path() / "tokenizer.json").is_file() and str(tmp_path) in str(checkpoint_path())
+    again, _ = pretrained_or_train(sizes=sizes, steps=3, device="cpu")
+    assert "Loaded" in capsys.readouterr().out
+    idx = torch.tensor([tok.encode("To be")])
+    torch.testing.assert_close(again(idx), model(idx))
+    other, _ = pretrained_or_train(sizes={**sizes, "n_embd": 32}, steps=3, device="cpu")
+    assert "another config" in capsys.readouterr().out and other.config.n_embd == 32

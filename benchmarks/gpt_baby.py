@@ -1,0 +1,404 @@
+"""nanoGPT's "baby" Shakespeare configuration on the CPU: our GPT against a nanoGPT-style reference.
+
+The configuration (nanoGPT README, "I only have a macbook"): character-level Tiny Shakespeare,
+4 layers, 4 heads, 128-dim embeddings, context 64, batch 12, 2,000 iterations, dropout 0,
+lr 1e-3 with 100 warmup steps and cosine decay to 1e-4, AdamW (beta2 0.99, weight decay 0.1),
+gradient clipping at 1.0, evaluation every 250 iterations on 20 batches, no torch.compile.
+
+What this script prints (figures, never asserts):
+1. ``compare``: both trainers on that configuration, in the same process, interleaved in chunks of
+   steps so that machine load hits both alike: tokens/s of the training steps, wall time (with
+   evaluation), final val loss; peak RSS of each measured in its own child process.
+2. ``recipe``: our defaults (:data:`RECIPE`) trained against the clock: time to val loss <= 1.70
+   and the val loss reached within the time budget (91 s by default, nanoGPT's wall time).
+
+The reference below is written from nanoGPT's design (model.py / train.py), not copied: one c_attn
+Linear for q, k, v; GELU MLP; LayerNorm with optional bias (train.py's default: no biases);
+scaled_dot_product_attention; weight tying; AdamW with weight decay on matrices only and PyTorch's
+default (non-fused) implementation on the CPU; batches gathered with a Python list comprehension
+from a uint16 numpy array, as nanoGPT's get_batch does from its memmap.
+
+    python benchmarks/gpt_baby.py compare            # ~3-6 minutes on 2 cores
+    python benchmarks/gpt_baby.py recipe --budget 91
+    python benchmarks/gpt_baby.py compare --iters 200  # a quick look
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing as mp
+import os
+import resource
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from course.data import load  # noqa: E402
+from course.lm_data import random_windows, train_val_split  # noqa: E402
+from course.models.gpt import GPT, GPTConfig  # noqa: E402
+from course.text import CharTokenizer  # noqa: E402
+
+
+# ============================================================================ the reference
+class RefLayerNorm(nn.Module):
+    """LayerNorm whose bias can be switched off (nanoGPT's own, for torch versions without bias=False)."""
+
+    def __init__(self, dim: int, bias: bool):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(dim))
+        self.bias = nn.Parameter(torch.zeros(dim)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias, 1e-5)
+
+
+class RefAttention(nn.Module):
+    def __init__(self, n_embd, n_head, bias):
+        super().__init__()
+        self.n_head = n_head
+        self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
+        self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
+
+    def forward(self, x):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+
+
+class RefBlock(nn.Module):
+    def __init__(self, n_embd, n_head, bias):
+        super().__init__()
+        self.ln_1 = RefLayerNorm(n_embd, bias)
+        self.attn = RefAttention(n_embd, n_head, bias)
+        self.ln_2 = RefLayerNorm(n_embd, bias)
+        self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
+        self.gelu = nn.GELU()
+        self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
+
+    def forward(self, x):
+        x = x + self.attn(self.ln_1(x))
+        return x + self.c_proj(self.gelu(self.c_fc(self.ln_2(x))))
+
+
+class RefGPT(nn.Module):
+    """nanoGPT's model, as we understand its design: forward(idx, targets) -> (logits, loss)."""
+
+    def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd, bias):
+        super().__init__()
+        self.wte = nn.Embedding(vocab_size, n_embd)
+        self.wpe = nn.Embedding(block_size, n_embd)
+        self.h = nn.ModuleList([RefBlock(n_embd, n_head, bias) for _ in range(n_layer)])
+        self.ln_f = RefLayerNorm(n_embd, bias)
+        self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
+        self.wte.weight = self.lm_head.weight
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+                if getattr(m, "bias", None) is not None:
+                    nn.init.zeros_(m.bias)
+        for name, p in self.named_parameters():
+            if name.endswith("c_proj.weight"):
+                nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * n_layer))
+
+    def forward(self, idx, targets=None):
+        pos = torch.arange(0, idx.size(1), dtype=torch.long, device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)
+        for block in self.h:
+            x = block(x)
+        logits = self.lm_head(self.ln_f(x))
+        loss = None
+        if targets is not None:
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        return logits, loss
+
+
+def ref_optimizer(model, weight_decay, lr, betas):
+    decay = [p for p in model.parameters() if p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=False)  # nanoGPT fuses only on CUDA
+
+
+def ref_lr(it, lr, warmup, decay_iters, min_lr):
+    if it < warmup:
+        return lr * (it + 1) / (warmup + 1)
+    if it > decay_iters:
+        return min_lr
+    ratio = (it - warmup) / (decay_iters - warmup)
+    return min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (lr - min_lr)
+
+
+# ============================================================================ shared set-up
+@dataclass
+class Setup:
+    batch_size: int = 12
+    block_size: int = 64
+    n_layer: int = 4
+    n_head: int = 4
+    n_embd: int = 128
+    bias: bool = False  # nanoGPT train.py's default
+    iters: int = 2000
+    lr: float = 1e-3
+    min_lr: float = 1e-4
+    warmup: int = 100
+    weight_decay: float = 0.1
+    beta2: float = 0.99
+    eval_interval: int = 250
+    eval_iters: int = 20
+    compile: bool = False  # our trainer only: torch.compile the model
+
+
+# Our defaults for the clock race (see ``recipe``): chosen by short runs, reported in the table.
+RECIPE = Setup(batch_size=32, block_size=128, n_layer=4, n_head=4, n_embd=128, bias=False,
+               iters=100_000, lr=3e-3, min_lr=3e-4, warmup=50, eval_interval=10**9, eval_iters=50)
+
+
+def shakespeare():
+    text = load("tinyshakespeare")
+    tok = CharTokenizer.fit(text)
+    train, val = train_val_split(tok.encode(text), 0.1)
+    return tok, train, val
+
+
+class RefTrainer:
+    """One nanoGPT training iteration at a time (forward, backward, clip, step, zero_grad)."""
+
+    name = "nanoGPT-style reference"
+
+    def __init__(self, s: Setup, vocab, train, val, seed=1337):
+        torch.manual_seed(seed)
+        self.s = s
+        self.train_np = train.numpy().astype(np.uint16)
+        self.val_np = val.numpy().astype(np.uint16)
+        self.model = RefGPT(vocab, s.block_size, s.n_layer, s.n_head, s.n_embd, s.bias)
+        self.opt = ref_optimizer(self.model, s.weight_decay, s.lr, (0.9, s.beta2))
+        self.ctx = nullcontext()
+        self.it = 0
+        self.X, self.Y = self.get_batch("train")
+
+    def get_batch(self, split):
+        data = self.train_np if split == "train" else self.val_np
+        ix = torch.randint(len(data) - self.s.block_size, (self.s.batch_size,))
+        x = torch.stack([torch.from_numpy(data[i:i + self.s.block_size].astype(np.int64)) for i in ix])
+        y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + self.s.block_size].astype(np.int64)) for i in ix])
+        return x, y
+
+    def step(self):
+        s = self.s
+        lr = ref_lr(self.it, s.lr, s.warmup, s.iters, s.min_lr)
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        with self.ctx:
+            _, loss = self.model(self.X, self.Y)
+        self.X, self.Y = self.get_batch("train")
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        self.it += 1
+
+    @torch.no_grad()
+    def val_loss(self, n=None):
+        self.model.eval()
+        losses = [self.model(*self.get_batch("val"))[1].item() for _ in range(n or self.s.eval_iters)]
+        self.model.train()
+        return sum(losses) / len(losses)
+
+
+class OurTrainer:
+    """Our GPT with our training step: the same loss and schedule; fused AdamW on the CPU too,
+    a vectorised batch gather, and optionally torch.compile."""
+
+    name = "course GPT"
+
+    def __init__(self, s: Setup, vocab, train, val, seed=1337):
+        torch.manual_seed(seed)
+        self.s = s
+        self.train, self.val = train, val
+        self.model = GPT(GPTConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
+                                   n_head=s.n_head, n_embd=s.n_embd, dropout=0.0, bias=s.bias))
+        params = list(self.model.parameters())
+        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": s.weight_decay},
+                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        # fused AdamW runs on the CPU since torch 2.4: one kernel over all tensors instead of ~10 per tensor
+        self.opt = torch.optim.AdamW(groups, lr=s.lr, betas=(0.9, s.beta2), fused=True)
+        self.forward = torch.compile(self.model) if s.compile else self.model
+        self.gen = torch.Generator().manual_seed(seed)
+        self.it = 0
+
+    def loss(self, x, y):
+        logits = self.forward(x)
+        return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+
+    def step(self):
+        s = self.s
+        lr = ref_lr(self.it, s.lr, s.warmup, s.iters, s.min_lr)
+        for g in self.opt.param_groups:
+            g["lr"] = lr
+        x, y = random_windows(self.train, s.batch_size, s.block_size, generator=self.gen)
+        loss = self.loss(x, y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0, foreach=True)
+        self.opt.step()
+        self.opt.zero_grad(set_to_none=True)
+        self.it += 1
+
+    @torch.no_grad()
+    def val_loss(self, n=None):
+        self.model.eval()
+        gen = torch.Generator().manual_seed(10_000 + self.it)
+        losses = [self.loss(*random_windows(self.val, self.s.batch_size, self.s.block_size, generator=gen)).item()
+                  for _ in range(n or self.s.eval_iters)]
+        self.model.train()
+        return sum(losses) / len(losses)
+
+
+# ============================================================================ measurements
+def peak_rss_child(kind: str, s: Setup, steps: int, queue) -> None:
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
+    tok, train, val = shakespeare()
+    trainer = (RefTrainer if kind == "ref" else OurTrainer)(s, tok.vocab_size, train, val)
+    for _ in range(steps):
+        trainer.step()
+    trainer.val_loss()
+    queue.put(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB -> MiB on Linux
+
+
+def peak_rss(kind: str, s: Setup, steps: int = 100) -> float:
+    ctx = mp.get_context("spawn")  # a fresh process: its peak RSS is this trainer's alone
+    queue = ctx.Queue()
+    p = ctx.Process(target=peak_rss_child, args=(kind, s, steps, queue))
+    p.start()
+    value = queue.get()
+    p.join()
+    return value
+
+
+def compare(s: Setup, chunk: int = 50, memory: bool = True) -> dict:
+    tok, train, val = shakespeare()
+    trainers = {"ref": RefTrainer(s, tok.vocab_size, train, val), "ours": OurTrainer(s, tok.vocab_size, train, val)}
+    train_seconds = {k: 0.0 for k in trainers}
+    eval_seconds = {k: 0.0 for k in trainers}
+    curves = {k: [] for k in trainers}
+    if s.compile:  # compile outside the clock (reported separately)
+        t0 = time.perf_counter()
+        for _ in range(3):
+            trainers["ours"].step()
+        print(f"torch.compile warm-up: {time.perf_counter() - t0:.1f} s")
+        trainers["ours"].it = 0
+    done = 0
+    while done < s.iters:
+        n = min(chunk, s.iters - done)
+        for key, tr in trainers.items():  # alternate chunks so that load changes hit both alike
+            if done % s.eval_interval == 0:
+                t0 = time.perf_counter()
+                curves[key].append((done, tr.val_loss()))
+                eval_seconds[key] += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for _ in range(n):
+                tr.step()
+            train_seconds[key] += time.perf_counter() - t0
+        done += n
+    results = {}
+    tokens = s.iters * s.batch_size * s.block_size
+    for key, tr in trainers.items():
+        t0 = time.perf_counter()
+        final = tr.val_loss(200)  # a larger final evaluation than the periodic ones
+        eval_seconds[key] += time.perf_counter() - t0
+        results[key] = dict(name=tr.name, tokens_per_s=tokens / train_seconds[key],
+                            ms_per_iter=1000 * train_seconds[key] / s.iters,
+                            wall_s=train_seconds[key] + eval_seconds[key], final_val=final, curve=curves[key])
+    if memory:
+        for key in trainers:
+            results[key]["peak_rss_mib"] = peak_rss(key, s)
+    speedup = results["ours"]["tokens_per_s"] / results["ref"]["tokens_per_s"]
+    print(f"\nnanoGPT baby config, {s.iters} iterations, batch {s.batch_size} x {s.block_size}, "
+          f"{torch.get_num_threads()} threads, torch {torch.__version__}")
+    print(f"{'trainer':<26}{'tokens/s':>10}{'ms/iter':>9}{'wall s':>8}{'val loss':>9}{'peak RSS MiB':>14}")
+    for r in results.values():
+        print(f"{r['name']:<26}{r['tokens_per_s']:>10.0f}{r['ms_per_iter']:>9.1f}{r['wall_s']:>8.1f}"
+              f"{r['final_val']:>9.3f}{r.get('peak_rss_mib', float('nan')):>14.0f}")
+    print(f"speed-up (tokens/s, same process, interleaved): {speedup:.2f}x")
+    results["speedup"] = speedup
+    return results
+
+
+def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 100) -> dict:
+    """Train with our recipe against the clock (everything after the data is loaded counts,
+    evaluations and compilation included); the schedule is stretched over the steps that fit."""
+    tok, train, val = shakespeare()
+    t_start = time.perf_counter()
+    probe = OurTrainer(replace(s, iters=10**9), tok.vocab_size, train, val)
+    # measure the speed for a few steps, then set the cosine's length to the steps that fit the budget
+    for _ in range(20):
+        probe.step()
+    per_step = (time.perf_counter() - t_start) / 20
+    trainer = probe
+    trainer.s = replace(s, iters=int(budget_s * 0.93 / per_step))  # leave room for evaluations
+    print(f"recipe: {per_step * 1000:.1f} ms/step at start -> schedule of {trainer.s.iters} steps")
+    reached_at, curve = None, []
+    while True:
+        trainer.step()
+        elapsed = time.perf_counter() - t_start
+        if trainer.it % check_every == 0 or trainer.it >= trainer.s.iters or elapsed > budget_s:
+            v = trainer.val_loss()
+            elapsed = time.perf_counter() - t_start
+            curve.append((trainer.it, round(elapsed, 1), v))
+            if v <= target and reached_at is None:
+                reached_at = elapsed
+            if trainer.it >= trainer.s.iters or elapsed > budget_s:
+                break
+    final = trainer.val_loss(200)
+    wall = time.perf_counter() - t_start
+    print(f"recipe {s}")
+    print(f"steps {trainer.it}, wall {wall:.1f} s (budget {budget_s:.0f} s), final val loss (200 batches) {final:.3f}, "
+          f"first check <= {target}: {'%.1f s' % reached_at if reached_at else 'not reached'}")
+    return dict(steps=trainer.it, wall_s=wall, final_val=final, reached_at_s=reached_at, curve=curve)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["compare", "recipe"])
+    parser.add_argument("--iters", type=int, default=None)
+    parser.add_argument("--budget", type=float, default=91.0)
+    parser.add_argument("--compile", action="store_true", help="torch.compile our model")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--set", nargs="*", default=[], help="recipe overrides, e.g. lr=2e-3 batch_size=16")
+    parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's choice). On a loaded machine 1 thread per process "
+                             "avoids OpenMP threads spinning against each other")
+    parser.add_argument("--chunk", type=int, default=50, help="steps per turn when interleaving the two trainers")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # for the memory-measuring child processes
+    if args.what == "compare":
+        s = Setup(compile=args.compile)
+        if args.iters:
+            s = replace(s, iters=args.iters)
+        out = compare(s, chunk=args.chunk, memory=not args.no_memory)
+    else:
+        overrides = {k: type(getattr(RECIPE, k))(v) if not isinstance(getattr(RECIPE, k), bool) else v == "True"
+                     for k, v in (kv.split("=") for kv in args.set)}
+        out = recipe(replace(RECIPE, compile=args.compile, **overrides), args.budget)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()
