@@ -4,8 +4,9 @@ from course.align import tasks
 
 
 def test_skills_by_hand():
-    assert [tasks.SKILLS[s]("cat") for s in ("reverse", "upper", "shift", "double")] == ["tac", "CAT", "dbu", "ccaatt"]
+    assert [tasks.SKILLS[s]("cat") for s in ("reverse", "upper", "shift", "rot13")] == ["tac", "CAT", "dbu", "png"]
     assert tasks.SKILLS["shift"]("zoo") == "app"
+    assert tasks.SKILLS["rot13"](tasks.SKILLS["rot13"]("hello")) == "hello"
 
 
 def test_tokenizer_covers_every_prompt_and_cleans_foreign_characters():
@@ -17,8 +18,8 @@ def test_tokenizer_covers_every_prompt_and_cleans_foreign_characters():
 
 
 def test_few_shot_prompt_format():
-    assert tasks.few_shot_prompt("upper", ["ab", "cd"], "ef") == "ab = AB\ncd = CD\nef ="
-    assert tasks.few_shot_prompt("reverse", [], "ab") == "ab ="
+    assert tasks.few_shot_prompt("upper", ["ab", "cd"], "ef") == "\nab = AB\ncd = CD\nef ="
+    assert tasks.few_shot_prompt("reverse", [], "ab") == "\nab ="
 
 
 def test_held_out_split_is_disjoint_and_deterministic():
@@ -52,7 +53,7 @@ def test_instruction_examples_use_only_the_given_frames():
     assert all(not e.prompt.startswith("User: Would you kindly") and "Task:" not in e.prompt for e in train)
     assert all(e.prompt.startswith("User: Would you kindly") or e.prompt.startswith("User: Task:") for e in held)
     assert all(e.response.startswith(" ") and e.response.endswith("\n") for e in train)
-    assert {e.skill for e in train} == {"reverse", "upper", "shift", "double", "line"}
+    assert {e.skill for e in train} == {"reverse", "upper", "shift", "rot13", "line"}
     example = next(e for e in train if e.skill == "reverse")
     assert tasks.is_correct(example, " cba") and not tasks.is_correct(example, "abc")
 

@@ -87,10 +87,12 @@ def train_dpo(policy, reference, tokenizer, pairs: Sequence[Pair], *, steps: int
     if not pairs:
         raise ValueError("DPO needs at least one preference pair")
     device = next(policy.parameters()).device
-    reference.eval()
-    for p in reference.parameters():
-        p.requires_grad_(False)
-    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
+    reference.eval()  # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
+    trainable = [p for p in policy.parameters() if p.requires_grad]
+    if not trainable:
+        raise ValueError("the policy has no trainable parameters (requires_grad is False everywhere); "
+                         "copy the model before freezing it, or call p.requires_grad_(True)")
+    optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
     rng = random.Random(seed)
     history = DPOHistory()
     began = time.perf_counter()

@@ -176,10 +176,11 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
     if not prompts:
         raise ValueError("PPO needs prompts to answer")
     device = next(policy.parameters()).device
-    reference.eval()
-    for p in reference.parameters():
-        p.requires_grad_(False)
-    optimizer = torch.optim.AdamW([p for p in policy.parameters() if p.requires_grad], lr=config.lr, weight_decay=0.0)
+    reference.eval()  # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
+    if not all(p.requires_grad for p in policy.model.parameters()):
+        raise ValueError("some of the policy's weights are frozen (requires_grad=False); PPO fine-tunes the whole "
+                         "policy, so copy the SFT model before freezing anything")
+    optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
     rng = random.Random(config.seed)
     generator = torch.Generator(device=device).manual_seed(config.seed)
     pad_id, eos_id = tokenizer.encode(PAD)[0], tokenizer.encode(EOS)[0]

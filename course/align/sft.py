@@ -124,7 +124,7 @@ def accuracy(model, tokenizer, examples: Sequence[Example], max_new_tokens: int 
 
 
 def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, n_examples: int = 4000,
-                          device=None, seed: int = 0, progress: bool = True):
+                          batch_size: int = 16, device=None, seed: int = 0, progress: bool = True):
     """Notebook 09 in one call: pretrain a GPT on ``data.mix``, then full SFT; returns ``(base, sft)``.
 
     Notebook 10 uses it when notebook 09's checkpoints are not in the cache. ``data`` is
@@ -142,12 +142,14 @@ def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, 
     seed_everything(seed)
     ids = torch.tensor(tok.encode(data.mix))
     base = GPT(config).to(device)
-    fit(base, text_batches(ids, config.block_size, 32, generator=torch.Generator().manual_seed(seed)), device=device,
-        config=TrainConfig(steps=pretrain_steps, lr=3e-3, warmup_steps=min(50, pretrain_steps // 10)),
+    fit(base, text_batches(ids, config.block_size, batch_size, generator=torch.Generator().manual_seed(seed)), device=device,
+        config=TrainConfig(steps=pretrain_steps, lr=4e-3, warmup_steps=min(50, pretrain_steps // 10)),
         progress=progress, plot=False, title="pretraining")
     examples = instruction_examples(data.train_words, {t: data.lines_by_topic[t] for t in data.train_topics},
                                     n_examples, seed=seed + 1)
     sft = copy.deepcopy(base)
+    if sft_steps <= 0:
+        return base, sft
     fit(sft, sft_batches(examples, tok, 32, block_size=config.block_size, seed=seed), device=device,
         config=TrainConfig(steps=sft_steps, lr=1e-3, warmup_steps=min(20, sft_steps // 10)), progress=progress,
         plot=False, title="SFT")

@@ -3,8 +3,8 @@
 A model with half a million parameters cannot learn to follow arbitrary English instructions, so we
 design tasks it *can* learn and keep everything measurable:
 
-* **Skills** (:data:`SKILLS`): four string transformations of a short word (reverse it, write it in
-  capitals, shift every letter one step down the alphabet, double every letter). Each has one right
+* **Skills** (:data:`SKILLS`): four string transformations of a four-letter word (reverse it, write it in
+  capitals, shift every letter one step along the alphabet, or thirteen steps: rot13). Each has one right
   answer, so accuracy is exact.
 * **Pretraining mix** (:func:`pretraining_mix`): ordinary text (Tiny Shakespeare) interleaved with
   *task documents*, each a run of lines ``word = answer`` that all use the SAME skill. Nothing says
@@ -50,15 +50,19 @@ def clean_text(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- skills
-def _shift(word: str) -> str:
-    return "".join(chr((ord(c) - 97 + 1) % 26 + 97) if "a" <= c <= "z" else c for c in word)
+def _rotate(word: str, k: int) -> str:
+    """Move each lower-case letter ``k`` places along the alphabet, wrapping z -> a."""
+    return "".join(chr((ord(c) - 97 + k) % 26 + 97) if "a" <= c <= "z" else c for c in word)
 
 
+# Each skill maps the i-th letter of the word to the i-th letter of the answer (reverse: to the
+# mirrored one), and words have a fixed length, so a small model can learn every skill from
+# position alone; what it cannot know without examples is WHICH skill a document uses.
 SKILLS: dict[str, Callable[[str], str]] = {
     "reverse": lambda w: w[::-1],  # cat -> tac
     "upper": str.upper,  # cat -> CAT
-    "shift": _shift,  # cat -> dbu  (each letter one step down the alphabet)
-    "double": lambda w: "".join(c + c for c in w),  # cat -> ccaatt
+    "shift": lambda w: _rotate(w, 1),  # cat -> dbu  (each letter one step along the alphabet)
+    "rot13": lambda w: _rotate(w, 13),  # cat -> png  (each letter 13 steps along: the classic Usenet code)
 }
 
 
@@ -89,8 +93,8 @@ def task_document(skill: str, words: Sequence[str], rng: random.Random, n_lines:
 
 
 def few_shot_prompt(skill: str, shots: Sequence[str], query: str) -> str:
-    """``len(shots)`` worked examples, then the query word waiting for its answer."""
-    return "".join(demo_line(skill, w) for w in shots) + f"{query} ="
+    """A blank line (a new document starts), ``len(shots)`` worked examples, then the query word."""
+    return "\n" + "".join(demo_line(skill, w) for w in shots) + f"{query} ="
 
 
 def pretraining_mix(text: str, words: Sequence[str], *, task_fraction: float = 0.5, seed: int = 0,
@@ -126,7 +130,7 @@ REQUESTS: dict[str, Sequence[str]] = {
     "reverse": ("write {w} backwards", "reverse {w}", "spell {w} back to front"),
     "upper": ("write {w} in capitals", "uppercase {w}", "shout {w}"),
     "shift": ("shift each letter of {w}", "move every letter of {w} up one", "encode {w} with the shift code"),
-    "double": ("double each letter of {w}", "write {w} with every letter twice", "stutter {w}"),
+    "rot13": ("encode {w} with rot13", "apply rot13 to {w}", "rotate every letter of {w} by thirteen"),
     "line": ("write a line about {w}", "give me a line about {w}", "say something about {w}"),
 }
 TRAIN_FRAMES = ("{R}.", "Please {r}.", "{R}, please.", "Can you {r}?", "I need you to {r}.")
@@ -168,11 +172,11 @@ TOPIC_CANDIDATES = (
     "love", "death", "king", "heart", "life", "night", "blood", "time", "world", "father", "hand", "name",
     "queen", "lord", "honour", "peace", "war", "day", "man", "god", "mother", "friend", "son", "crown",
     "eyes", "soul", "hope", "fear", "grace", "house", "people", "country", "water", "fire", "heaven",
-    "sword", "tongue", "brother", "woman", "child", "money", "police", "city", "government", "team",
+    "sword", "tongue", "brother", "woman", "child", "money", "police", "city", "team",
 )
 
 
-def _short_lines(text: str, min_len: int = 12, max_len: int = 48) -> list[str]:
+def _short_lines(text: str, min_len: int = 12, max_len: int = 36) -> list[str]:
     out = []
     for line in clean_text(text).splitlines():
         line = line.strip()
@@ -322,12 +326,17 @@ class PartFourData:
     mix: str  # the pretraining text: prose and task documents
 
 
-def prepare_data(text: str, *, task_fraction: float = 0.5, seed: int = 0) -> PartFourData:
-    """Split the corpus, the words and the topics, and build the pretraining mix (deterministic)."""
+def prepare_data(text: str, *, task_fraction: float = 0.5, word_length: tuple[int, int] = (4, 4),
+                 seed: int = 0) -> PartFourData:
+    """Split the corpus, the words and the topics, and build the pretraining mix (deterministic).
+
+    Words have ``word_length`` letters (default exactly 4): with a fixed length, every answer
+    character sits at a fixed distance from the letter it comes from, which a small model learns fast.
+    """
     text = clean_text(text)
     cut = int(len(text) * 0.9)
     train_text, val_text = text[:cut], text[cut:]
-    words = words_from(text)
+    words = words_from(text, *word_length)
     if len(words) < 50:
         raise ValueError(f"the corpus has only {len(words)} distinct short words; Part IV needs a text of at least a few pages")
     train_words, test_words = split_held_out(words, 0.2, seed)
