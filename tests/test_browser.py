@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -74,6 +75,8 @@ def artefacts(tmp_path) -> Path:
 def choose_notebook() -> Path:
     """07 when it exists and has a slider (the issue's target), else the welcome notebook 00."""
     wanted = os.environ.get("COURSE_BROWSER_NOTEBOOK")
+    if wanted and wanted.endswith(".ipynb") and Path(wanted).is_file():
+        return Path(wanted)
     keys = [wanted] if wanted else ["07", "00"]
     for key in keys:
         for path in sorted((ROOT / "notebooks").glob(f"{key}_*.ipynb")):
@@ -85,6 +88,9 @@ def choose_notebook() -> Path:
 
 def _copy_with_bertviz_cell(source: Path, folder: Path) -> Path:
     nb = json.loads(source.read_text(encoding="utf-8"))
+    # Without a kernelspec JupyterLab asks which kernel to start (a dialog no one clicks).
+    nb.setdefault("metadata", {}).setdefault("kernelspec", {"display_name": "Python 3 (ipykernel)",
+                                                            "language": "python", "name": "python3"})
     nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                         "source": BERTVIZ_CELL})
     folder.mkdir(parents=True, exist_ok=True)
@@ -104,7 +110,10 @@ def _output_snapshot(cell) -> str:
 
 def _move_first_widget(page, artefacts: Path) -> str:
     """Move the first slider (or type in the first text box); return what changed, or fail."""
-    slider = page.locator(".jp-NotebookPanel .widget-slider").first
+    sliders = page.locator(".jp-NotebookPanel .widget-slider")
+    # The issue's gesture: the sampling temperature slider (notebook 07); otherwise the first slider.
+    temperature = sliders.filter(has=page.locator(".widget-label", has_text=re.compile("temp", re.I)))
+    slider = temperature.first if temperature.count() else sliders.first
     text_box = page.locator(".jp-NotebookPanel .widget-text input").first
     if slider.count():
         widget, kind = slider, "slider"
@@ -132,8 +141,13 @@ def _move_first_widget(page, artefacts: Path) -> str:
                            " const imgs = Array.from(a.querySelectorAll('img')).map(i => i.src.slice(-200));"
                            " return a.innerText + '|' + imgs.join('|') !== before; }",
                            arg=[cell.element_handle(), before], timeout=120_000)
-    page.wait_for_timeout(500)
+    page.wait_for_timeout(1000)
+    after = _output_snapshot(cell)
     cell.screenshot(path=str(artefacts / "widget-after.png"))
+    # The printed slider value changes anyway: the words (or the figure) must change too.
+    def words(text: str) -> str:
+        return re.sub(r"[\d.,:=\s]+", " ", text)
+    assert words(before) != words(after), f"moving the {kind} changed only numbers, not the text or figure:\n{after[:500]}"
     return kind
 
 
