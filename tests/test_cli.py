@@ -257,3 +257,12 @@ def test_clean_check_then_clean(tmp_path, capsys):
     assert set(cleaned["metadata"]) == {"kernelspec", "language_info"}
     assert main(["clean", "--check", str(nb)]) == 0
     assert main(["clean", str(tmp_path / "missing.ipynb")]) == 2
+
+
+def test_download_into_a_share_copies_a_verified_local_copy(toy_registry, tmp_path, monkeypatch, capsys):
+    assert main(["download", "--quiet"]) == 0  # now in the cache
+    monkeypatch.setattr(data, "fetch", lambda *a, **k: pytest.fail("downloaded although a local copy exists"))
+    share = tmp_path / "share"
+    assert main(["download", "--dir", str(share), "--quiet"]) == 0
+    assert "copied" in capsys.readouterr().out
+    assert hashlib.sha256((share / "toy.txt").read_bytes()).hexdigest() == toy_registry.sha256

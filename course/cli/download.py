@@ -5,10 +5,13 @@
     python -m course download names --force      # one dataset, fetched again
 
 Each file is checked against the registry's size and sha256 before it is moved into place (a broken
-transfer never leaves a file behind). A file already present and verified is not fetched again.
+transfer never leaves a file behind). A file already present and verified is not fetched again, and
+``--dir`` copies a verified copy found locally (``COURSE_DATA_DIR`` or the cache) instead of downloading.
 """
 from __future__ import annotations
 
+import os
+import shutil
 import time
 import urllib.error
 from pathlib import Path
@@ -29,10 +32,19 @@ def fetch_one(entry: data.Dataset, folder: Path, *, force: bool = False, progres
     dest = folder / entry.filename
     if not force and _verified(dest, entry):
         return dest, "already there"
-    if not force and folder == data.cache_dir():
-        found = data.locate(entry.name)  # already in COURSE_DATA_DIR, where course.load looks first
-        if found is not None:
-            return found, "already there"
+    found = None if force else data.locate(entry.name)  # COURSE_DATA_DIR or the cache
+    if found is not None and folder == data.cache_dir():
+        return found, "already there"  # course.load finds it: nothing to fetch
+    if found is not None:
+        # Filling a classroom share from a verified local copy (a USB key, the cache): no network.
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(f".{dest.name}.part")
+        shutil.copyfile(found, partial)
+        if not _verified(partial, entry):
+            partial.unlink(missing_ok=True)
+            raise data.ChecksumError(f"copying {found} gave a file whose sha256 differs; copy it by hand")
+        os.replace(partial, dest)
+        return dest, "copied"
     transformed = entry.transform is not None
     # Same arguments as course.data.download, with the destination of our choice.
     data.fetch(entry.url, dest, sha256=entry.source_sha256 if transformed else entry.sha256,
