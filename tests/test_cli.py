@@ -107,6 +107,25 @@ def test_doctor_bad_device_override_is_a_failure_with_a_fix(monkeypatch):
     assert row.status == doctor.FAIL and "COURSE_DEVICE" in row.fix
 
 
+def test_doctor_reports_gpu_name_and_memory(monkeypatch):
+    """The CUDA branch, with torch.cuda faked (CI has no GPU)."""
+    import types
+
+    import torch
+
+    import course.device
+
+    monkeypatch.setattr(course.device, "get_device", lambda verbose=False: torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "get_device_properties",
+                        lambda index: types.SimpleNamespace(name="Fake H100", major=9, minor=0))
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda index: (2 * 2**30, 3 * 2**30))
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    rows = {r.topic: r for r in doctor.check_device()}
+    assert rows["device"].status == doctor.OK and "Fake H100" in rows["device"].detail
+    memory = rows["GPU memory"]
+    assert memory.status == doctor.WARN and "2.0 GiB free of 3.0 GiB" in memory.detail and "COURSE_DEVICE=cpu" in memory.fix
+
+
 def test_doctor_missing_widget_extension(monkeypatch, tmp_path):
     monkeypatch.setattr(doctor, "_labextension_dirs", lambda: [tmp_path])
     (row,) = [r for r in doctor.check_jupyter() if r.topic == "ipywidgets extension"]
