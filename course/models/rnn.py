@@ -57,6 +57,18 @@ class CharRNNConfig:
     dropout: float = 0.0
 
 
+def _open_forget_gate(lstm: nn.LSTM, hidden_dim: int) -> None:
+    """Forget-gate bias 1 (Gers et al. 2000; Jozefowicz et al. 2015): an LSTM starts by remembering.
+    PyTorch's LSTM biases are [input, forget, cell, output] blocks of ``hidden_dim`` each."""
+    H = hidden_dim
+    with torch.no_grad():
+        for name, param in lstm.named_parameters():
+            if name.startswith("bias_ih"):
+                param[H:2 * H].fill_(1.0)
+            elif name.startswith("bias_hh"):
+                param[H:2 * H].fill_(0.0)
+
+
 class CharRNN(nn.Module):
     """Embedding -> recurrent layer(s) -> linear to vocabulary logits.
 
@@ -74,16 +86,7 @@ class CharRNN(nn.Module):
                                       batch_first=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
         self.head = nn.Linear(config.hidden_dim, config.vocab_size)
         if config.kind == "lstm":
-            # forget-gate bias 1 (Gers et al. 2000; Jozefowicz et al. 2015): start by remembering.
-            # PyTorch's LSTM biases are [input, forget, cell, output] blocks of hidden_dim each.
-            H = config.hidden_dim
-            for name, param in self.rnn.named_parameters():
-                if name.startswith("bias_ih"):
-                    with torch.no_grad():
-                        param[H:2 * H].fill_(1.0)
-                elif name.startswith("bias_hh"):
-                    with torch.no_grad():
-                        param[H:2 * H].fill_(0.0)
+            _open_forget_gate(self.rnn, config.hidden_dim)
 
     def forward(self, x: torch.Tensor, state=None):
         return self.forward_embeddings(self.embed(x), state)
@@ -131,6 +134,9 @@ class TBPTTLoss:
 
     def __call__(self, model: CharRNN, batch) -> torch.Tensor:
         x, y = batch[0], batch[1]
+        if not model.training:  # evaluation (course.train.evaluate): independent windows, a fresh state
+            logits, _ = model(x)
+            return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
         if self.state is not None and _state_batch(self.state) != x.size(0):
             self.state = None
         logits, state = model(x, self.state)
@@ -249,15 +255,23 @@ class RecallNet(nn.Module):
         self.embed = nn.Embedding(2 * n_symbols + 1, 16)
         self.rnn = KINDS[kind](16, hidden_dim, batch_first=True)
         self.head = nn.Linear(hidden_dim, n_symbols)
+        if kind == "lstm":
+            _open_forget_gate(self.rnn, hidden_dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, every_step: bool = False) -> torch.Tensor:
+        """Logits for the symbol at the last step (batch, n_symbols), or at every step (batch, time, n_symbols)."""
         outputs, _ = self.rnn(self.embed(x))  # (batch, time, hidden)
-        return self.head(outputs[:, -1])  # (batch, n_symbols)
+        return self.head(outputs if every_step else outputs[:, -1])
 
 
 def train_recall(kind: str, distance: int, steps: int = 300, batch_size: int = 64, n_symbols: int = 8,
                  hidden_dim: int = 32, lr: float = 1e-2, seed: int = 0) -> tuple[RecallNet, list[float]]:
-    """Train a :class:`RecallNet` on :func:`recall_batch` at one distance (Adam, clipped gradients)."""
+    """Train a :class:`RecallNet` on :func:`recall_batch` at one distance (Adam, clipped gradients).
+
+    The model is asked for the symbol at *every* step after it, not only at the query: the short
+    distances give a learning signal from the first steps on (with a target at the query alone, all
+    three cells often sit at chance for hundreds of steps, whatever they could remember). The test,
+    :func:`recall_accuracy`, reads only the last step: the symbol ``distance + 1`` steps back."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = RecallNet(kind, n_symbols, hidden_dim)
@@ -265,7 +279,8 @@ def train_recall(kind: str, distance: int, steps: int = 300, batch_size: int = 6
     losses = []
     for _ in range(steps):
         x, y = recall_batch(batch_size, distance, n_symbols, generator)
-        loss = F.cross_entropy(model(x), y)
+        logits = model(x, every_step=True)[:, 1:]  # (batch, distance + 1, n_symbols): every step after s
+        loss = F.cross_entropy(logits.reshape(-1, n_symbols), y.repeat_interleave(logits.size(1)))
         optimizer.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -12,7 +12,7 @@ weighted average of *all* encoder states h_j, weighted by how well each matches 
     a_ij  = softmax_j(e_ij)                      (padding positions get weight 0)
     c_i   = sum_j a_ij h_j
     s_i   = GRU(s_{i-1}, [E y_{i-1}; c_i])
-    p(y_i | y_<i, x) = softmax(W_o [s_i; c_i; E y_{i-1}])
+    p(y_i | y_<i, x) = softmax(W_o tanh(W_r [s_i; c_i; E y_{i-1}]))   (a "deep output" readout)
 
 Everything else is shared, so the two models differ in exactly one idea. The encoder is a
 bidirectional GRU (h_j = [forward h_j; backward h_j]), as in the paper. Decoding: teacher forcing for
@@ -103,7 +103,10 @@ class Seq2Seq(nn.Module):
         self.attention = AdditiveAttention(H, 2 * H, config.attention_dim) if config.attention else None
         self.cell = nn.GRUCell(E + 2 * H, H)
         self.dropout = nn.Dropout(config.dropout)
-        self.out = nn.Linear(H + 2 * H + E, config.tgt_vocab_size)
+        # readout to a small vector first, then to the vocabulary: the (vocab x E) output matrix is
+        # the most expensive layer, so it should see E numbers, not 3H + E (Bahdanau's maxout readout plays this role)
+        self.readout = nn.Linear(H + 2 * H + E, E)
+        self.out = nn.Linear(E, config.tgt_vocab_size)
 
     # ------------------------------------------------------------------ the pieces
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor) -> dict:
@@ -118,14 +121,18 @@ class Seq2Seq(nn.Module):
     def step(self, prev_tokens: torch.Tensor, hidden: torch.Tensor, memory: dict):
         """One decoder step: y_{i-1} (batch,), s_{i-1} (batch, hidden)
         -> logits (batch, vocab), s_i (batch, hidden), attention weights (batch, src_len) or None."""
+        features, hidden, weights = self._step_features(prev_tokens, hidden, memory)
+        return self.out(features), hidden, weights
+
+    def _step_features(self, prev_tokens, hidden, memory):
         y = self.dropout(self.embed(prev_tokens))  # (batch, embed)
         if self.attention is not None:
             context, weights = self.attention(hidden, memory["states"], memory["mask"], memory["keys"])
         else:
             context, weights = memory["summary"], None  # the fixed vector c, the same at every step
-        hidden = self.cell(torch.cat([y, context], dim=-1), hidden)
-        logits = self.out(self.dropout(torch.cat([hidden, context, y], dim=-1)))
-        return logits, hidden, weights
+        hidden = self.cell(torch.cat([y, context], dim=-1), hidden)  # s_i: (batch, hidden)
+        features = self.dropout(torch.tanh(self.readout(torch.cat([hidden, context, y], dim=-1))))  # (batch, embed)
+        return features, hidden, weights
 
     # ------------------------------------------------------------------ training: teacher forcing
     def forward(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor):
@@ -133,13 +140,14 @@ class Seq2Seq(nn.Module):
         would have predicted. Returns logits (batch, tgt_len, vocab) and attention weights
         (batch, tgt_len, src_len), or None without attention."""
         memory = self.encode(src, src_mask)
-        hidden, all_logits, all_weights = memory["hidden"], [], []
+        hidden, all_features, all_weights = memory["hidden"], [], []
         for i in range(tgt_in.size(1)):
-            logits, hidden, weights = self.step(tgt_in[:, i], hidden, memory)
-            all_logits.append(logits)
+            features, hidden, weights = self._step_features(tgt_in[:, i], hidden, memory)
+            all_features.append(features)
             all_weights.append(weights)
         attention = torch.stack(all_weights, dim=1) if self.attention is not None else None
-        return torch.stack(all_logits, dim=1), attention
+        # one large matrix product for all steps at once (the same numbers as self.step's, faster)
+        return self.out(torch.stack(all_features, dim=1)), attention
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
