@@ -250,3 +250,13 @@ def test_clear_errors():
         ModernConfig(**TINY, n_expert=1)
     with pytest.raises(ValueError, match="exceeds block_size"):
         ModernGPT(ModernConfig(**TINY))(torch.zeros(1, 17, dtype=torch.long))
+
+
+def test_course_generate_samples_from_a_modern_model():
+    from course.generate import generate
+
+    torch.manual_seed(0)
+    model = ModernGPT(ModernConfig.llama_style(**TINY)).eval()
+    out = generate(model, torch.zeros(2, 3, dtype=torch.long), 20, greedy=True)
+    assert out.shape == (2, 23) and int(out.max()) < 17
+    assert torch.equal(out, generate(model, torch.zeros(2, 3, dtype=torch.long), 20, greedy=True))
