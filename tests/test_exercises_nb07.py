@@ -5,29 +5,39 @@ from course.exercises.solutions import nb07 as solution
 
 
 def test_solutions_pass(capsys):
-    assert check.bpe_merge(solution.bpe_merge)
-    assert check.top_k_logits(solution.top_k_logits)
-    assert check.gpt_parameter_count(solution.gpt_parameter_count)
+    assert check.bpe_encode(solution.bpe_encode)
+    assert check.top_p_logits(solution.top_p_logits)
+    assert check.kv_cache_bytes(solution.kv_cache_bytes)
     assert "✅" in capsys.readouterr().out
 
 
 def test_stubs_are_not_attempted(capsys):
-    assert not check.bpe_merge(lambda ids, pair, new: ...)
-    assert not check.top_k_logits(lambda logits, k: ...)
-    assert not check.gpt_parameter_count(lambda v, b, l, c: ...)
+    assert not check.bpe_encode(lambda word, merges: ...)
+    assert not check.top_p_logits(lambda logits, p: ...)
+    assert not check.kv_cache_bytes(lambda *args: ...)
     assert "not attempted" in capsys.readouterr().out
 
 
 def test_wrong_answers_fail_with_a_hint(capsys):
-    def overlapping(ids, pair, new):  # merges overlapping occurrences
-        out = list(ids)
-        for i in range(len(out) - 1):
-            if (out[i], out[i + 1]) == tuple(pair):
-                out[i] = new
-                out[i + 1] = None
-        return [t for t in out if t is not None] if None in out else out
+    def merges_in_text_order(word, merges):  # applies the leftmost mergeable pair, not the earliest learned
+        ranks = {tuple(p): r for r, p in enumerate(merges)}
+        ids = list(word)
+        changed = True
+        while changed:
+            changed = False
+            for i in range(len(ids) - 1):
+                if (ids[i], ids[i + 1]) in ranks:
+                    ids[i:i + 2] = [256 + ranks[(ids[i], ids[i + 1])]]
+                    changed = True
+                    break
+        return ids
 
-    assert not check.bpe_merge(lambda ids, pair, new: [new if t == pair[0] else t for t in ids if t != pair[1]])
-    assert not check.top_k_logits(lambda logits, k: logits.masked_fill(logits > logits.topk(k, -1).values[:, -1:], float("-inf")))
-    assert not check.gpt_parameter_count(lambda v, b, l, c: solution.gpt_parameter_count(v, b, l, c) + v * c)
+    def drops_the_token_that_crosses_p(logits, p):  # keeps only tokens strictly inside the mass p
+        s, order = torch.sort(logits, -1, descending=True)
+        drop = s.softmax(-1).cumsum(-1) > p
+        return logits.masked_fill(drop.scatter(-1, order, drop), float("-inf"))
+
+    assert not check.bpe_encode(merges_in_text_order)
+    assert not check.top_p_logits(drops_the_token_that_crosses_p)
+    assert not check.kv_cache_bytes(lambda l, h, d, t, b, n: l * h * d * t * b * n)
     assert "Hint" in capsys.readouterr().out

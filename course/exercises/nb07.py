@@ -6,45 +6,53 @@ import torch
 from course.exercises import exercise
 
 
-def bpe_merge(fn) -> bool:
-    """``fn(ids, pair, new_id)`` replaces each non-overlapping occurrence of ``pair``, left to right."""
-    with exercise("bpe_merge") as ex:
-        got = ex.call(fn, [1, 2, 3, 1, 2], (1, 2), 9)
-        ex.expect(list(got) == [9, 3, 9], "replace every occurrence of the pair (1, 2) by 9: expected [9, 3, 9]")
-        ex.expect(list(ex.call(fn, [5, 6], (1, 2), 9)) == [5, 6], "when the pair does not occur, return the ids unchanged")
-        got = list(ex.call(fn, [7, 7, 7], (7, 7), 8))
-        ex.expect(got == [8, 7], f"occurrences must not overlap: [7, 7, 7] with (7, 7) -> [8, 7], got {got}")
-        got = list(ex.call(fn, [1, 2, 1], (2, 1), 4))
-        ex.expect(got == [1, 4], f"a pair at the very end counts too: [1, 2, 1] with (2, 1) -> [1, 4], got {got}")
+def bpe_encode(fn) -> bool:
+    """``fn(word_bytes, merges)``: token ids of one chunk, applying learned merges by rank (earliest first)."""
+    from course.text.bpe import BPETokenizer
+
+    with exercise("bpe_encode") as ex:
+        a, b, c = ord("a"), ord("b"), ord("c")
+        merges = [(a, b), (256, c), (b, c)]  # 256 = "ab", 257 = "abc", 258 = "bc"
+        got = list(ex.call(fn, b"abc", merges))
+        ex.expect(got == [257], f"'abc' with merges ab -> 256, (256, c) -> 257 must become [257], got {got}")
+        got = list(ex.call(fn, b"xyz", merges))
+        ex.expect(got == [ord("x"), ord("y"), ord("z")], "with no applicable merge, return the raw byte values")
+        merges2 = [(b, c), (a, b)]  # "bc" was learned first
+        got = list(ex.call(fn, b"abc", merges2))
+        ex.expect(got == [a, 256], f"apply the *earliest learned* merge first: 'abc' with [bc, ab] -> [97, 256], got {got}")
+        tok = BPETokenizer.train("the then there these the the that " * 20, vocab_size=270)
+        for word in (" the", " there", " thesis"):
+            want = tok.encode(word)
+            got = list(ex.call(fn, word.encode(), tok.merges))
+            ex.expect(got == want, f"{word!r}: expected {want}, got {got} (repeat: find the lowest-rank pair present, merge it)")
     return ex.passed
 
 
-def top_k_logits(fn) -> bool:
-    """``fn(logits, k)``: logits (B, V) with everything below each row's k-th largest set to -inf."""
-    with exercise("top_k_logits") as ex:
-        logits = torch.tensor([[1.0, 3.0, 2.0, 0.5], [0.0, -1.0, 4.0, 2.0]])
-        got = ex.call(fn, logits.clone(), 2)
+def top_p_logits(fn) -> bool:
+    """``fn(logits, p)``: keep the smallest set of most likely tokens whose probability reaches p."""
+    with exercise("top_p_logits") as ex:
+        logits = torch.log(torch.tensor([[0.1, 0.5, 0.25, 0.15]]))
+        got = ex.call(fn, logits.clone(), 0.7)
         ex.expect(isinstance(got, torch.Tensor) and got.shape == logits.shape, "return a tensor shaped like the logits")
+        ex.expect(torch.isfinite(got).tolist() == [[False, True, True, False]],
+                  "p = 0.7: 0.5 alone is not enough, 0.5 + 0.25 is: keep those two tokens, set the rest to -inf")
         kept = torch.isfinite(got)
-        ex.expect(kept.sum(-1).tolist() == [2, 2], "keep exactly k logits per row (the others become -inf)")
-        ex.expect(kept.tolist() == [[False, True, True, False], [False, False, True, True]],
-                  "keep the k *largest* logits of each row (use torch.topk on the last dimension)")
-        ex.expect(torch.equal(got[kept], logits[kept]), "the kept logits must keep their values")
-        ex.expect(torch.isfinite(ex.call(fn, logits.clone(), 10)).all(), "k larger than the vocabulary keeps everything")
+        ex.expect(torch.allclose(got[kept], logits[kept]), "the kept logits keep their values")
+        got = ex.call(fn, logits.clone(), 0.3)
+        ex.expect(torch.isfinite(got).tolist() == [[False, True, False, False]], "the most likely token is always kept")
+        got = ex.call(fn, logits.clone(), 1.0)
+        ex.expect(bool(torch.isfinite(got).all()), "p = 1 keeps every token")
+        two = torch.log(torch.tensor([[0.6, 0.4, 0.0 + 1e-9, 1e-9], [0.05, 0.05, 0.2, 0.7]]))
+        ex.expect(torch.isfinite(ex.call(fn, two, 0.75)).tolist() == [[True, True, False, False], [False, False, True, True]],
+                  "filter each row on its own (sort within the row, cumulative sum along the last dimension)")
     return ex.passed
 
 
-def gpt_parameter_count(fn) -> bool:
-    """``fn(vocab_size, block_size, n_layer, n_embd)``: parameters of our GPT (biases on, weights tied)."""
-    from course.models.gpt import GPT, GPTConfig
-
-    with exercise("gpt_parameter_count") as ex:
-        for v, b, l, c in [(65, 64, 2, 32), (100, 128, 4, 64), (50, 16, 1, 8)]:
-            want = GPT(GPTConfig(vocab_size=v, block_size=b, n_layer=l, n_head=2, n_embd=c)).num_parameters(non_embedding=False)
-            got = ex.call(fn, v, b, l, c)
-            tied_twice = want + v * c
-            ex.expect(got != tied_twice, "the LM head shares its matrix with the token embedding: count V*C once")
-            ex.expect(got == want, f"for vocab {v}, block {b}, {l} layers, width {c}: expected {want:,}, got {got}. "
-                      "Per block: 2 LayerNorms (2C each), attention (C*3C + 3C, C*C + C), MLP (C*4C + 4C, 4C*C + C); "
-                      "plus token (V*C) and position (block*C) embeddings and the final LayerNorm (2C)")
+def kv_cache_bytes(fn) -> bool:
+    """``fn(n_layer, n_head, head_dim, seq_len, batch_size, bytes_per_value)``: memory of a KV cache."""
+    with exercise("kv_cache_bytes") as ex:
+        got = ex.call(fn, 4, 4, 32, 128, 1, 4)
+        ex.expect(got != 4 * 4 * 32 * 128 * 4, "store both keys *and* values: a factor 2")
+        ex.expect(got == 2 * 4 * 4 * 32 * 128 * 4, "2 (K and V) x layers x heads x head_dim x positions x batch x bytes")
+        ex.expect(ex.call(fn, 12, 12, 64, 1024, 8, 2) == 2 * 12 * 12 * 64 * 1024 * 8 * 2, "every sequence of the batch has its own cache")
     return ex.passed

@@ -2,28 +2,34 @@
 import torch
 
 
-def bpe_merge(ids, pair, new_id):
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == tuple(pair):
-            out.append(new_id)
-            i += 2  # skip both halves of the pair: occurrences never overlap
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
+def bpe_encode(word_bytes, merges):
+    ranks = {tuple(pair): rank for rank, pair in enumerate(merges)}
+    ids = list(word_bytes)
+    while len(ids) >= 2:
+        pairs = set(zip(ids, ids[1:]))
+        best = min(pairs, key=lambda p: ranks.get(p, float("inf")))
+        if best not in ranks:
+            break  # no learned merge applies any more
+        new_id, out, i = 256 + ranks[best], [], 0
+        while i < len(ids):
+            if i + 1 < len(ids) and (ids[i], ids[i + 1]) == best:
+                out.append(new_id)
+                i += 2
+            else:
+                out.append(ids[i])
+                i += 1
+        ids = out
+    return ids
 
 
-def top_k_logits(logits, k):
-    k = min(k, logits.size(-1))
-    kth_largest = torch.topk(logits, k, dim=-1).values[:, -1:]  # (B, 1)
-    return logits.masked_fill(logits < kth_largest, float("-inf"))
+def top_p_logits(logits, p):
+    sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
+    probs = sorted_logits.softmax(-1)
+    before = probs.cumsum(-1) - probs  # mass of the tokens ranked above
+    drop_sorted = before >= p
+    drop = drop_sorted.scatter(-1, order, drop_sorted)  # back to the original order
+    return logits.masked_fill(drop, float("-inf"))
 
 
-def gpt_parameter_count(vocab_size, block_size, n_layer, n_embd):
-    C = n_embd
-    layer_norm = 2 * C  # gain and bias
-    attention = (C * 3 * C + 3 * C) + (C * C + C)  # c_attn (q, k, v at once) and c_proj
-    mlp = (C * 4 * C + 4 * C) + (4 * C * C + C)
-    block = 2 * layer_norm + attention + mlp
-    return vocab_size * C + block_size * C + n_layer * block + layer_norm  # LM head tied to the embedding
+def kv_cache_bytes(n_layer, n_head, head_dim, seq_len, batch_size, bytes_per_value):
+    return 2 * n_layer * n_head * head_dim * seq_len * batch_size * bytes_per_value
