@@ -109,9 +109,9 @@ def test_explorer_redraws_for_the_picked_layer_and_head(attentions, monkeypatch)
     calls = []
     real = va.attention_figure
 
-    def spy(att, tokens, layer=0, head=0):
+    def spy(att, tokens, layer=0, head=0, query_tokens=None):
         calls.append((layer, head))
-        return real(att, tokens, layer, head)
+        return real(att, tokens, layer, head, query_tokens)
 
     monkeypatch.setattr(va, "attention_figure", spy)
     box = va.attention_explorer(attentions, TOKENS)
@@ -185,7 +185,7 @@ def test_views_outside_a_kernel_fall_back_to_matplotlib(attentions, capsys, monk
     assert va.head_view(attentions, TOKENS, layer=1) is None
     out = capsys.readouterr().out
     assert "[course.viz] interactive bertviz view unavailable" in out and "Jupyter kernel" in out
-    assert shown == [{"layer": 1, "head": 0}]
+    assert shown == [{"layer": 1, "head": 0, "query_tokens": TOKENS}]
     va.model_view(attentions, TOKENS)
     assert len(shown) == 2
 
@@ -199,3 +199,55 @@ def test_views_in_a_kernel_display_html_with_a_text_summary(attentions, monkeypa
     assert [sorted(s) for s in shown] == [["text/html", "text/plain"]] * 2
     assert "2 layers x 3 heads, 6 tokens" in shown[0]["text/plain"]
     assert "courseBertvizLite" in shown[1]["text/html"]
+
+
+# ----------------------------------------------------------------------------- encoder-decoder models
+SOURCE = ["ich", "sehe", "dich", "<eos>"]
+TARGET = ["<bos>", "I", "see", "you", "<eos>"]
+
+
+@pytest.fixture
+def encoder_decoder():
+    g = torch.Generator().manual_seed(1)
+    def layer(q, k):
+        return torch.softmax(torch.randn(1, 2, q, k, generator=g), dim=-1)
+    return dict(encoder_attention=(layer(4, 4),), decoder_attention=(layer(5, 5),), cross_attention=(layer(5, 4),),
+                encoder_tokens=SOURCE, decoder_tokens=TARGET)
+
+
+def test_encoder_decoder_views_carry_all_three_attentions(encoder_decoder):
+    html = va.head_view_html(**encoder_decoder)
+    params = _params(html)
+    names = [a["name"] for a in params["attention"]]
+    assert names == ["Encoder", "Decoder", "Cross"]
+    cross = params["attention"][2]
+    assert cross["left_text"] == TARGET and cross["right_text"] == SOURCE
+    np.testing.assert_allclose(np.array(cross["attn"])[0, 1], encoder_decoder["cross_attention"][0][0, 1].numpy(),
+                               rtol=1e-6)
+    assert html.count('src="data:image/png;base64,') == 3  # a static grid per kind of attention
+    assert "courseBertvizLite.run(" in va.model_view_html(**encoder_decoder, fallback=False)
+
+
+def test_encoder_decoder_needs_matching_tokens(encoder_decoder):
+    with pytest.raises(ValueError, match="5 key tokens for the cross attention"):
+        va.head_view_html(**dict(encoder_decoder, encoder_attention=None, encoder_tokens=SOURCE + ["extra"]))
+    with pytest.raises(ValueError, match="give attentions"):
+        va.head_view_html()
+
+
+def test_cross_attention_figure_labels_queries_and_keys(encoder_decoder):
+    fig = va.attention_figure(encoder_decoder["cross_attention"], SOURCE, head=1, query_tokens=TARGET)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == TARGET
+    assert [t.get_text() for t in ax.get_xticklabels()] == SOURCE
+    with pytest.raises(ValueError, match="query tokens"):
+        va.attention_figure(encoder_decoder["cross_attention"], SOURCE)  # 5 queries, 4 key labels
+
+
+def test_encoder_decoder_fallback_explores_the_cross_attention(encoder_decoder, monkeypatch, capsys):
+    shown = []
+    monkeypatch.setattr(va, "attention_explorer", lambda att, keys, **k: shown.append((att, keys, k)))
+    va.head_view(**encoder_decoder)
+    (att, keys, options), = shown
+    assert att is encoder_decoder["cross_attention"] and keys == SOURCE and options["query_tokens"] == TARGET
+    assert "matplotlib explorer" in capsys.readouterr().out

@@ -105,23 +105,27 @@ def attention_heatmap(weights, query_tokens: Sequence[str], key_tokens: Sequence
     return ax
 
 
-def attention_figure(attentions, tokens: Sequence[str], layer: int = 0, head: int | str = 0):
+def attention_figure(attentions, tokens: Sequence[str], layer: int = 0, head: int | str = 0,
+                     query_tokens: Sequence[str] | None = None):
     """The explorer's figure for one layer and head (``head="mean"`` averages the heads).
-    A plain function, so tests and non-widget front ends get the same picture."""
+    A plain function, so tests and non-widget front ends get the same picture. ``tokens`` label the
+    keys; ``query_tokens`` the queries when they differ (cross-attention), else the same tokens."""
     array = as_array(attentions)
     weights, where = _pick(array, layer, head)
-    tokens = _check_tokens(tokens, array.shape[-1], "tokens")
-    ax = attention_heatmap(weights, tokens[: array.shape[-2]], tokens,
-                           title=f"Attention, {where}: darker = more weight")
+    keys = _check_tokens(tokens, array.shape[-1], "tokens")
+    queries = keys if query_tokens is None else _check_tokens(query_tokens, array.shape[-2], "query tokens")
+    ax = attention_heatmap(weights, queries, keys, title=f"Attention, {where}: darker = more weight")
     return ax.figure
 
 
-def attention_grid(attentions, tokens: Sequence[str], layers: Sequence[int] | None = None, max_panels: int = 48):
+def attention_grid(attentions, tokens: Sequence[str], layers: Sequence[int] | None = None, max_panels: int = 48,
+                   query_tokens: Sequence[str] | None = None):
     """Every head of the chosen layers, small multiples (rows = layers, columns = heads).
-    What a front end without JavaScript shows in place of bertviz's model view."""
+    What a front end without JavaScript shows in place of bertviz's views."""
     array = as_array(attentions)
     n_layers, n_heads = array.shape[:2]
     tokens = _check_tokens(tokens, array.shape[-1], "tokens")
+    _check_tokens(tokens if query_tokens is None else query_tokens, array.shape[-2], "query tokens")
     layers = list(range(n_layers)) if layers is None else list(layers)
     layers = layers[: max(1, max_panels // n_heads)]
     size = 1.6 if len(tokens) > 12 else 1.3
@@ -150,7 +154,8 @@ def _png(fig) -> bytes:
 
 
 # ----------------------------------------------------------------------------- widgets
-def attention_explorer(attentions, tokens: Sequence[str], layer: int = 0, head: int | str = 0):
+def attention_explorer(attentions, tokens: Sequence[str], layer: int = 0, head: int | str = 0,
+                       query_tokens: Sequence[str] | None = None):
     """A layer slider and a head picker (a head, or the mean of the heads) redrawing the heatmap.
 
     Returns the widget (display it, or leave it as a cell's last line). Without ipywidgets it shows
@@ -162,7 +167,7 @@ def attention_explorer(attentions, tokens: Sequence[str], layer: int = 0, head: 
         from IPython.display import display
     except ImportError:
         print("[course.viz] ipywidgets is not installed: showing one static heatmap (pip install ipywidgets)")
-        return attention_figure(attentions, tokens, layer, head)
+        return attention_figure(attentions, tokens, layer, head, query_tokens)
     n_layers, n_heads = array.shape[:2]
     layer_picker = widgets.IntSlider(value=layer, min=0, max=n_layers - 1, description="layer",
                                      continuous_update=False, disabled=n_layers == 1)
@@ -173,7 +178,7 @@ def attention_explorer(attentions, tokens: Sequence[str], layer: int = 0, head: 
     def redraw(_change=None):
         with output:
             output.clear_output(wait=True)
-            figure = attention_figure(attentions, tokens, layer_picker.value, head_picker.value)
+            figure = attention_figure(attentions, tokens, layer_picker.value, head_picker.value, query_tokens)
             display(figure)
             plt.close(figure)
 
@@ -212,43 +217,86 @@ def _with_batch(attentions):
     return tuple(a if a.dim() == 4 else a.unsqueeze(0) for a in _to_torch(attentions))
 
 
-def head_view_html(attentions, tokens: Sequence[str], layer: int | None = None, heads: Sequence[int] | None = None,
-                   fallback: bool = True) -> str:
-    """bertviz's head view as self-contained HTML that needs no network (for tests and HTML export)."""
+class _Views:
+    """The attention a view shows: self-attention (``attentions`` over ``tokens``) or an encoder-decoder's
+    three kinds (encoder self-, decoder self- and cross-attention), checked and ready for bertviz."""
+
+    def __init__(self, attentions=None, tokens=None, *, encoder_attention=None, decoder_attention=None,
+                 cross_attention=None, encoder_tokens=None, decoder_tokens=None):
+        if attentions is not None:
+            if tokens is None:
+                raise ValueError("pass the tokens too: one string per position")
+            self.kwargs = {"attention": _with_batch(attentions), "tokens": list(tokens)}
+            self.panels = [("", attentions, tokens, tokens)]
+        else:
+            parts = [("encoder", encoder_attention, encoder_tokens, encoder_tokens),
+                     ("decoder", decoder_attention, decoder_tokens, decoder_tokens),
+                     ("cross", cross_attention, decoder_tokens, encoder_tokens)]
+            self.panels = [p for p in parts if p[1] is not None]
+            if not self.panels:
+                raise ValueError("give attentions=... (self-attention) or encoder_attention/decoder_attention/"
+                                 "cross_attention=... (an encoder-decoder)")
+            self.kwargs = {f"{name}_attention": _with_batch(att) for name, att, _, _ in self.panels}
+            for name, given in (("encoder_tokens", encoder_tokens), ("decoder_tokens", decoder_tokens)):
+                if given is not None:
+                    self.kwargs[name] = list(given)
+        for name, att, queries, keys in self.panels:
+            label = f"{name} attention" if name else "attention"
+            if queries is None or keys is None:
+                raise ValueError(f"{label} needs its tokens (encoder_tokens / decoder_tokens)")
+            array = as_array(att)
+            if name:
+                _check_tokens(queries, array.shape[-2], f"query tokens for the {label}")
+                _check_tokens(keys, array.shape[-1], f"key tokens for the {label}")
+            else:  # self-attention: one list labels both axes
+                _check_tokens(keys, array.shape[-1], "tokens")
+        self.shape = as_array(self.panels[0][1]).shape
+
+    def summary(self, kind: str) -> str:
+        layers, heads = self.shape[:2]
+        return (f"bertviz {kind}: {layers} layers x {heads} heads, {self.shape[-1]} tokens "
+                "(needs a front end that runs JavaScript)")
+
+    def static_html(self, layers=None) -> str:
+        """Matplotlib small multiples of every panel, for front ends that do not run JavaScript."""
+        from course.viz.offline_js import image_tag
+
+        images = []
+        for name, att, queries, keys in self.panels:
+            fig = attention_grid(att, keys, layers=layers, query_tokens=queries)
+            if name:
+                fig.suptitle(f"{name} attention: rows are queries, columns keys; darker = more weight", fontsize=9)
+            images.append(image_tag(_png(fig), f"{name or 'self'}-attention heatmaps"))
+        return "".join(images) + ("<p><em>Static heatmaps: the interactive view needs JavaScript (in JupyterLab: "
+                                  "trust the notebook and run the cell again).</em></p>")
+
+
+def head_view_html(attentions=None, tokens: Sequence[str] | None = None, layer: int | None = None,
+                   heads: Sequence[int] | None = None, fallback: bool = True, **encoder_decoder) -> str:
+    """bertviz's head view as self-contained HTML that needs no network (for tests and HTML export).
+    ``encoder_decoder``: ``encoder_attention``, ``decoder_attention``, ``cross_attention``,
+    ``encoder_tokens``, ``decoder_tokens`` (bertviz's names) instead of ``attentions``/``tokens``."""
     from bertviz import head_view as bertviz_head_view
 
-    from course.viz.offline_js import image_tag, offline_html
+    from course.viz.offline_js import offline_html
 
-    array = as_array(attentions)
-    tokens = _check_tokens(tokens, array.shape[-1], "tokens")
-    raw = bertviz_head_view(_with_batch(attentions), list(tokens), layer=layer, heads=list(heads) if heads else None,
+    views = _Views(attentions, tokens, **encoder_decoder)
+    raw = bertviz_head_view(**views.kwargs, layer=layer, heads=list(heads) if heads else None,
                             html_action="return").data
-    static = ""
-    if fallback:
-        static = image_tag(_png(attention_grid(attentions, tokens, layers=[layer or 0])),
-                           "attention heatmaps of every head") + (
-            "<p><em>Static heatmaps: the interactive view needs JavaScript (in JupyterLab: trust the notebook "
-            "and run the cell again).</em></p>")
-    return offline_html(raw, static)
+    return offline_html(raw, views.static_html(layers=[layer or 0]) if fallback else "")
 
 
-def model_view_html(attentions, tokens: Sequence[str], fallback: bool = True, display_mode: str = "light") -> str:
-    """bertviz's model view (every layer × head) as self-contained HTML that needs no network."""
+def model_view_html(attentions=None, tokens: Sequence[str] | None = None, fallback: bool = True,
+                    display_mode: str = "light", **encoder_decoder) -> str:
+    """bertviz's model view (every layer x head) as self-contained HTML that needs no network."""
     from bertviz import model_view as bertviz_model_view
 
-    from course.viz.offline_js import image_tag, offline_html
+    from course.viz.offline_js import offline_html
 
-    array = as_array(attentions)
-    tokens = _check_tokens(tokens, array.shape[-1], "tokens")
+    views = _Views(attentions, tokens, **encoder_decoder)
     # bertviz's own default is "dark"; "light" matches JupyterLab's default theme and the exported HTML.
-    raw = bertviz_model_view(_with_batch(attentions), list(tokens), display_mode=display_mode,
-                             html_action="return").data
-    static = ""
-    if fallback:
-        static = image_tag(_png(attention_grid(attentions, tokens)), "attention heatmaps of every layer and head") + (
-            "<p><em>Static heatmaps: the interactive view needs JavaScript (in JupyterLab: trust the notebook "
-            "and run the cell again).</em></p>")
-    return offline_html(raw, static)
+    raw = bertviz_model_view(**views.kwargs, display_mode=display_mode, html_action="return").data
+    return offline_html(raw, views.static_html() if fallback else "")
 
 
 def _show(html: str, summary: str) -> None:
@@ -258,50 +306,52 @@ def _show(html: str, summary: str) -> None:
     display({"text/html": html, "text/plain": summary}, raw=True)
 
 
-def _fallback(reason: str, attentions, tokens, layer: int, head) -> object:
+def _fallback(reason: str, views: _Views, layer: int, head) -> None:
     print(f"[course.viz] interactive bertviz view unavailable ({reason}); showing the matplotlib explorer instead")
-    explorer = attention_explorer(attentions, tokens, layer=layer, head=head)
+    name, att, queries, keys = views.panels[-1]  # for an encoder-decoder: the cross-attention
+    explorer = attention_explorer(att, keys, layer=layer, head=head, query_tokens=queries)
     try:
         from IPython.display import display
 
         display(explorer)
     except ImportError:
         pass
-    return None
 
 
-def head_view(attentions, tokens: Sequence[str], layer: int | None = None, heads: Sequence[int] | None = None) -> None:
+def head_view(attentions=None, tokens: Sequence[str] | None = None, layer: int | None = None,
+              heads: Sequence[int] | None = None, **encoder_decoder) -> None:
     """bertviz's head view (lines from each token to the tokens it attends to, one colour per head),
-    drawn with no network. Falls back to ``attention_explorer`` where it cannot be drawn."""
-    array = as_array(attentions)
+    drawn with no network. Falls back to ``attention_explorer`` where it cannot be drawn.
+
+    >>> logits, attentions = gpt(idx, return_attention=True)
+    >>> head_view(attentions, tokens)
+    >>> head_view(encoder_attention=enc, decoder_attention=dec, cross_attention=cross,
+    ...           encoder_tokens=source, decoder_tokens=target)"""
+    views = _Views(attentions, tokens, **encoder_decoder)
     reason = _bertviz_front_end()
     if reason:
-        return _fallback(reason, attentions, tokens, layer or 0, (heads or [0])[0])
+        return _fallback(reason, views, layer or 0, (heads or [0])[0])
     from course.viz.offline_js import UnsupportedBertvizHTML
 
     try:
-        html = head_view_html(attentions, tokens, layer=layer, heads=heads)
+        html = head_view_html(attentions, tokens, layer=layer, heads=heads, **encoder_decoder)
     except UnsupportedBertvizHTML as error:
-        return _fallback(f"this bertviz version's output is not supported: {error}", attentions, tokens,
-                         layer or 0, (heads or [0])[0])
-    _show(html, f"bertviz head view: {array.shape[0]} layers x {array.shape[1]} heads, {array.shape[-1]} tokens "
-                "(needs a front end that runs JavaScript)")
-    return None
+        return _fallback(f"this bertviz version's output is not supported: {error}", views, layer or 0,
+                         (heads or [0])[0])
+    _show(html, views.summary("head view"))
 
 
-def model_view(attentions, tokens: Sequence[str]) -> None:
+def model_view(attentions=None, tokens: Sequence[str] | None = None, **encoder_decoder) -> None:
     """bertviz's model view (a thumbnail per layer and head; click one to enlarge), drawn with no
     network. Falls back to ``attention_explorer`` where it cannot be drawn."""
-    array = as_array(attentions)
+    views = _Views(attentions, tokens, **encoder_decoder)
     reason = _bertviz_front_end()
     if reason:
-        return _fallback(reason, attentions, tokens, 0, 0)
+        return _fallback(reason, views, 0, 0)
     from course.viz.offline_js import UnsupportedBertvizHTML
 
     try:
-        html = model_view_html(attentions, tokens)
+        html = model_view_html(attentions, tokens, **encoder_decoder)
     except UnsupportedBertvizHTML as error:
-        return _fallback(f"this bertviz version's output is not supported: {error}", attentions, tokens, 0, 0)
-    _show(html, f"bertviz model view: {array.shape[0]} layers x {array.shape[1]} heads, {array.shape[-1]} tokens "
-                "(needs a front end that runs JavaScript)")
-    return None
+        return _fallback(f"this bertviz version's output is not supported: {error}", views, 0, 0)
+    _show(html, views.summary("model view"))
