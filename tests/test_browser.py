@@ -241,8 +241,15 @@ def test_exported_html(tmp_path, artefacts):
     gpt = GPT(GPTConfig(vocab_size=len(vocab), block_size=16, n_layer=2, n_head=4, n_embd=32)).eval()
     attentions = gpt.attention_maps(torch.tensor([[vocab.index(t) for t in tokens]]))
     cell = nbformat.v4.new_code_cell("head_view(attentions, tokens)\nmodel_view(attentions, tokens)")
+    # An encoder-decoder's head view too (encoder, decoder and cross-attention in one view).
+    def heads(queries, keys):
+        return (torch.softmax(torch.randn(1, 2, queries, keys), dim=-1),)
+    encoder_decoder = head_view_html(encoder_attention=heads(4, 4), decoder_attention=heads(5, 5),
+                                     cross_attention=heads(5, 4), encoder_tokens=["ich", "sehe", "dich", "."],
+                                     decoder_tokens=["<bos>", "I", "see", "you", "."])
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "bertviz view"})
-                    for html in (head_view_html(attentions, tokens), model_view_html(attentions, tokens))]
+                    for html in (head_view_html(attentions, tokens), model_view_html(attentions, tokens),
+                                 encoder_decoder)]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# bertviz export"), cell])
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     page_file = tmp_path / "export.html"
@@ -250,7 +257,7 @@ def test_exported_html(tmp_path, artefacts):
     with browser_page() as browser:
         browser.page.goto(page_file.as_uri(), wait_until="load")
         browser.page.wait_for_function(
-            "() => document.querySelectorAll(\"div[id^='bertviz-'][data-course-rendered='1']\").length >= 2",
+            "() => document.querySelectorAll(\"div[id^='bertviz-'][data-course-rendered='1']\").length >= 3",
             timeout=30_000)
         _check_bertviz(browser.page, artefacts, browser.blocked, browser.errors, "export")
         browser.page.screenshot(path=str(artefacts / "exported-html.png"), full_page=True)
