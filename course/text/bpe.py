@@ -109,9 +109,11 @@ class BPETokenizer:
         for m in range(n_merges):
             if not counts:
                 break  # every chunk is a single token: nothing left to merge
-            # most frequent pair (ties: the one counted first, so training is deterministic)
-            best = max(counts, key=counts.__getitem__)
-            if counts[best] < 2:
+            # the most frequent pair; ties go to the smallest pair, so the result never depends on
+            # the order in which pairs were counted
+            top = max(counts.values())
+            best = min(pair for pair, c in counts.items() if c == top)
+            if top < 2:
                 break  # a pair seen once is not worth a token
             new_id = 256 + m
             merges.append(best)
