@@ -124,7 +124,7 @@ def accuracy(model, tokenizer, examples: Sequence[Example], max_new_tokens: int 
 
 
 def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, n_examples: int = 4000,
-                          batch_size: int = 16, device=None, seed: int = 0, progress: bool = True):
+                          batch_size: int = 32, device=None, seed: int = 0, progress: bool = True):
     """Notebook 09 in one call: pretrain a GPT on ``data.mix``, then full SFT; returns ``(base, sft)``.
 
     Notebook 10 uses it when notebook 09's checkpoints are not in the cache. ``data`` is
