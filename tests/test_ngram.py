@@ -108,3 +108,16 @@ def test_bad_input_says_what_to_do():
         AddK(TOY, 2, vocab_size=3, k=0)
     with pytest.raises(ValueError, match="never seen"):
         MLE(TOY, 2, vocab_size=4).distribution([D])
+
+
+def test_word_split_is_fixed_and_uses_train_vocabulary_only():
+    from course.models.ngram import word_split
+
+    text = "to be or not to be , that is the question . " * 30 + "whether tis nobler in the mind ."
+    split = word_split(text, vocab_size=6, train_share=0.9)
+    assert split.vocab_size == 6 and split.tokenizer.itos[0] == "<unk>"
+    assert len(split.train) + len(split.test) == len(text.split())
+    assert split.train == split.tokenizer.encode(text.split()[: len(split.train)])
+    assert "nobler" not in split.tokenizer.stoi and split.test[-3] == 0  # held-out-only words are <unk>
+    with pytest.raises(ValueError, match="train_share"):
+        word_split(text, train_share=1.0)

@@ -37,7 +37,9 @@ def continuation_counts(fn) -> bool:
 def perplexity(fn) -> bool:
     """``fn(log_probs)`` -> exp(-mean(log_probs)), the perplexity of natural-log probabilities."""
     with exercise("perplexity") as ex:
-        ex.expect(abs(ex.call(fn, [math.log(0.25)] * 4) - 4) < 1e-9,
+        got = ex.call(fn, [math.log(0.25)] * 4)
+        ex.expect(isinstance(got, (int, float)) or hasattr(got, "__float__"), "return a number (did you forget `return`?)")
+        ex.expect(abs(float(got) - 4) < 1e-9,
                   "a model that gives every token probability 1/4 has perplexity 4")
         got = ex.call(fn, [math.log(0.5), math.log(0.125)])
         ex.expect(abs(got - 4) < 1e-9, "average the log-probabilities, then exponentiate: exp(-(ln .5 + ln .125)/2) = 4")

@@ -30,7 +30,9 @@ def mixture_perplexity(fn) -> bool:
     with exercise("mixture_perplexity") as ex:
         a = torch.log(torch.tensor([0.5, 0.1]))
         b = torch.log(torch.tensor([0.1, 0.5]))
-        got = float(ex.call(fn, a, b, 0.5))
+        got = ex.call(fn, a, b, 0.5)
+        ex.expect(hasattr(got, "__float__"), "return the perplexity as a number or a 0-d tensor (did you forget `return`?)")
+        got = float(got)
         ex.expect(abs(got - 1 / 0.3) < 1e-5, "mix probabilities, not log-probabilities: both tokens get .3, so perplexity 1/.3")
         ex.expect(abs(float(ex.call(fn, a, b, 1.0)) - math.exp(-(math.log(0.5) + math.log(0.1)) / 2)) < 1e-5,
                   "weight 1 gives model a alone")
@@ -42,7 +44,9 @@ def name_windows(fn) -> bool:
     ``context_size`` characters (padded with '.', id stoi['.']) as its context."""
     with exercise("name_windows") as ex:
         stoi = {".": 0, "a": 1, "b": 2}
-        X, Y = ex.call(fn, "ab", 2, stoi)
+        got = ex.call(fn, "ab", 2, stoi)
+        ex.expect(isinstance(got, tuple) and len(got) == 2, "return a pair (X, Y) (did you forget `return`?)")
+        X, Y = got
         ex.expect(list(Y) == [1, 2, 0], "targets: every character of the name, then the end marker '.'")
         ex.expect([list(x) for x in X] == [[0, 0], [0, 1], [1, 2]],
                   "contexts start as all '.', then slide: [. .] -> a, [. a] -> b, [a b] -> .")

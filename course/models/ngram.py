@@ -214,3 +214,39 @@ class MLE:
         for w, c in self.followers[h].items():
             p[w] = c
         return p / p.sum()
+
+
+# ----------------------------------------------------------------------------- the course's word-level split
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass
+class WordSplit:
+    """Tiny Shakespeare as word ids, split once for notebooks 01 and 03 (so their perplexities compare).
+
+    ``train``: the first ``train_share`` of the word stream; ``test``: the rest. The vocabulary (the
+    ``vocab_size - 1`` most frequent training words plus ``<unk>``) is fitted on ``train`` only.
+    """
+    tokenizer: object
+    train: list
+    test: list
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.vocab_size
+
+
+def word_split(text: str, vocab_size: int = 2000, train_share: float = 0.9) -> WordSplit:
+    """Lower-cased words and punctuation (``course.text.split_words``), first ``train_share`` for
+    training and the rest held out, vocabulary capped at ``vocab_size`` with ``<unk>``."""
+    from course.text import WordTokenizer, split_words
+
+    if not 0 < train_share < 1:
+        raise ValueError(f"train_share must lie strictly between 0 and 1, got {train_share}")
+    words = split_words(text)
+    cut = int(train_share * len(words))
+    if cut < 10 or len(words) - cut < 10:
+        raise ValueError(f"the text has only {len(words)} words: too few to split for a language model")
+    tokenizer = WordTokenizer.fit(words[:cut], max_size=vocab_size)
+    ids = tokenizer.encode(words)
+    return WordSplit(tokenizer, ids[:cut], ids[cut:])
