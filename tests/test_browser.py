@@ -123,6 +123,13 @@ def _move_first_widget(page, artefacts: Path) -> str:
         raise AssertionError("the notebook shows no live slider or text box: are the widgets rendered as text?")
     cell = widget.locator("xpath=ancestor::div[contains(@class,'jp-CodeCell')][1]")
     cell.scroll_into_view_if_needed()
+    # A panel with a button (notebook 07's "Generate") redraws on click, not on every slider move.
+    button = cell.locator("button.jupyter-button, button.widget-button").first
+    if button.count():
+        button.click()
+        page.wait_for_function("cell => (cell.querySelector('.widget-output') || cell).innerText.trim().length > 0",
+                               arg=cell.element_handle(), timeout=120_000)
+        page.wait_for_timeout(500)
     before = _output_snapshot(cell)
     cell.screenshot(path=str(artefacts / "widget-before.png"))
     if kind == "slider":
@@ -137,6 +144,8 @@ def _move_first_widget(page, artefacts: Path) -> str:
     else:
         widget.fill("the king")
         widget.press("Enter")
+    if button.count():
+        button.click()
     page.wait_for_function("([cell, before]) => { const a = cell.querySelector('.jp-OutputArea') || cell;"
                            " const imgs = Array.from(a.querySelectorAll('img')).map(i => i.src.slice(-200));"
                            " return a.innerText + '|' + imgs.join('|') !== before; }",
@@ -190,7 +199,9 @@ def test_notebook_in_jupyterlab(tmp_path, artefacts):
     from browser.server import start_lab
 
     notebook = _copy_with_bertviz_cell(choose_notebook(), tmp_path / "lab")
-    env = {"COURSE_FAST": "1", "COURSE_NOTEBOOK": notebook.stem, "OMP_NUM_THREADS": "1"}
+    # Claims are nbval's business (make test); here a timing claim that misses on a loaded machine must
+    # not stop the run before the widgets and views are checked, so a failed claim is printed, not raised.
+    env = {"COURSE_FAST": "1", "COURSE_NOTEBOOK": notebook.stem, "OMP_NUM_THREADS": "1", "COURSE_CLAIMS_CONTINUE": "1"}
     server = start_lab(tmp_path / "lab", env=env)
     try:
         with browser_page() as browser:
