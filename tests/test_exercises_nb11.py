@@ -37,3 +37,11 @@ def test_wrong_answers_fail_with_a_hint(capsys):
     # averages over padding too
     assert not check.mean_pool(lambda h, m: h.mean(1))
     assert "Hint" in capsys.readouterr().out
+
+
+def test_a_function_returning_none_gets_a_hint_not_an_error(capsys):
+    assert not check.chunk_words(lambda w, s, o: None)
+    assert not check.recall_at_k(lambda r, rel, k: None)
+    assert not check.hallucination_rate(lambda r, g: None)
+    assert not check.mean_pool(lambda h, m: None)
+    assert "Hint" in capsys.readouterr().out

@@ -5,6 +5,7 @@ import re
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from course.rag.chunking import Chunk, chunk_documents, chunk_words, split_sentences, window_starts
 from course.rag.generate import (Scores, answer_questions, build_prompt, check_question, extract_answer, follows,
@@ -211,8 +212,9 @@ def test_prompt_format_and_answer_extraction():
 
 
 def test_scores_add_up_and_count_hallucinations():
-    s = score(["Oskel", "Rafo", "I don't know", ""], ["Oskel", "Jisteix", "Voukjul", "Rafo"])
+    s = score(["Oskel", "Rafo", "I don't know", "Velmora"], ["Oskel", "Jisteix", "Voukjul", "Rafo"])
     assert s == Scores(accuracy=0.25, hallucination_rate=0.5, abstention_rate=0.25, n=4)
+    assert score(["", " ."], ["Oskel", "Rafo"]).abstention_rate == 1.0  # saying nothing claims nothing
     f = follows(["Rafo", "Oskel", "x"], ["Rafo", "Rafo", "Rafo"], ["Oskel", "Oskel", "Oskel"])
     assert f == {"context": 1 / 3, "memory": 1 / 3, "neither": 1 / 3}
     with pytest.raises(ValueError):
@@ -233,3 +235,59 @@ def test_answer_questions_runs_with_a_retriever_and_reports_passages():
     assert len(a.passages) == 2 and a.prompt.startswith("Context: ") and a.passages[0][0] in a.prompt
     assert 0 < a.confidence <= 1 and "\n" not in a.answer
     assert re.fullmatch(r"[^\n]{0,5}", a.answer)
+
+
+def test_position_interpolation_keeps_the_ends_and_interpolates_between():
+    from course.models.gpt import GPT, GPTConfig
+    from course.rag.generate import interpolate_positions, with_longer_context
+
+    wpe = torch.tensor([[0.0, 10.0], [2.0, 20.0], [4.0, 30.0]])
+    new = interpolate_positions(wpe, 5)  # old positions 0, 0.5, 1, 1.5, 2
+    assert torch.allclose(new, torch.tensor([[0.0, 10.0], [1.0, 15.0], [2.0, 20.0], [3.0, 25.0], [4.0, 30.0]]))
+    torch.manual_seed(0)
+    small = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8))
+    big = with_longer_context(small, 15)
+    assert big.config.block_size == 15 and torch.equal(big.wte.weight, small.wte.weight)
+    assert torch.allclose(big.wpe.weight[::2], small.wpe.weight)  # every other new row is an old row
+    assert big(torch.zeros(1, 15, dtype=torch.long)).shape == (1, 15, 11)
+    with pytest.raises(ValueError, match="shorter"):
+        with_longer_context(small, 4)
+
+
+# ----------------------------------------------------------------------------- the notebook's plain cells agree with the package
+def test_notebook_windows_and_tfidf_by_hand_match_the_package():
+    def windows(words, size, overlap):  # copied from notebook 11, section 4.1
+        step = size - overlap
+        starts = list(range(0, max(1, len(words) - size), step))
+        if starts[-1] + size < len(words):
+            starts.append(len(words) - size)
+        return [words[s:s + size] for s in starts]
+
+    for n, size, overlap in [(37, 12, 4), (12, 12, 3), (5, 12, 4), (40, 16, 10), (30, 6, 0)]:
+        words = [f"w{i}" for i in range(n)]
+        assert windows(words, size, overlap) == chunk_words(words, size, overlap)
+
+    kb = build_knowledge_base(n_famous=1, n_train=5, n_held_out=2, seed=0)
+    texts = [c.text for c in chunk_documents(kb.documents, 1, 0)]
+    docs_words = [tokenize(t) for t in texts]  # copied from notebook 11, section 4.2
+    vocab = sorted({w for ws in docs_words for w in ws})
+    col = {w: i for i, w in enumerate(vocab)}
+    from collections import Counter
+    df = Counter(w for ws in docs_words for w in set(ws))
+    N = len(texts)
+    idf = torch.tensor([math.log((1 + N) / (1 + df[w])) + 1 for w in vocab])
+
+    def tfidf_by_hand(text):
+        v = torch.zeros(len(vocab))
+        for w, n in Counter(tokenize(text)).items():
+            if w in col:
+                v[col[w]] = (1 + math.log(n)) * idf[col[w]]
+        return v
+
+    vec = TfidfVectorizer(normalize=False).fit(texts)
+    for t in texts[:6] + ["Which river is " + kb.held_out[0].name + " on?"]:
+        assert torch.allclose(vec.transform([t])[0], tfidf_by_hand(t))
+    matrix = torch.stack([tfidf_by_hand(t) for t in texts])
+    q = tfidf_by_hand(texts[3])
+    cosine = F.normalize(matrix, dim=1) @ F.normalize(q, dim=0)
+    assert VectorIndex(matrix).search(q, k=1)[1][0, 0].item() == cosine.argmax().item() == 3

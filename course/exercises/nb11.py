@@ -6,6 +6,14 @@ import torch
 from course.exercises import exercise
 
 
+def _close(got, want: float) -> bool:
+    """True when ``got`` is a number within 1e-9 of ``want`` (False, not an error, for anything else)."""
+    try:
+        return abs(float(got) - want) < 1e-9
+    except (TypeError, ValueError):
+        return False
+
+
 def chunk_words(fn) -> bool:
     """``fn(words, size, overlap)`` -> windows of ``size`` words, neighbours sharing ``overlap`` words,
     the last window ending at the last word."""
@@ -30,25 +38,26 @@ def recall_at_k(fn) -> bool:
     with exercise("recall_at_k") as ex:
         retrieved = [[3, 1, 2], [0, 5, 4], [7, 8, 9]]
         relevant = [{1}, {4, 9}, {0}]
-        ex.expect(abs(ex.call(fn, retrieved, relevant, 3) - 2 / 3) < 1e-9,
+        ex.expect(_close(ex.call(fn, retrieved, relevant, 3), 2 / 3),
                   "query 0 finds 1 and query 1 finds 4 in their top 3; query 2 never finds 0: recall@3 = 2/3")
-        ex.expect(ex.call(fn, retrieved, relevant, 1) == 0, "no query has a relevant id in first place: recall@1 = 0")
-        ex.expect(abs(ex.call(fn, retrieved, relevant, 2) - 1 / 3) < 1e-9,
+        ex.expect(_close(ex.call(fn, retrieved, relevant, 1), 0), "no query has a relevant id in first place: recall@1 = 0")
+        ex.expect(_close(ex.call(fn, retrieved, relevant, 2), 1 / 3),
                   "look only at the first k ids of each ranked list")
-        ex.expect(ex.call(fn, [[1, 4]], [{1, 4}], 2) == 1.0,
+        ex.expect(_close(ex.call(fn, [[1, 4]], [{1, 4}], 2), 1.0),
                   "a query counts once, however many relevant ids it finds (the fraction of queries, not of ids)")
     return ex.passed
 
 
 def hallucination_rate(fn) -> bool:
-    """``fn(replies, golds)``: fraction of replies that are wrong and not an abstention ("I don't know")."""
+    """``fn(replies, golds)``: fraction of replies that are wrong and not an abstention ("I don't know" or nothing)."""
     with exercise("hallucination_rate") as ex:
         got = ex.call(fn, ["Oskel", "Rafo", "I don't know", "Velmora"], ["Oskel", "Jisteix", "Voukjul", "Rafo"])
-        ex.expect(abs(got - 0.5) < 1e-9, "two of four replies are confidently wrong (Rafo, Velmora): 0.5. "
+        ex.expect(_close(got, 0.5), "two of four replies are confidently wrong (Rafo, Velmora): 0.5. "
                   "A correct reply and an honest 'I don't know' are not hallucinations")
-        ex.expect(ex.call(fn, [" oskel."], ["Oskel"]) == 0,
+        ex.expect(_close(ex.call(fn, [" oskel."], ["Oskel"]), 0),
                   "compare answers after normalising: strip spaces and a final full stop, ignore case")
-        ex.expect(ex.call(fn, ["I DON'T KNOW."], ["Oskel"]) == 0, "an abstention in any case is not a hallucination")
+        ex.expect(_close(ex.call(fn, ["I DON'T KNOW."], ["Oskel"]), 0), "an abstention in any case is not a hallucination")
+        ex.expect(_close(ex.call(fn, ["", " "], ["Oskel", "Rafo"]), 0), "an empty reply claims nothing: it is no hallucination")
     return ex.passed
 
 

@@ -11,8 +11,8 @@ its weights hold. Scores (Lewis et al. 2020 and most RAG evaluations use the sam
 
 * **accuracy**: the reply equals the gold answer (case, spaces and a final full stop ignored);
 * **hallucination rate**: the fraction of questions answered with something *wrong* — a reply that
-  is neither correct nor an abstention ("I don't know"). A model that never abstains hallucinates on
-  every question it gets wrong.
+  is neither correct nor an abstention ("I don't know", or nothing at all). A model that never
+  abstains hallucinates on every question it gets wrong.
 """
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ def is_correct(reply: str, gold: str) -> bool:
 
 
 def is_abstention(reply: str) -> bool:
-    return normalize(reply) in ABSTENTIONS
+    """An explicit "I don't know", or no answer at all (an empty reply claims nothing)."""
+    return normalize(reply) in ABSTENTIONS or not normalize(reply)
 
 
 @dataclass(frozen=True)
@@ -169,3 +170,34 @@ def answer_questions(model, tokenizer, questions: Sequence[str], *, retriever=No
     replies = [extract_answer(r) for r in complete(model, tokenizer, prompts, max_new_tokens)]
     confidence = answer_confidence(model, tokenizer, prompts, replies)
     return [Answer(q, p, r, c, s) for q, p, r, c, s in zip(questions, prompts, replies, confidence, shown)]
+
+
+# ----------------------------------------------------------------------------- a longer context for a trained GPT
+def interpolate_positions(wpe: torch.Tensor, new_len: int) -> torch.Tensor:
+    """Position interpolation (Chen et al. 2023) for a learned position table: (old_len, C) -> (new_len, C).
+
+    New position i takes the vector at old position i * (old_len - 1) / (new_len - 1), interpolated
+    linearly between the two nearest learned rows, so every new position resembles a familiar one.
+    """
+    old_len = wpe.size(0)
+    if new_len < 2 or old_len < 2:
+        raise ValueError(f"interpolation needs at least 2 positions, got {old_len} -> {new_len}")
+    where = torch.linspace(0, old_len - 1, new_len, device=wpe.device)
+    lo = where.floor().long()
+    hi = (lo + 1).clamp(max=old_len - 1)
+    frac = (where - lo)[:, None]
+    return wpe[lo] * (1 - frac) + wpe[hi] * frac
+
+
+def with_longer_context(model, block_size: int):
+    """A copy of a ``course.models.gpt.GPT`` that reads ``block_size`` tokens, its position table interpolated."""
+    from course.models.gpt import GPT, GPTConfig
+
+    if block_size < model.config.block_size:
+        raise ValueError(f"block_size {block_size} is shorter than the model's {model.config.block_size}; "
+                         "crop the prompts instead")
+    longer = GPT(GPTConfig(**{**model.config.__dict__, "block_size": block_size}))
+    state = {k: v for k, v in model.state_dict().items() if k != "wpe.weight"}
+    state["wpe.weight"] = interpolate_positions(model.wpe.weight.detach(), block_size)
+    longer.load_state_dict(state)
+    return longer.to(model.wpe.weight.device)

@@ -26,7 +26,7 @@ def _norm(text):
 
 
 def hallucination_rate(replies, golds):
-    wrong = sum(_norm(r) != _norm(g) and _norm(r) != "i don't know" for r, g in zip(replies, golds))
+    wrong = sum(_norm(r) != _norm(g) and _norm(r) not in ("i don't know", "") for r, g in zip(replies, golds))
     return wrong / len(replies)
 
 
