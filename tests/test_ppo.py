@@ -95,3 +95,16 @@ def test_policy_value_heads_and_a_short_run():
     assert len(history.reward) == len(history.kl) == len(history.true_reward) == 3
     assert history.kl[0] == pytest.approx(0.0, abs=1e-5)  # the first rollout comes from the reference itself
     assert all(math.isfinite(k) for k in history.kl) and history.sequences > 0
+
+
+def test_sample_replies_kl_to_itself_is_zero_and_too_long_prompts_are_refused():
+    from course.align.ppo import sample_replies
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=24, n_layer=1, n_head=2, n_embd=16))
+    replies, kl = sample_replies(model, TOK, ["a:", "bcd:"], 8, reference=model,
+                                 generator=torch.Generator().manual_seed(0))
+    assert len(replies) == 2 and all("\n" not in r for r in replies)
+    assert kl == pytest.approx(0.0, abs=1e-5)
+    with pytest.raises(ValueError, match="context"):
+        sample_replies(model, TOK, ["x" * 20], 8)
