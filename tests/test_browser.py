@@ -146,16 +146,19 @@ def _move_first_widget(page, artefacts: Path) -> str:
         widget.press("Enter")
     if button.count():
         button.click()
-    page.wait_for_function("([cell, before]) => { const a = cell.querySelector('.jp-OutputArea') || cell;"
-                           " const imgs = Array.from(a.querySelectorAll('img')).map(i => i.src.slice(-200));"
-                           " return a.innerText + '|' + imgs.join('|') !== before; }",
-                           arg=[cell.element_handle(), before], timeout=120_000)
-    page.wait_for_timeout(1000)
-    after = _output_snapshot(cell)
-    cell.screenshot(path=str(artefacts / "widget-after.png"))
-    # The printed slider value changes anyway: the words (or the figure) must change too.
+    # The slider's own read-out changes at once: wait for the words or the figure to change too
+    # (digits and punctuation stripped on both sides, as in words() below).
     def words(text: str) -> str:
         return re.sub(r"[\d.,:=\s]+", " ", text)
+    try:
+        page.wait_for_function("([cell, before]) => { const a = cell.querySelector('.jp-OutputArea') || cell;"
+                               " const imgs = Array.from(a.querySelectorAll('img')).map(i => i.src.slice(-200));"
+                               " const words = t => t.replace(/[\\d.,:=\\s]+/g, ' ');"
+                               " return words(a.innerText + '|' + imgs.join('|')) !== before; }",
+                               arg=[cell.element_handle(), words(before)], timeout=120_000)
+    finally:
+        cell.screenshot(path=str(artefacts / "widget-after.png"))
+    after = _output_snapshot(cell)
     assert words(before) != words(after), f"moving the {kind} changed only numbers, not the text or figure:\n{after[:500]}"
     return kind
 
