@@ -291,3 +291,19 @@ def test_notebook_windows_and_tfidf_by_hand_match_the_package():
     q = tfidf_by_hand(texts[3])
     cosine = F.normalize(matrix, dim=1) @ F.normalize(q, dim=0)
     assert VectorIndex(matrix).search(q, k=1)[1][0, 0].item() == cosine.argmax().item() == 3
+
+
+def test_answer_confidence_is_the_mean_probability_of_the_reply_tokens():
+    from course.align.tasks import tokenizer
+    from course.rag.generate import answer_confidence
+
+    torch.manual_seed(0)
+    tok, model = tokenizer(), _TinyLM()
+    prompt, reply = "User: Q?\nBot:", "Ab"
+    ids = tok.encode(prompt + " Ab\n")
+    with torch.no_grad():
+        probs = model(torch.tensor([ids[:-1]]))[0].softmax(-1)  # (T, V)
+    start = len(tok.encode(prompt)) - 1  # position whose next token is the reply's first (the space)
+    want = sum(probs[t, ids[t + 1]].item() for t in range(start, len(ids) - 1)) / (len(ids) - 1 - start)
+    got = answer_confidence(model, tok, [prompt, "x"], [reply, "longer reply"])  # batched with a longer row
+    assert got[0] == pytest.approx(want, abs=1e-6)
