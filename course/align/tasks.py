@@ -179,10 +179,27 @@ TOPIC_CANDIDATES = (
 def _short_lines(text: str, min_len: int = 12, max_len: int = 36) -> list[str]:
     out = []
     for line in clean_text(text).splitlines():
-        line = line.strip()
-        if min_len <= len(line) <= max_len and not line.endswith(":") and not line.isupper():
-            out.append(line)
+        # verse comes in short lines; prose (e.g. the news corpus of the offline fallback) in long
+        # paragraphs, which we cut into clauses so they can serve as one-line replies too
+        pieces = re.split(r"(?<=[.!?;,])\s+", line) if len(line) > 120 else [line]
+        for piece in pieces:
+            piece = piece.strip()
+            if min_len <= len(piece) <= max_len and not piece.endswith(":") and not piece.isupper():
+                out.append(piece)
     return out
+
+
+_COMMON = set("""that this with have from they were them there which will would could should about after their
+than then when what where said says also been into only more most some such other these those just over
+very your year years three including""".split())
+
+
+def frequent_words(text: str, min_lines: int = 4) -> list[str]:
+    """Words of 4+ letters (not function words) that appear in at least ``min_lines`` short lines, most frequent first."""
+    from collections import Counter
+
+    counts = Counter(w for line in _short_lines(text) for w in set(re.findall(r"\b[a-z]{4,}\b", line.lower())))
+    return [w for w, n in counts.most_common() if n >= min_lines and w not in _COMMON]
 
 
 def topic_lines(text: str, topics: Sequence[str]) -> dict[str, list[str]]:
@@ -341,6 +358,8 @@ def prepare_data(text: str, *, task_fraction: float = 0.5, word_length: tuple[in
         raise ValueError(f"the corpus has only {len(words)} distinct short words; Part IV needs a text of at least a few pages")
     train_words, test_words = split_held_out(words, 0.2, seed)
     topics = topics_from(train_text)
+    if len(topics) < 8:  # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words
+        topics += [w for w in frequent_words(train_text, min_lines=4) if w not in topics][:12 - len(topics)]
     if len(topics) < 4:
         raise ValueError("the corpus has too few lines about the candidate topics; pass a larger English text")
     train_topics, test_topics = split_held_out(topics, 0.25, seed)
