@@ -83,3 +83,20 @@ def test_topics_and_lines_come_from_the_text():
     text = "\n".join(["My love is like a rose."] * 10 + ["The king is dead."] * 3)
     assert tasks.topics_from(text, ["love", "king"], min_lines=5) == ["love"]
     assert tasks.topic_lines(text, ["king"])["king"] == ["The king is dead."] * 3
+
+
+def test_prepare_data_splits_everything_and_handles_prose_corpora():
+    verse = "\n".join(f"My {t} is like the {w} of day." for t in tasks.TOPIC_CANDIDATES[:10]
+                      for w in ("rose", "moon", "sun", "star", "wind", "rain", "snow", "tree", "sea", "sky"))
+    words = " ".join(f"{a}{b}{c}{d}" for a, b, c, d in zip("abcdefghijklmnopqrst" * 4, "eiouaeiouaeiouaeiou" * 4,
+                                                            "rstlnmrstlnmrstlnm" * 5, "eaeaeaeaeaeaeaeaea" * 5))
+    data = tasks.prepare_data(verse + "\n" + words * 3 + "\n" + verse)
+    assert not set(data.train_words) & set(data.test_words)
+    assert not set(data.train_topics) & set(data.test_topics) and len(data.train_topics + data.test_topics) >= 4
+    assert all(len(w) == 4 for w in data.train_words)
+    # a prose corpus (long paragraphs, none of the candidate topics) is cut into clauses and finds its own topics
+    paragraph = " ".join(f"The harbour pilots said the {w} was calm, and the ferry crews agreed." for w in
+                         ("water", "weather", "morning", "evening", "channel", "coast", "tide", "river"))
+    pieces = tasks._short_lines(paragraph)
+    assert pieces and all(12 <= len(p) <= 36 for p in pieces)
+    assert "ferry" in tasks.frequent_words(paragraph * 2, min_lines=4)
