@@ -266,7 +266,7 @@ def pretrained_or_train(name: str = CHECKPOINT_NAME, *, sizes: dict | None = Non
     Loads the checkpoint notebook 07 saved under ``checkpoint_path(name)`` when its config and
     vocabulary match what is asked for (``sizes``: GPTConfig fields except vocab_size; default
     SHAKESPEARE_FULL, or SHAKESPEARE_FAST in FAST mode). Otherwise it says so and trains one now
-    (``steps``: default 1500, or 150 in FAST mode), saves it there, and returns it.
+    (``steps``: default 800, or 150 in FAST mode, as in notebook 07), saves it there, and returns it.
     """
     from course.checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
     from course.config import budget
@@ -297,7 +297,7 @@ def pretrained_or_train(name: str = CHECKPOINT_NAME, *, sizes: dict | None = Non
                 return model.eval(), tokenizer
         except (CheckpointError, ValueError) as error:
             reason = f"it could not be loaded ({error})"
-    steps = steps or budget(full=1500, fast=150)
+    steps = steps or budget(full=800, fast=150)
     if verbose:
         print(f"No usable pretrained GPT at {path}: {reason}. Training a quick one now ({steps} steps); "
               "run notebook 07 for the full model.")
