@@ -307,3 +307,17 @@ def test_answer_confidence_is_the_mean_probability_of_the_reply_tokens():
     want = sum(probs[t, ids[t + 1]].item() for t in range(start, len(ids) - 1)) / (len(ids) - 1 - start)
     got = answer_confidence(model, tok, [prompt, "x"], [reply, "longer reply"])  # batched with a longer row
     assert got[0] == pytest.approx(want, abs=1e-6)
+
+
+def test_pad_prompt_fixes_the_length_and_refuses_long_prompts():
+    from course.align.tasks import tokenizer
+    from course.rag.generate import pad_prompt
+
+    tok = tokenizer()
+    assert pad_prompt(tok, "User: Q?\nBot:", 20) == "\n" * 7 + "User: Q?\nBot:"  # 13 characters + 7
+    with pytest.raises(ValueError, match="fixed prompt length"):
+        pad_prompt(tok, "x" * 30, 20)
+    a = answer_questions(_TinyLM(block=64), tok, ["Which river?"], pad_to=40, max_new_tokens=4)[0]
+    assert a.prompt == "User: Which river?\nBot:"  # reported without the padding
+    with pytest.raises(ValueError, match="reads at most 64"):
+        answer_questions(_TinyLM(block=64), tok, ["Which river?"], pad_to=62, max_new_tokens=4)

@@ -144,10 +144,29 @@ def prompt_fits(model, tokenizer, prompt: str, max_new_tokens: int) -> None:
                          "fewer/shorter passages")
 
 
+def pad_prompt(tokenizer, prompt: str, length: int, pad: str = "\n") -> str:
+    """Left-pad ``prompt`` with ``pad`` to exactly ``length`` tokens.
+
+    Why: our GPT learns one vector per absolute position. Batches are left-padded to their longest
+    member, so without a fixed length a short closed-book prompt would end at position ~45 when asked
+    alone but at ~120 when trained beside long reading prompts: the answer would start at positions
+    the model never answered from. Padding every prompt to one length puts every answer at the same place.
+    """
+    n = len(tokenizer.encode(prompt))
+    if n > length:
+        raise ValueError(f"the prompt has {n} tokens, more than the fixed prompt length {length}; "
+                         "ask a shorter question or retrieve a shorter passage")
+    return pad * (length - n) + prompt
+
+
 def answer_questions(model, tokenizer, questions: Sequence[str], *, retriever=None, k: int = 1,
-                     contexts: Sequence[Sequence[str]] | None = None, max_new_tokens: int = 16) -> list[Answer]:
+                     contexts: Sequence[Sequence[str]] | None = None, max_new_tokens: int = 16,
+                     pad_to: int | None = None) -> list[Answer]:
     """Answer each question greedily: closed book (no retriever, no contexts), with the top-``k`` passages
-    of ``retriever``, or with the given ``contexts`` (one list of passages per question)."""
+    of ``retriever``, or with the given ``contexts`` (one list of passages per question).
+
+    ``pad_to``: left-pad every prompt to this many tokens (see :func:`pad_prompt`); use the same length
+    the model was fine-tuned with."""
     from course.align.sft import complete
 
     questions = [check_question(q) for q in questions]
@@ -165,10 +184,11 @@ def answer_questions(model, tokenizer, questions: Sequence[str], *, retriever=No
             raise ValueError(f"{len(contexts)} contexts for {len(questions)} questions")
         shown = [tuple((p, float("nan")) for p in c) for c in contexts]
     prompts = [build_prompt(q, [p for p, _ in s]) for q, s in zip(questions, shown)]
-    for p in prompts:
+    fed = [pad_prompt(tokenizer, p, pad_to) for p in prompts] if pad_to else prompts
+    for p in fed:
         prompt_fits(model, tokenizer, p, max_new_tokens)
-    replies = [extract_answer(r) for r in complete(model, tokenizer, prompts, max_new_tokens)]
-    confidence = answer_confidence(model, tokenizer, prompts, replies)
+    replies = [extract_answer(r) for r in complete(model, tokenizer, fed, max_new_tokens)]
+    confidence = answer_confidence(model, tokenizer, fed, replies)
     return [Answer(q, p, r, c, s) for q, p, r, c, s in zip(questions, prompts, replies, confidence, shown)]
 
 
