@@ -28,7 +28,7 @@ Measured here (2026-11-23; a 2-core AMD EPYC VM shared with other jobs, load ave
   course's fp32-on-CPU rule excludes) or torch.compile, whose CPU compile took 230 s here and showed
   no measurable gain on this model.
 * recipe --reference-ms 40 --budget 91 (reference-equivalent clock): RECIPE (batch 32, lr 6e-3)
-  reached val loss 1.794 (200-batch estimate after 843 steps, 1.73M tokens); with lr 3e-3, 1.843.
+  reached val loss 1.787 (200-batch estimate after 843 steps, 1.73M tokens); with lr 3e-3, 1.843.
   nanoGPT's baby run: 1.886 in the same 91 s. The 1.70 target is NOT reached.
 
     python benchmarks/gpt_baby.py compare            # ~3-6 minutes on 2 quiet cores
