@@ -50,6 +50,7 @@ def advantages(fn) -> bool:
     """``fn(rewards, values, gamma, lam)`` for one episode: GAE with V = 0 after the last step."""
     with exercise("advantages") as ex:
         got = ex.call(fn, torch.tensor([0.0, 0.0, 1.0]), torch.tensor([0.5, 0.6, 0.7]), 1.0, 0.5)
+        ex.expect(got is not None, "return the advantages (a tensor or a list), one per step")
         got = torch.as_tensor(got, dtype=torch.float32).flatten()
         ex.expect(got.shape == (3,), "return one advantage per step")
         ex.expect(abs(float(got[2]) - 0.3) < 1e-4, "the last step: δ = r − V = 1 − 0.7 (nothing after the episode)")
