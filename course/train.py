@@ -149,6 +149,8 @@ def to_device(batch, device: torch.device):
         return type(batch)(to_device(b, device) for b in batch)
     if isinstance(batch, dict):
         return {k: to_device(v, device) for k, v in batch.items()}
+    if callable(getattr(batch, "to", None)):  # batch objects that know how to move themselves
+        return batch.to(device)
     return batch
 
 
@@ -216,6 +218,7 @@ def evaluate(model: torch.nn.Module, batches: Callable[[], Any] | Iterable, *, l
 def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         config: TrainConfig | None = None, val_batches: Callable[[], Any] | Iterable | None = None,
         loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] = next_token_loss,
+        eval_loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
         optimizer: torch.optim.Optimizer | None = None, device: torch.device | str | None = None,
         checkpoint_dir: str | Path | None = None, model_config: Any = None, resume: bool = False,
         plot: bool | None = None, progress: bool = True, title: str = "training") -> History:
@@ -223,7 +226,8 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
 
     ``train_batches`` is a function returning one batch (e.g. random windows of a text) or an
     iterable such as a DataLoader. ``loss_fn(model, batch)`` returns a scalar loss; the default is
-    next-token cross-entropy on ``(x, y)`` batches. With ``checkpoint_dir`` the run is saved at the
+    next-token cross-entropy on ``(x, y)`` batches; ``eval_loss_fn`` (default: ``loss_fn``) scores the
+    validation batches, for losses that train differently from how they measure. With ``checkpoint_dir`` the run is saved at the
     end (and every ``checkpoint_every`` steps); ``resume=True`` continues from a saved run.
 
     Under ``torchrun --nproc_per_node=N`` every process calls ``fit`` with the same arguments and
@@ -301,7 +305,7 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         history.tokens += _batch_tokens(batch) * info.world_size
         last = step == config.steps - 1
         if val_source is not None and (step % config.eval_every == 0 or last):
-            val = evaluate(eval_model, val_source, loss_fn=loss_fn, n_batches=config.eval_batches, device=device)
+            val = evaluate(eval_model, val_source, loss_fn=eval_loss_fn or loss_fn, n_batches=config.eval_batches, device=device)
             val = distributed.all_reduce_mean(val, device)
             history.eval_step.append(step)
             history.val_loss.append(val)

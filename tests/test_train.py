@@ -106,3 +106,31 @@ def test_history_summaries():
     h = History(step=list(range(10)), train_loss=[float(10 - i) for i in range(10)], val_loss=[2.0, 1.5])
     assert h.final_val_loss == 1.5
     assert h.final_train_loss == 1.0
+
+
+def test_batch_objects_with_a_to_method_are_moved_and_eval_can_use_its_own_loss():
+    class Batch:
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+            self.moved_to = None
+
+        def to(self, device):
+            moved = Batch(self.x.to(device), self.y.to(device))
+            moved.moved_to = torch.device(device)
+            return moved
+
+    seen = []
+
+    def train_loss(model, batch):
+        seen.append(batch.moved_to)
+        return torch.nn.functional.cross_entropy(model(batch.x).flatten(0, 1), batch.y.flatten())
+
+    def eval_loss(model, batch):
+        return torch.tensor(42.0)
+
+    get = make_batches()
+    history = fit(Bigram(), lambda: Batch(*get()), loss_fn=train_loss, eval_loss_fn=eval_loss,
+                  val_batches=lambda: Batch(*get()), config=TrainConfig(steps=3, eval_every=1, eval_batches=1),
+                  device="cpu", progress=False)
+    assert seen == [torch.device("cpu")] * 3
+    assert history.val_loss == [42.0, 42.0, 42.0]
