@@ -75,9 +75,10 @@ class RefLayerNorm(nn.Module):
 
 
 class RefAttention(nn.Module):
-    def __init__(self, n_embd, n_head, bias):
+    def __init__(self, n_embd, n_head, bias, dropout=0.0):
         super().__init__()
-        self.n_head = n_head
+        self.n_head, self.dropout = n_head, dropout
+        self.resid_dropout = nn.Dropout(dropout)
         self.c_attn = nn.Linear(n_embd, 3 * n_embd, bias=bias)
         self.c_proj = nn.Linear(n_embd, n_embd, bias=bias)
 
@@ -87,33 +88,36 @@ class RefAttention(nn.Module):
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, dropout_p=0.0, is_causal=True)
-        return self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C))
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=True,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
 
 
 class RefBlock(nn.Module):
-    def __init__(self, n_embd, n_head, bias):
+    def __init__(self, n_embd, n_head, bias, dropout=0.0):
         super().__init__()
         self.ln_1 = RefLayerNorm(n_embd, bias)
-        self.attn = RefAttention(n_embd, n_head, bias)
+        self.attn = RefAttention(n_embd, n_head, bias, dropout)
         self.ln_2 = RefLayerNorm(n_embd, bias)
         self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
         self.gelu = nn.GELU()
         self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
+        self.mlp_dropout = nn.Dropout(dropout)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
-        return x + self.c_proj(self.gelu(self.c_fc(self.ln_2(x))))
+        return x + self.mlp_dropout(self.c_proj(self.gelu(self.c_fc(self.ln_2(x)))))
 
 
 class RefGPT(nn.Module):
     """nanoGPT's model, as we understand its design: forward(idx, targets) -> (logits, loss)."""
 
-    def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd, bias):
+    def __init__(self, vocab_size, block_size, n_layer, n_head, n_embd, bias, dropout=0.0):
         super().__init__()
         self.wte = nn.Embedding(vocab_size, n_embd)
         self.wpe = nn.Embedding(block_size, n_embd)
-        self.h = nn.ModuleList([RefBlock(n_embd, n_head, bias) for _ in range(n_layer)])
+        self.drop = nn.Dropout(dropout)
+        self.h = nn.ModuleList([RefBlock(n_embd, n_head, bias, dropout) for _ in range(n_layer)])
         self.ln_f = RefLayerNorm(n_embd, bias)
         self.lm_head = nn.Linear(n_embd, vocab_size, bias=False)
         self.wte.weight = self.lm_head.weight
@@ -128,7 +132,7 @@ class RefGPT(nn.Module):
 
     def forward(self, idx, targets=None):
         pos = torch.arange(0, idx.size(1), dtype=torch.long, device=idx.device)
-        x = self.wte(idx) + self.wpe(pos)
+        x = self.drop(self.wte(idx) + self.wpe(pos))
         for block in self.h:
             x = block(x)
         logits = self.lm_head(self.ln_f(x))
@@ -138,11 +142,11 @@ class RefGPT(nn.Module):
         return logits, loss
 
 
-def ref_optimizer(model, weight_decay, lr, betas):
+def ref_optimizer(model, weight_decay, lr, betas, fused=False):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=False)  # nanoGPT fuses only on CUDA
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)  # nanoGPT fuses only on CUDA
 
 
 def ref_lr(it, lr, warmup, decay_iters, min_lr):
@@ -171,7 +175,18 @@ class Setup:
     beta2: float = 0.99
     eval_interval: int = 250
     eval_iters: int = 20
-    compile: bool = False  # our trainer only: torch.compile the model
+    compile: bool = False  # torch.compile the model (our trainer on the CPU; both on the GPU, as nanoGPT does)
+    dropout: float = 0.0
+    device: str = "cpu"
+
+
+def autocast(device: str):
+    """bf16 autocast on CUDA (nanoGPT's GPU default), plain fp32 on the CPU."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if device == "cuda" else nullcontext()
+
+
+def to_device(x: torch.Tensor, device: str) -> torch.Tensor:
+    return x.pin_memory().to(device, non_blocking=True) if device == "cuda" else x
 
 
 # Our defaults for the clock race (see ``recipe``): chosen by short runs, reported in the table.
@@ -196,9 +211,10 @@ class RefTrainer:
         self.s = s
         self.train_np = train.numpy().astype(np.uint16)
         self.val_np = val.numpy().astype(np.uint16)
-        self.model = RefGPT(vocab, s.block_size, s.n_layer, s.n_head, s.n_embd, s.bias)
-        self.opt = ref_optimizer(self.model, s.weight_decay, s.lr, (0.9, s.beta2))
-        self.ctx = nullcontext()
+        self.model = RefGPT(vocab, s.block_size, s.n_layer, s.n_head, s.n_embd, s.bias, s.dropout).to(s.device)
+        self.opt = ref_optimizer(self.model, s.weight_decay, s.lr, (0.9, s.beta2), fused=s.device == "cuda")
+        self.ctx = autocast(s.device)
+        self.forward = torch.compile(self.model) if s.compile and s.device == "cuda" else self.model
         self.it = 0
         self.X, self.Y = self.get_batch("train")
 
@@ -207,7 +223,7 @@ class RefTrainer:
         ix = torch.randint(len(data) - self.s.block_size, (self.s.batch_size,))
         x = torch.stack([torch.from_numpy(data[i:i + self.s.block_size].astype(np.int64)) for i in ix])
         y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + self.s.block_size].astype(np.int64)) for i in ix])
-        return x, y
+        return to_device(x, self.s.device), to_device(y, self.s.device)
 
     def step(self):
         s = self.s
@@ -215,7 +231,7 @@ class RefTrainer:
         for g in self.opt.param_groups:
             g["lr"] = lr
         with self.ctx:
-            _, loss = self.model(self.X, self.Y)
+            _, loss = self.forward(self.X, self.Y)
         self.X, self.Y = self.get_batch("train")
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
@@ -226,7 +242,8 @@ class RefTrainer:
     @torch.no_grad()
     def val_loss(self, n=None):
         self.model.eval()
-        losses = [self.model(*self.get_batch("val"))[1].item() for _ in range(n or self.s.eval_iters)]
+        with self.ctx:
+            losses = [self.forward(*self.get_batch("val"))[1].item() for _ in range(n or self.s.eval_iters)]
         self.model.train()
         return sum(losses) / len(losses)
 
@@ -242,7 +259,7 @@ class OurTrainer:
         self.s = s
         self.train, self.val = train, val
         self.model = GPT(GPTConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
-                                   n_head=s.n_head, n_embd=s.n_embd, dropout=0.0, bias=s.bias))
+                                   n_head=s.n_head, n_embd=s.n_embd, dropout=s.dropout, bias=s.bias)).to(s.device)
         params = list(self.model.parameters())
         groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": s.weight_decay},
                   {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
@@ -253,8 +270,10 @@ class OurTrainer:
         self.it = 0
 
     def loss(self, x, y):
-        logits = self.forward(x)
-        return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
+        x, y = to_device(x, self.s.device), to_device(y, self.s.device)
+        with autocast(self.s.device):
+            logits = self.forward(x)
+            return F.cross_entropy(logits.view(-1, logits.size(-1)), y.reshape(-1))
 
     def step(self):
         s = self.s

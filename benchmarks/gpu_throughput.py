@@ -11,6 +11,10 @@ scaled_dot_product_attention (flash kernel), optionally torch.compile. MFU uses 
 
 The CPU figure (4 layers, 4 heads, 128 dims, context 128) is measured on every run, so the script is
 useful on a laptop too. Tokens are random: throughput does not depend on what the text says.
+
+Measured 2026-11-23 on one H100 80GB HBM3 (torch 2.11.0+cu130), batch 16 x 1024, `--skip-cpu`:
+eager 278,864 tokens/s, 239 TFLOP/s, MFU 24.1%, 16.6 GiB peak; `--compile` 334,655 tokens/s,
+286 TFLOP/s, MFU 28.9%, 16.1 GiB peak (MFU against the H100's 989 TFLOP/s dense bf16 peak).
 """
 from __future__ import annotations
 
