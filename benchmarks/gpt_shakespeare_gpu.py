@@ -16,8 +16,8 @@ Measured 2026-11-23 on one H100 80GB HBM3 (torch 2.11.0+cu130), both trainers at
   includes compilation), 15.4 ms/step averaged over all steps, 1.64 GiB peak.
 * nanoGPT-style reference: best val loss 1.4756 (step 2250, 74 s) - it never reached 1.47 in 5,000
   steps, and from step 2500 it overfits (1.71 at step 5000); 16.1 ms/step. Its first evaluation
-  came at 41.5 s: it ran first, so it paid for a cold compile cache that our run then reused; the
-  fair comparison is therefore per step (15.4 vs 16.1 ms), and the honest headline is ours reaching
+  came at 41.5 s: it ran first, so it paid the compiler's one-time start-up (imports, worker
+  processes) that our run then found ready; the fair comparison is therefore per step (15.4 vs 16.1 ms), and the honest headline is ours reaching
   1.47 in 35 s on an H100 against nanoGPT's ~3 minutes on an A100 (different GPUs).
 
     python benchmarks/gpt_shakespeare_gpu.py                 # both trainers, nanoGPT's configuration
