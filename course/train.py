@@ -199,20 +199,31 @@ def _stream(batches: Callable[[], Any] | Iterable) -> Iterator:
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, batches: Callable[[], Any] | Iterable, *, loss_fn=next_token_loss,
              n_batches: int = 10, device: torch.device | None = None) -> float:
-    """Mean loss over ``n_batches`` batches from a function, or over every batch of an iterable."""
+    """Mean loss over ``n_batches`` batches from a function, or over every batch of an iterable.
+
+    Each batch's mean loss is weighted by its number of rows, so a smaller last batch of a
+    DataLoader counts for what it holds and the result is the mean over examples.
+    """
     device = device or next(iter(model.parameters())).device
     was_training = model.training
     model.eval()
     source = (batches() for _ in range(n_batches)) if callable(batches) and not hasattr(batches, "__iter__") else batches
     total, count = 0.0, 0
     for batch in source:
+        rows = _rows(batch)
         with autocast(device):
-            total += float(loss_fn(model, to_device(batch, device)))
-        count += 1
+            total += float(loss_fn(model, to_device(batch, device))) * rows
+        count += rows
     model.train(was_training)
     if count == 0:
         raise ValueError("the validation batches are empty")
     return total / count
+
+
+def _rows(batch: Any) -> int:
+    """Examples in a batch: the length of its first tensor (1 if it holds none)."""
+    first = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
+    return len(first) if isinstance(first, torch.Tensor) and first.dim() > 0 else 1
 
 
 def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,

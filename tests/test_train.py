@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from course import checkpoint as ckpt
-from course.train import History, TrainConfig, TrainingDiverged, cosine_lr, fit
+from course.train import History, TrainConfig, TrainingDiverged, cosine_lr, evaluate, fit, next_token_loss
 
 
 class Bigram(torch.nn.Module):
@@ -134,3 +134,14 @@ def test_batch_objects_with_a_to_method_are_moved_and_eval_can_use_its_own_loss(
                   device="cpu", progress=False)
     assert seen == [torch.device("cpu")] * 3
     assert history.val_loss == [42.0, 42.0, 42.0]
+
+
+def test_evaluate_weights_batches_by_their_rows():
+    """A DataLoader's smaller last batch must count for its rows, not as a whole batch."""
+    torch.manual_seed(0)
+    model = Bigram()
+    x = torch.randint(0, 8, (5, 12))
+    y = torch.randint(0, 8, (5, 12))
+    per_row = [float(next_token_loss(model, (x[i:i + 1], y[i:i + 1]))) for i in range(5)]
+    uneven = [(x[:4], y[:4]), (x[4:], y[4:])]  # 4 rows, then 1
+    assert evaluate(model, uneven) == pytest.approx(sum(per_row) / 5, rel=1e-5)
