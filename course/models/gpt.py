@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -147,6 +148,22 @@ class Block(nn.Module):
         return x, weights
 
 
+def gpt2_init(model: nn.Module, n_layer: int, writes_to_residual: Callable[[str], bool]) -> None:
+    """GPT-2's initialisation: N(0, 0.02) for every Linear and Embedding weight, zero biases, and
+    std 0.02 / sqrt(2 * n_layer) for the projections that write into the residual stream (named by
+    ``writes_to_residual``), so the stream's variance does not grow with depth (two writes per block)."""
+    def init(module: nn.Module) -> None:
+        if isinstance(module, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if getattr(module, "bias", None) is not None:
+                nn.init.zeros_(module.bias)
+
+    model.apply(init)  # (children before parents: the order the random draws have always had)
+    for name, p in model.named_parameters():
+        if writes_to_residual(name):
+            nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * n_layer))
+
+
 class GPT(nn.Module):
     """GPT language model: ``GPT(GPTConfig(vocab_size=65))(idx)`` gives logits (B, T, vocab_size)."""
 
@@ -160,21 +177,7 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.wte.weight  # weight tying: one (V, C) matrix reads and writes tokens
-        self.apply(self._init_weights)
-        # GPT-2: scale the projections that write into the residual stream by 1/sqrt(2 * n_layer),
-        # so the stream's variance does not grow with depth (two writes per block)
-        for name, p in self.named_parameters():
-            if name.endswith("c_proj.weight"):
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
-
-    @staticmethod
-    def _init_weights(module: nn.Module) -> None:
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        gpt2_init(self, config.n_layer, lambda name: name.endswith("c_proj.weight"))
 
     # ------------------------------------------------------------------ forward passes
     def _trunk(self, idx: torch.Tensor, kv_cache: KVCache | None = None, return_attention: bool = False):

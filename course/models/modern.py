@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.models.gpt import gpt2_init
+
 _NORMS = ("layernorm", "rmsnorm")
 _MLPS = ("gelu", "swiglu")
 _POSITIONS = ("learned", "rope")
@@ -336,21 +338,8 @@ class ModernGPT(nn.Module):
         self.norm_f = make_norm(config)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
-        self.apply(self._init_weights)
-        # GPT-2: scale the projections that write into the residual stream by 1/sqrt(2 * n_layer)
-        for name, p in self.named_parameters():
-            if name.endswith("proj.weight") and "_proj" not in name:
-                nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+        gpt2_init(self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name)
         self.aux_loss = torch.zeros(())
-
-    @staticmethod
-    def _init_weights(module):
-        if isinstance(module, nn.Linear):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
-        elif isinstance(module, nn.Embedding):
-            nn.init.normal_(module.weight, mean=0.0, std=0.02)
 
     def hidden_states(self, idx: torch.Tensor) -> torch.Tensor:
         """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head."""
