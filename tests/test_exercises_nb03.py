@@ -5,26 +5,12 @@ from course.exercises.solutions import nb03 as solution
 from course.models.nplm import NPLM, NPLMConfig
 
 
-def test_solutions_pass(capsys):
-    assert check.nplm_forward(solution.nplm_forward)
-    assert check.mixture_perplexity(solution.mixture_perplexity)
-    assert check.name_windows(solution.name_windows)
-    assert "✅" in capsys.readouterr().out
-
-
 def test_solution_agrees_with_the_package():
     torch.manual_seed(0)
     model = NPLM(NPLMConfig(vocab_size=8, context_size=3, embed_dim=2, hidden_dim=5)).eval()
     context = torch.tensor([[1, 2, 3], [7, 0, 7]])
     by_hand = solution.nplm_forward(context, model.C.weight, model.H.weight, model.H.bias, model.U.weight, model.U.bias)
     assert torch.allclose(by_hand, model(context), atol=1e-6)
-
-
-def test_stubs_are_not_attempted(capsys):
-    assert not check.nplm_forward(lambda *a: ...)
-    assert not check.mixture_perplexity(lambda a, b, w: ...)
-    assert not check.name_windows(lambda n, k, s: ...)
-    assert "not attempted" in capsys.readouterr().out
 
 
 def test_wrong_answers_fail_with_a_hint(capsys):

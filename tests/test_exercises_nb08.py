@@ -5,13 +5,6 @@ from course.exercises.solutions import nb08 as solution
 from course.models.modern import RMSNorm, apply_rope, rope_cos_sin
 
 
-def test_solutions_pass(capsys):
-    assert check.rms_norm(solution.rms_norm)
-    assert check.rotate_pairs(solution.rotate_pairs)
-    assert check.kv_cache_bytes(solution.kv_cache_bytes)
-    assert "✅" in capsys.readouterr().out
-
-
 def test_solutions_agree_with_the_package():
     x = torch.randn(3, 8)
     norm = RMSNorm(8, eps=1e-5)
@@ -19,13 +12,6 @@ def test_solutions_agree_with_the_package():
     cos, sin = rope_cos_sin(8, 8)
     v = torch.randn(8)
     torch.testing.assert_close(solution.rotate_pairs(v, 6, 10000.0), apply_rope(v, cos[6], sin[6]))
-
-
-def test_stubs_are_not_attempted(capsys):
-    assert not check.rms_norm(lambda x, w, eps: ...)
-    assert not check.rotate_pairs(lambda x, m, base: ...)
-    assert not check.kv_cache_bytes(lambda *a: ...)
-    assert "not attempted" in capsys.readouterr().out
 
 
 def test_wrong_answers_fail_with_a_hint(capsys):
