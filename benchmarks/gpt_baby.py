@@ -58,6 +58,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 from course.data import load  # noqa: E402
 from course.lm_data import random_windows, train_val_split  # noqa: E402
 from course.models.gpt import GPT, GPTConfig  # noqa: E402
+from course.models.modern import ModernConfig, ModernGPT  # noqa: E402
 from course.text import CharTokenizer  # noqa: E402
 
 
@@ -178,6 +179,7 @@ class Setup:
     compile: bool = False  # torch.compile the model (our trainer on the CPU; both on the GPU, as nanoGPT does)
     dropout: float = 0.0
     device: str = "cpu"
+    position: str = "learned"  # our trainer only: "rope" builds notebook 08's ModernGPT with rotary positions
 
 
 def autocast(device: str):
@@ -258,8 +260,13 @@ class OurTrainer:
         torch.manual_seed(seed)
         self.s = s
         self.train, self.val = train, val
-        self.model = GPT(GPTConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
-                                   n_head=s.n_head, n_embd=s.n_embd, dropout=s.dropout, bias=s.bias)).to(s.device)
+        if s.position == "learned":
+            self.model = GPT(GPTConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
+                                       n_head=s.n_head, n_embd=s.n_embd, dropout=s.dropout, bias=s.bias)).to(s.device)
+        else:  # the same block with rotary position embeddings instead of a learned position table
+            self.model = ModernGPT(ModernConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
+                                                n_head=s.n_head, n_embd=s.n_embd, dropout=s.dropout, bias=s.bias,
+                                                position=s.position)).to(s.device)
         params = list(self.model.parameters())
         groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": s.weight_decay},
                   {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
@@ -433,7 +440,7 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["compare", "recipe"])
+    parser.add_argument("what", nargs="?", default="compare", choices=["compare", "recipe"])
     parser.add_argument("--iters", type=int, default=None)
     parser.add_argument("--budget", type=float, default=91.0)
     parser.add_argument("--compile", action="store_true", help="torch.compile our model")
