@@ -305,6 +305,84 @@ class OurTrainer:
         return sum(losses) / len(losses)
 
 
+class DataParallelTrainer:
+    """Our trainer as ``world`` single-threaded processes (DDP over gloo), each holding 1/world of
+    every batch: the same global batch, the same averaged gradient, the same update as one process.
+
+    Why: at this size a training step is dozens of small kernels, and torch's intra-op threads
+    barely speed them up (one step on this 2-core machine: about 62 ms with 1 thread, 57 ms with 2);
+    separate processes keep both cores busy all the time instead. The workers wait between chunks
+    so that ``compare`` can interleave them with the reference as it does the in-process trainers.
+    """
+
+    name = "course GPT, 2 DDP procs"
+
+    def __init__(self, s: Setup, vocab, train, val, world: int = 2):
+        if s.batch_size % world:
+            raise ValueError(f"batch {s.batch_size} does not split evenly over {world} processes")
+        ctx = mp.get_context("spawn")
+        self.s, self.it, self.world = s, 0, world
+        self.inbox = [ctx.Queue() for _ in range(world)]
+        self.outbox = ctx.Queue()
+        port = 29500 + os.getpid() % 1000
+        self.procs = [ctx.Process(target=_ddp_worker, args=(rank, world, port, s, vocab, train, val,
+                                                            self.inbox[rank], self.outbox), daemon=True)
+                      for rank in range(world)]
+        for p in self.procs:
+            p.start()
+        for _ in range(world):
+            self.outbox.get()  # ready
+
+    def _ask(self, *message):
+        for q in self.inbox:
+            q.put(message)
+        return [self.outbox.get() for _ in range(self.world)]
+
+    def steps(self, n: int) -> None:
+        self._ask("steps", n)
+        self.it += n
+
+    def step(self) -> None:
+        self.steps(1)
+
+    def val_loss(self, n=None):
+        return max(self._ask("val", n))  # rank 0 measures; the others answer -inf
+
+    def close(self):
+        self._ask("stop")
+        for p in self.procs:
+            p.join()
+
+
+def _ddp_worker(rank, world, port, s, vocab, train, val, inbox, outbox):
+    import torch.distributed as dist
+    from torch.nn.parallel import DistributedDataParallel
+
+    torch.set_num_threads(1)
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    local = replace(s, batch_size=s.batch_size // world)
+    trainer = OurTrainer(local, vocab, train, val)  # same seed on every rank: identical initial weights
+    trainer.gen.manual_seed(1337 + rank)  # ... but each rank draws its own share of the batch
+    ddp = trainer.forward = DistributedDataParallel(trainer.model, gradient_as_bucket_view=True)
+    outbox.put("ready")
+    while True:
+        message = inbox.get()
+        if message[0] == "steps":
+            for _ in range(message[1]):
+                trainer.step()
+            outbox.put(None)
+        elif message[0] == "val":
+            trainer.forward = trainer.model  # evaluation needs no gradient sync
+            trainer.s = replace(trainer.s, batch_size=s.batch_size)
+            outbox.put(trainer.val_loss(message[1]) if rank == 0 else float("-inf"))
+            trainer.s, trainer.forward = local, ddp
+        else:
+            outbox.put(None)
+            break
+    dist.destroy_process_group()
+
+
 # ============================================================================ measurements
 def peak_rss_child(kind: str, s: Setup, steps: int, queue) -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads())))
@@ -326,9 +404,10 @@ def peak_rss(kind: str, s: Setup, steps: int = 100) -> float:
     return value
 
 
-def compare(s: Setup, chunk: int = 50, memory: bool = True) -> dict:
+def compare(s: Setup, chunk: int = 50, memory: bool = True, ddp: int = 0) -> dict:
     tok, train, val = shakespeare()
-    trainers = {"ref": RefTrainer(s, tok.vocab_size, train, val), "ours": OurTrainer(s, tok.vocab_size, train, val)}
+    ours = DataParallelTrainer(s, tok.vocab_size, train, val, ddp) if ddp else OurTrainer(s, tok.vocab_size, train, val)
+    trainers = {"ref": RefTrainer(s, tok.vocab_size, train, val), "ours": ours}
     train_seconds = {k: 0.0 for k in trainers}
     eval_seconds = {k: 0.0 for k in trainers}
     curves = {k: [] for k in trainers}
@@ -347,8 +426,11 @@ def compare(s: Setup, chunk: int = 50, memory: bool = True) -> dict:
                 curves[key].append((done, tr.val_loss()))
                 eval_seconds[key] += time.perf_counter() - t0
             t0 = time.perf_counter()
-            for _ in range(n):
-                tr.step()
+            if isinstance(tr, DataParallelTrainer):
+                tr.steps(n)
+            else:
+                for _ in range(n):
+                    tr.step()
             train_seconds[key] += time.perf_counter() - t0
         done += n
     results = {}
@@ -360,6 +442,9 @@ def compare(s: Setup, chunk: int = 50, memory: bool = True) -> dict:
         results[key] = dict(name=tr.name, tokens_per_s=tokens / train_seconds[key],
                             ms_per_iter=1000 * train_seconds[key] / s.iters,
                             wall_s=train_seconds[key] + eval_seconds[key], final_val=final, curve=curves[key])
+    if ddp:
+        ours.close()
+        memory = False  # (peak RSS is measured per process; with DDP it would be the sum of 2 processes)
     if memory:
         for key in trainers:
             results[key]["peak_rss_mib"] = peak_rss(key, s)
@@ -450,6 +535,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's choice). On a loaded machine 1 thread per process "
                              "avoids OpenMP threads spinning against each other")
+    parser.add_argument("--ddp", type=int, default=0,
+                        help="compare: run our trainer as this many single-threaded DDP processes (e.g. 2 on 2 cores)")
     parser.add_argument("--chunk", type=int, default=50, help="steps per turn when interleaving the two trainers")
     parser.add_argument("--reference-ms", type=float, default=None,
                         help="recipe: count time in reference-equivalent seconds, given the reference's ms/iter "
@@ -462,7 +549,7 @@ def main(argv=None):
         s = Setup(compile=args.compile)
         if args.iters:
             s = replace(s, iters=args.iters)
-        out = compare(s, chunk=args.chunk, memory=not args.no_memory)
+        out = compare(s, chunk=args.chunk, memory=not args.no_memory, ddp=args.ddp)
     else:
         overrides = {k: type(getattr(RECIPE, k))(v) if not isinstance(getattr(RECIPE, k), bool) else v == "True"
                      for k, v in (kv.split("=") for kv in args.set)}
