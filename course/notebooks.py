@@ -54,6 +54,11 @@ def execute(path: str | Path, output: str | Path | None = None, *, fast: bool = 
     os.environ["COURSE_FAST"] = "1" if fast else "0"
     os.environ["COURSE_NOTEBOOK"] = path.stem
     os.environ.update(env or {})
+    for name in ("COURSE_DATA_DIR", "COURSE_CACHE_DIR"):
+        # the kernel runs in the notebook's folder: a relative path given here would point elsewhere
+        # there (and a missing data folder silently means fallback data), so pass it on absolute
+        if os.environ.get(name, "").strip():
+            os.environ[name] = str(Path(os.environ[name].strip()).expanduser().resolve())
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()

@@ -288,3 +288,15 @@ def test_download_into_a_share_copies_a_verified_local_copy(toy_registry, tmp_pa
     assert main(["download", "--dir", str(share), "--quiet"]) == 0
     assert "copied" in capsys.readouterr().out
     assert hashlib.sha256((share / "toy.txt").read_bytes()).hexdigest() == toy_registry.sha256
+
+
+def test_run_passes_a_relative_data_folder_on_as_an_absolute_path(tmp_path, monkeypatch):
+    """The kernel runs in the notebook's folder; a relative COURSE_DATA_DIR must still mean the caller's."""
+    (tmp_path / "data").mkdir()
+    nb = _write_notebook(tmp_path / "nb" / "99_env.ipynb", "import os\nprint(os.environ['COURSE_DATA_DIR'])")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSE_DATA_DIR", "data")
+    out = tmp_path / "out.ipynb"
+    assert main(["run", str(nb), "--fast", "-o", str(out), "--timeout", "120"]) == 0
+    printed = nbformat.read(out, as_version=4).cells[1].outputs[0]["text"].strip()
+    assert printed == str(tmp_path / "data")
