@@ -345,6 +345,11 @@ class DataParallelTrainer:
     def step(self) -> None:
         self.steps(1)
 
+    def set_iters(self, iters: int) -> None:
+        """Stretch the cosine schedule over ``iters`` steps, in every worker."""
+        self._ask("iters", iters)
+        self.s = replace(self.s, iters=iters)
+
     def val_loss(self, n=None):
         return max(self._ask("val", n))  # rank 0 measures; the others answer -inf
 
@@ -371,6 +376,9 @@ def _ddp_worker(rank, world, port, s, vocab, train, val, inbox, outbox):
         if message[0] == "steps":
             for _ in range(message[1]):
                 trainer.step()
+            outbox.put(None)
+        elif message[0] == "iters":
+            local = trainer.s = replace(local, iters=message[1])
             outbox.put(None)
         elif message[0] == "val":
             trainer.forward = trainer.model  # evaluation needs no gradient sync
@@ -461,7 +469,7 @@ def compare(s: Setup, chunk: int = 50, memory: bool = True, ddp: int = 0) -> dic
 
 
 def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 100,
-           reference_ms: float | None = None, probe_every: int = 50) -> dict:
+           reference_ms: float | None = None, probe_every: int = 50, ddp: int = 0) -> dict:
     """Train with our recipe against the clock; the cosine schedule is stretched over the steps that fit.
 
     Everything after the data is loaded counts (evaluations included). With ``reference_ms`` (the
@@ -492,15 +500,30 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
         t_last = now
         return clock
 
-    trainer = OurTrainer(replace(s, iters=10**9), tok.vocab_size, train, val)
-    for _ in range(20):
-        trainer.step()
+    if ddp:
+        trainer = DataParallelTrainer(replace(s, iters=10**9), tok.vocab_size, train, val, ddp)
+        t_last = time.perf_counter()  # (starting the worker processes is not training time)
+    else:
+        trainer = OurTrainer(replace(s, iters=10**9), tok.vocab_size, train, val)
+
+    def run(n: int) -> None:
+        if isinstance(trainer, DataParallelTrainer):
+            trainer.steps(n)
+        else:
+            for _ in range(n):
+                trainer.step()
+
+    run(20)
     per_step = tick() / 20  # reference-equivalent seconds per step
-    trainer.s = replace(s, iters=int(budget_s * 0.93 / per_step))  # leave room for evaluations
+    iters = int(budget_s * 0.93 / per_step)  # leave room for evaluations
+    if ddp:
+        trainer.set_iters(iters)
+    else:
+        trainer.s = replace(s, iters=iters)
     print(f"recipe: {per_step * 1000:.1f} ms/step (clock-equivalent) at start -> schedule of {trainer.s.iters} steps")
     reached_at, curve = None, []
     while True:
-        trainer.step()
+        run(min(10, trainer.s.iters - trainer.it))  # 10 steps a turn: 20 turns between checks
         elapsed = tick()
         if scale_ref is not None and trainer.it % probe_every == 0:
             factor = load_factor()  # probe the machine's current speed; the probe itself is not counted
@@ -515,7 +538,9 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
             if trainer.it >= trainer.s.iters or elapsed > budget_s:
                 break
     final = trainer.val_loss(200)
-    print(f"recipe {s}")
+    if ddp:
+        trainer.close()
+    print(f"recipe {s}" + (f", {ddp} single-threaded DDP processes" if ddp else ""))
     print(f"steps {trainer.it}, tokens {trainer.it * s.batch_size * s.block_size:,}, clock {elapsed:.1f} s "
           f"({'reference-equivalent' if reference_ms else 'wall'}; budget {budget_s:.0f} s), "
           f"final val loss (200 batches) {final:.3f}, first check <= {target}: "
@@ -553,7 +578,8 @@ def main(argv=None):
     else:
         overrides = {k: type(getattr(RECIPE, k))(v) if not isinstance(getattr(RECIPE, k), bool) else v == "True"
                      for k, v in (kv.split("=") for kv in args.set)}
-        out = recipe(replace(RECIPE, compile=args.compile, **overrides), args.budget, reference_ms=args.reference_ms)
+        out = recipe(replace(RECIPE, compile=args.compile, **overrides), args.budget, reference_ms=args.reference_ms,
+                     ddp=args.ddp)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=str)
