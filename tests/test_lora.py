@@ -79,6 +79,21 @@ def test_adapters_save_and_load_separately(tmp_path):
     assert torch.allclose(fresh(idx), expected, atol=1e-6)
 
 
+def test_adapters_load_onto_the_layers_the_file_names(tmp_path):
+    """Adapters on attention and the MLP's first layer reload without repeating the targets."""
+    model = gpt()
+    wrapped = add_lora(model, r=2, alpha=4, targets=("attn", "mlp.c_fc"))
+    assert sorted(wrapped) == sorted(f"blocks.{i}.{n}" for i in range(2) for n in ("attn.c_attn", "attn.c_proj", "mlp.c_fc"))
+    randomise_B(model)
+    idx = torch.randint(0, 96, (2, 16))
+    path = save_adapters(model, tmp_path / "adapters.safetensors")
+    fresh = load_adapters(gpt(), path)
+    assert sorted(n for n, m in fresh.named_modules() if isinstance(m, LoRALinear)) == sorted(wrapped)
+    assert torch.allclose(fresh(idx), model(idx), atol=1e-6)
+    with pytest.raises(ValueError, match="trained on layers"):
+        load_adapters(gpt(n_layer=1), path)
+
+
 def test_errors_say_what_to_do(tmp_path):
     with pytest.raises(ValueError, match="rank"):
         LoRALinear(torch.nn.Linear(4, 4), r=8)

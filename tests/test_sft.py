@@ -65,6 +65,28 @@ def test_sft_batches_train_with_the_default_loss():
     assert torch.isfinite(loss) and loss.item() > 0
 
 
+def test_sft_batches_replay_appends_fully_labelled_text_windows():
+    examples = [tasks.Example("User: Shout ab.\nBot:", " AB\n", "upper", "ab"),
+                tasks.Example("User: Reverse abcd, please.\nBot:", " dcba\n", "reverse", "abcd")] * 3
+    text = torch.arange(200)  # token ids equal to their positions, so a window tells where it starts
+    plain = sft_batches(examples, TOK, batch_size=4, seed=3)()
+    x, y = sft_batches(examples, TOK, batch_size=4, seed=3, replay_ids=text, replay_rows=2)()
+    assert x.shape == y.shape == (6, plain[0].size(1))
+    # the examples are exactly the batch without replay; the windows are consecutive text, y = x shifted by one
+    assert torch.equal(x[:4], plain[0]) and torch.equal(y[:4], plain[1])
+    for row_x, row_y in zip(x[4:], y[4:]):
+        start = int(row_x[0])
+        assert torch.equal(row_x, text[start:start + x.size(1)])
+        assert torch.equal(row_y, text[start + 1:start + 1 + x.size(1)])
+    assert torch.all(y[4:] != IGNORE)
+    try:
+        sft_batches(examples, TOK, batch_size=4, replay_rows=2)
+    except ValueError as error:
+        assert "replay_ids" in str(error)
+    else:
+        raise AssertionError("replay_rows without replay_ids was accepted")
+
+
 def test_complete_stops_at_the_newline_and_is_deterministic():
     model = tiny_gpt()
     prompts = ["User: Shout cat.\nBot:", "x ="]

@@ -151,7 +151,11 @@ def save_adapters(model: nn.Module, path: str | Path) -> Path:
 
 
 def load_adapters(model: nn.Module, path: str | Path, targets: Sequence[str] = ("attn",)) -> nn.Module:
-    """Wrap ``model`` (a fresh copy of the base) with LoRA as saved in ``path`` and load the adapters."""
+    """Wrap ``model`` (a fresh copy of the base) with LoRA as saved in ``path`` and load the adapters.
+
+    The file names the layers it adapts (``save_adapters`` writes them), and exactly those are wrapped;
+    ``targets`` is used only for files that do not name them.
+    """
     from safetensors import safe_open
 
     path = Path(path)
@@ -164,9 +168,11 @@ def load_adapters(model: nn.Module, path: str | Path, targets: Sequence[str] = (
         raise ValueError(f"{path} has no LoRA metadata (r, alpha); was it written by save_adapters?")
     layers = json.loads(meta.get("layers", "[]"))
     if not any(isinstance(m, LoRALinear) for m in model.modules()):
-        found = attention_linears(model, targets)
-        if layers and sorted(found) != layers:
-            raise ValueError(f"the adapters were trained on layers {layers[:4]}..., this model has {found[:4]}...")
+        if layers:
+            found = [name for name in attention_linears(model, layers) if name in layers]
+            if sorted(found) != layers:
+                raise ValueError(f"the adapters were trained on layers {layers[:4]}..., this model has {found[:4]}...")
+            targets = layers
         add_lora(model, r=int(meta["r"]), alpha=float(meta["alpha"]), targets=targets)
     missing = [k for k in lora_state_dict(model) if k not in tensors]
     if missing:

@@ -51,16 +51,34 @@ def collate(encoded: Sequence[tuple[list[int], list[int]]], pad_id: int, block_s
 
 
 def sft_batches(examples: Sequence[Example], tokenizer, batch_size: int = 32, *, block_size: int | None = None,
-                seed: int = 0):
-    """A function returning a random batch ``(x, y)`` of examples each call (for ``course.train.fit``)."""
+                seed: int = 0, replay_ids: torch.Tensor | None = None, replay_rows: int = 0):
+    """A function returning a random batch ``(x, y)`` of examples each call (for ``course.train.fit``).
+
+    With ``replay_ids`` (the pretraining text as token ids) and ``replay_rows > 0``, every batch also
+    carries ``replay_rows`` random windows of that text, as long as the batch's examples and trained on
+    every token: *replay* (rehearsal) of pretraining data, which keeps fine-tuning from overwriting
+    what pretraining taught (InstructGPT mixes pretraining gradients into RL for the same reason).
+    """
     encoded = [encode_example(tokenizer, e.prompt, e.response) for e in examples]
     if not encoded:
         raise ValueError("no SFT examples to train on")
+    if replay_rows and replay_ids is None:
+        raise ValueError("replay_rows > 0 needs replay_ids, the token ids of the pretraining text")
     rng = random.Random(seed)
+    window_rng = torch.Generator().manual_seed(seed)  # separate, so batches without replay are unchanged
     pad_id = tokenizer.encode(PAD)[0]
 
     def get_batch():
-        return collate(rng.sample(encoded, min(batch_size, len(encoded))), pad_id, block_size)
+        x, y = collate(rng.sample(encoded, min(batch_size, len(encoded))), pad_id, block_size)
+        if not replay_rows:
+            return x, y
+        length = x.size(1)  # (B, T): the replayed windows take the same length T
+        if len(replay_ids) <= length + 1:
+            raise ValueError(f"the replay text has {len(replay_ids)} tokens, too few for windows of {length}")
+        starts = torch.randint(len(replay_ids) - length - 1, (replay_rows,), generator=window_rng)
+        text_x = torch.stack([replay_ids[s:s + length] for s in starts])  # (replay_rows, T)
+        text_y = torch.stack([replay_ids[s + 1:s + length + 1] for s in starts])
+        return torch.cat([x, text_x]), torch.cat([y, text_y])  # (B + replay_rows, T)
     return get_batch
 
 
@@ -124,11 +142,15 @@ def accuracy(model, tokenizer, examples: Sequence[Example], max_new_tokens: int 
 
 
 def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, n_examples: int = 4000,
-                          batch_size: int = 32, device=None, seed: int = 0, progress: bool = True):
+                          batch_size: int = 32, device=None, seed: int = 0, progress: bool = True,
+                          sft_batch_size: int = 8, sft_lr: float = 3e-3, replay_rows: int = 4):
     """Notebook 09 in one call: pretrain a GPT on ``data.mix``, then full SFT; returns ``(base, sft)``.
 
-    Notebook 10 uses it when notebook 09's checkpoints are not in the cache. ``data`` is
-    ``tasks.prepare_data(text)``; ``config`` a ``GPTConfig`` with the course's 96-character vocabulary.
+    The SFT recipe is notebook 09's saved one: batches of ``sft_batch_size`` examples plus
+    ``replay_rows`` windows of the pretraining mix (replay), learning rate ``sft_lr``; notebook 09
+    trains it for 1000 steps. Notebook 10 uses this function when notebook 09's checkpoints are not in
+    the cache. ``data`` is ``tasks.prepare_data(text)``; ``config`` a ``GPTConfig`` with the course's
+    96-character vocabulary.
     """
     import copy
 
@@ -150,7 +172,8 @@ def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, 
     sft = copy.deepcopy(base)
     if sft_steps <= 0:
         return base, sft
-    fit(sft, sft_batches(examples, tok, 32, block_size=config.block_size, seed=seed), device=device,
-        config=TrainConfig(steps=sft_steps, lr=1e-3, warmup_steps=min(20, sft_steps // 10)), progress=progress,
-        plot=False, title="SFT")
+    batches = sft_batches(examples, tok, sft_batch_size, block_size=config.block_size, seed=seed,
+                          replay_ids=ids, replay_rows=replay_rows)
+    fit(sft, batches, device=device, config=TrainConfig(steps=sft_steps, lr=sft_lr, warmup_steps=min(20, sft_steps // 10)),
+        progress=progress, plot=False, title="SFT")
     return base, sft
