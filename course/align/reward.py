@@ -7,9 +7,15 @@ InstructGPT (Ouyang et al. 2022, eq. 1) trains r_θ(x, y) so that the reply peop
 This is the Bradley–Terry model (1952) of paired comparisons: P(y_w ≻ y_l) = σ(r_w − r_l). Only the
 *difference* of rewards matters, so the scale's zero is arbitrary.
 
-The reward is read at the last token of ``prompt + reply`` (the newline that ends the reply): that
-position has attended to everything before it. Sequences are left-padded (see ``sft.py``) so the
-last token is always at the final position.
+Two ways to turn the backbone's hidden states (one vector per token) into one number:
+
+* ``pooling="last"`` (InstructGPT, TRL): the hidden state of the last token of ``prompt + reply`` (the
+  newline that ends the reply), which has attended to everything before it. Sequences are left-padded
+  (see ``sft.py``) so the last token is always at the final position.
+* ``pooling="mean"``: the average of the hidden states over the *reply's* tokens only (prompt and
+  padding masked out), then the linear head; equivalently the mean of a per-token score. That suits a
+  preference that adds up word by word (a sentiment lexicon): every token reports its own contribution
+  instead of one position having to summarise the whole reply.
 """
 from __future__ import annotations
 
@@ -21,26 +27,36 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course.align.tasks import EOS, PAD, Pair
+from course.align.tasks import EOS, PAD, Pair, annotate_pairs
+
+
+POOLINGS = ("last", "mean", "sum")
 
 
 class RewardModel(nn.Module):
-    """``backbone.hidden_states`` (B, T, C) → last position (B, C) → linear head → reward (B,)."""
+    """``backbone.hidden_states`` (B, T, C) → pooled (B, C) → linear head → reward (B,).
 
-    def __init__(self, backbone: nn.Module):
+    ``pooling="last"`` reads the final position; ``pooling="mean"`` averages over the reply tokens given
+    by ``reply_mask`` (B, T), 1 on the reply and 0 on prompt and padding.
+    """
+
+    def __init__(self, backbone: nn.Module, pooling: str = "last"):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.backbone = backbone
         self.config = backbone.config
+        self.pooling = pooling
         self.head = nn.Linear(backbone.config.n_embd, 1)
         nn.init.normal_(self.head.weight, std=0.02)
         nn.init.zeros_(self.head.bias)
 
     @classmethod
-    def from_pretrained(cls, model: nn.Module) -> "RewardModel":
+    def from_pretrained(cls, model: nn.Module, pooling: str = "last") -> "RewardModel":
         """A reward model whose backbone starts as a *copy* of ``model`` (InstructGPT starts from the SFT model)."""
-        return cls(copy.deepcopy(model))
+        return cls(copy.deepcopy(model), pooling)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, reply_mask: torch.Tensor | None = None) -> torch.Tensor:
         if idx.dim() != 2:
             raise ValueError(f"the reward model takes token ids of shape (batch, time), got {tuple(idx.shape)}")
         block = self.config.block_size
@@ -49,7 +65,16 @@ class RewardModel(nn.Module):
                              "it cannot read the whole reply, so it refuses to score it. Shorten the prompt or "
                              "reply (fewer max_new_tokens), or train a reward model with a longer block_size")
         hidden = self.backbone.hidden_states(idx)  # (B, T, C)
-        return self.head(hidden[:, -1]).squeeze(-1).float()  # (B,)
+        if self.pooling == "last":
+            return self.head(hidden[:, -1]).squeeze(-1).float()  # (B,)
+        if reply_mask is None or reply_mask.shape != idx.shape:
+            raise ValueError("a mean-pooled reward model needs reply_mask, shaped like the token ids, with 1 on the "
+                             "reply's tokens; pair_batches and score build it for you")
+        m = reply_mask.to(hidden.dtype).unsqueeze(-1)  # (B, T, 1)
+        pooled = (hidden * m).sum(1)  # (B, C)
+        if self.pooling == "mean":
+            pooled = pooled / m.sum(1).clamp(min=1)  # mean over the reply only
+        return self.head(pooled).squeeze(-1).float()  # (B,)
 
 
 def bradley_terry_loss(reward_chosen: torch.Tensor, reward_rejected: torch.Tensor) -> torch.Tensor:
@@ -57,14 +82,35 @@ def bradley_terry_loss(reward_chosen: torch.Tensor, reward_rejected: torch.Tenso
     return -F.logsigmoid(reward_chosen - reward_rejected).mean()
 
 
-def encode_pairs(tokenizer, pairs: Sequence[Pair]) -> list[tuple[list[int], list[int]]]:
-    """Token ids of (prompt + chosen, prompt + rejected) for each pair; replies end with EOS."""
-    out = []
-    for p in pairs:
-        chosen = p.chosen if p.chosen.endswith(EOS) else p.chosen + EOS
-        rejected = p.rejected if p.rejected.endswith(EOS) else p.rejected + EOS
-        out.append((tokenizer.encode(p.prompt + chosen), tokenizer.encode(p.prompt + rejected)))
-    return out
+def ranked_pairs(prompts: Sequence[str], replies: Sequence[Sequence[str]], *, noise: float = 0.1,
+                 min_gap: float = 0.05, seed: int = 0) -> list[Pair]:
+    """All C(K, 2) labelled pairs from K replies per prompt (InstructGPT, sec. 3.5); ``replies[k][i]`` answers ``prompts[i]``.
+
+    Each comparison is labelled by ``tasks.annotate_pairs`` (ties dropped, ``noise`` of the labels
+    flipped independently). K samples give K(K−1)/2 comparisons instead of K/2 disjoint pairs.
+    """
+    if len(replies) < 2 or any(len(r) != len(prompts) for r in replies):
+        raise ValueError("ranked_pairs needs K >= 2 lists of replies, each as long as the list of prompts")
+    ps, a, b = [], [], []
+    for i, prompt in enumerate(prompts):
+        for j in range(len(replies)):
+            for k in range(j + 1, len(replies)):
+                ps.append(prompt)
+                a.append(replies[j][i])
+                b.append(replies[k][i])
+    return annotate_pairs(ps, a, b, noise=noise, min_gap=min_gap, seed=seed)
+
+
+def encode_reply(tokenizer, prompt: str, reply: str) -> tuple[list[int], list[int]]:
+    """Token ids of ``prompt + reply`` (the reply ending with EOS) and a mask: 0 on the prompt, 1 on the reply."""
+    reply = reply if reply.endswith(EOS) else reply + EOS
+    p, r = tokenizer.encode(prompt), tokenizer.encode(reply)
+    return p + r, [0] * len(p) + [1] * len(r)
+
+
+def encode_pairs(tokenizer, pairs: Sequence[Pair]) -> list[tuple[tuple[list[int], list[int]], tuple[list[int], list[int]]]]:
+    """``((ids, mask) of prompt + chosen, (ids, mask) of prompt + rejected)`` for each pair (see ``encode_reply``)."""
+    return [(encode_reply(tokenizer, p.prompt, p.chosen), encode_reply(tokenizer, p.prompt, p.rejected)) for p in pairs]
 
 
 def _left_pad(seqs: Sequence[list[int]], pad_id: int) -> torch.Tensor:
@@ -72,26 +118,54 @@ def _left_pad(seqs: Sequence[list[int]], pad_id: int) -> torch.Tensor:
     return torch.tensor([[pad_id] * (longest - len(s)) + list(s) for s in seqs], dtype=torch.long)
 
 
-def pair_batches(tokenizer, pairs: Sequence[Pair], batch_size: int = 32, seed: int = 0):
-    """A function returning a random batch ``(chosen_ids, rejected_ids)`` each call (for ``fit``)."""
+def pair_batches(tokenizer, pairs: Sequence[Pair], batch_size: int = 32, seed: int = 0, *, by_prompt: bool = False):
+    """A function returning a random batch ``(ids, mask, chosen, rejected)`` each call (for ``fit``).
+
+    ``ids`` (N, T) are left-padded ``prompt + reply`` sequences, ``mask`` (N, T) is 1 on the reply tokens
+    (0 on prompt and padding: what a pooled model reads), and ``chosen``/``rejected`` (P,) index the rows
+    of each pair. Plain batches hold ``batch_size`` random pairs, every reply its own row.
+    ``by_prompt=True`` (InstructGPT, sec. 3.5) samples ``batch_size`` *prompts* and takes all of their
+    pairs, each distinct reply scored once: K replies cost K forward passes for up to K(K−1)/2 pairs.
+    A prompt's pairs must be consecutive in ``pairs``, as ``ranked_pairs`` lists them (the same prompt
+    text asked twice elsewhere in the list is a separate group).
+    """
     encoded = encode_pairs(tokenizer, pairs)
     if not encoded:
         raise ValueError("no preference pairs to train on")
     rng = random.Random(seed)
     pad_id = tokenizer.encode(PAD)[0]
+    if by_prompt:  # one group per run of consecutive pairs with the same prompt: its distinct replies and their pairs
+        groups: list[tuple[str, dict[str, int], list, list]] = []
+        for p, (c, r) in zip(pairs, encoded):
+            if not groups or groups[-1][0] != p.prompt:
+                groups.append((p.prompt, {}, [], []))
+            _, rows, seqs, index = groups[-1]
+            for reply, seq in [(p.chosen, c), (p.rejected, r)]:
+                if reply not in rows:
+                    rows[reply] = len(seqs)
+                    seqs.append(seq)
+            index.append((rows[p.chosen], rows[p.rejected]))
+        units = [(seqs, index) for _, _, seqs, index in groups]
+    else:
+        units = [([c, r], [(0, 1)]) for c, r in encoded]
 
     def get_batch():
-        batch = rng.sample(encoded, min(batch_size, len(encoded)))
-        both = _left_pad([c for c, _ in batch] + [r for _, r in batch], pad_id)  # one length for both halves
-        return both[:len(batch)], both[len(batch):]
+        seqs, chosen, rejected = [], [], []
+        for unit_seqs, index in rng.sample(units, min(batch_size, len(units))):
+            chosen += [len(seqs) + a for a, _ in index]
+            rejected += [len(seqs) + b for _, b in index]
+            seqs += unit_seqs
+        ids = _left_pad([s for s, _ in seqs], pad_id)  # (N, T), one length for all
+        mask = _left_pad([m for _, m in seqs], 0)  # (N, T)
+        return ids, mask, torch.tensor(chosen), torch.tensor(rejected)
     return get_batch
 
 
 def reward_loss(model: RewardModel, batch) -> torch.Tensor:
-    """The Bradley–Terry loss of a ``(chosen_ids, rejected_ids)`` batch: a ``loss_fn`` for ``course.train.fit``."""
-    chosen, rejected = batch
-    rewards = model(torch.cat([chosen, rejected]))  # one forward pass for both halves: (2B,)
-    return bradley_terry_loss(rewards[:len(chosen)], rewards[len(chosen):])
+    """The Bradley–Terry loss of a batch from ``pair_batches``: a ``loss_fn`` for ``course.train.fit``."""
+    ids, mask, chosen, rejected = batch
+    rewards = model(ids, mask)  # one forward pass for every reply in the batch: (N,)
+    return bradley_terry_loss(rewards[chosen], rewards[rejected])
 
 
 @torch.no_grad()
@@ -104,9 +178,10 @@ def score(model: RewardModel, tokenizer, prompts: Sequence[str], replies: Sequen
     model.eval()
     out = []
     for s in range(0, len(prompts), batch_size):
-        seqs = [tokenizer.encode(p + (r if r.endswith(EOS) else r + EOS))
-                for p, r in zip(prompts[s:s + batch_size], replies[s:s + batch_size])]
-        out.append(model(_left_pad(seqs, pad_id).to(device)).cpu())
+        encoded = [encode_reply(tokenizer, p, r) for p, r in zip(prompts[s:s + batch_size], replies[s:s + batch_size])]
+        ids = _left_pad([e for e, _ in encoded], pad_id).to(device)
+        mask = _left_pad([m for _, m in encoded], 0).to(device)
+        out.append(model(ids, mask).cpu())
     model.train(was_training)
     return torch.cat(out) if out else torch.empty(0)
 
