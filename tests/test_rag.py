@@ -321,3 +321,33 @@ def test_pad_prompt_fixes_the_length_and_refuses_long_prompts():
     assert a.prompt == "User: Which river?\nBot:"  # reported without the padding
     with pytest.raises(ValueError, match="reads at most 64"):
         answer_questions(_TinyLM(block=64), tok, ["Which river?"], pad_to=62, max_new_tokens=4)
+
+
+def test_reading_batches_start_every_answer_at_prompt_len_and_pad_replies_on_the_right():
+    from course.align.sft import IGNORE
+    from course.align.tasks import Example, tokenizer
+    from course.rag.generate import reading_batches
+
+    tok = tokenizer()
+    examples = [Example("User: Q?\nBot:", " 1445\n", "year", "A"),
+                Example("Context: long passage.\nUser: Which?\nBot:", " Ilsa Varn\n", "mayor", "B")]
+    x, y = reading_batches(examples, tok, 2, prompt_len=44, seed=0)()
+    assert x.shape == y.shape == (2, 44 + len(" Ilsa Varn\n") - 1)
+    for row_x, row_y in zip(x.tolist(), y.tolist()):
+        graded = [t for t, label in enumerate(row_y) if label != IGNORE]
+        assert graded[0] == 43  # position 43 predicts token 44: the reply's first character (the space)
+        reply = tok.decode([row_y[t] for t in graded])
+        assert reply in (" 1445\n", " Ilsa Varn\n")
+        assert tok.decode(row_x[:44]).endswith("Bot:") and tok.decode(row_x[:44]).startswith("\n")
+    short = [r for r in y.tolist() if tok.decode([t for t in r if t != IGNORE]) == " 1445\n"][0]
+    assert short[-(len(" Ilsa Varn\n") - len(" 1445\n")):] == [IGNORE] * 5  # right padding is never graded
+
+
+def test_practice_towns_share_no_name_with_the_knowledge_base():
+    from course.rag.knowledge import names, practice_towns
+
+    kb = build_knowledge_base(n_famous=2, n_train=5, n_held_out=5, seed=0)
+    practice = practice_towns(200, kb, seed=0)  # even the same seed cannot reuse a name
+    assert len(practice) == 200
+    assert not names(practice) & names(kb.towns)
+    assert practice == practice_towns(200, kb, seed=0)

@@ -159,6 +159,36 @@ def pad_prompt(tokenizer, prompt: str, length: int, pad: str = "\n") -> str:
     return pad * (length - n) + prompt
 
 
+def reading_batches(examples: Sequence, tokenizer, batch_size: int = 32, *, prompt_len: int, seed: int = 0):
+    """Random training batches ``(x, y)`` in which every answer starts at position ``prompt_len``.
+
+    Each prompt is left-padded to exactly ``prompt_len`` tokens (:func:`pad_prompt`), and each reply is
+    *right*-padded to the batch's longest reply (labels -100 there, so the padding is never graded;
+    a causal model cannot see what comes after, so right padding changes nothing before it).
+    Notebook 09's ``sft_batches`` left-pads whole sequences instead, which aligns the *ends* of the
+    replies: a short answer ("1445") would then start several positions later in training than at
+    question time, where every prompt ends at ``prompt_len``.
+    """
+    import random
+
+    from course.align.sft import IGNORE, encode_example
+    from course.align.tasks import PAD
+
+    encoded = [encode_example(tokenizer, pad_prompt(tokenizer, e.prompt, prompt_len), e.response) for e in examples]
+    if not encoded:
+        raise ValueError("no reading examples to train on")
+    rng = random.Random(seed)
+    pad_id = tokenizer.encode(PAD)[0]
+
+    def get_batch():
+        batch = rng.sample(encoded, min(batch_size, len(encoded)))
+        longest = max(len(x) for x, _ in batch)
+        xs = [x + [pad_id] * (longest - len(x)) for x, _ in batch]  # (B, T): prompts end together
+        ys = [y + [IGNORE] * (longest - len(y)) for _, y in batch]
+        return torch.tensor(xs, dtype=torch.long), torch.tensor(ys, dtype=torch.long)
+    return get_batch
+
+
 def answer_questions(model, tokenizer, questions: Sequence[str], *, retriever=None, k: int = 1,
                      contexts: Sequence[Sequence[str]] | None = None, max_new_tokens: int = 16,
                      pad_to: int | None = None) -> list[Answer]:
