@@ -54,11 +54,28 @@ def describe(device: torch.device) -> str:
     return f"Using the CPU ({torch.get_num_threads()} threads): no GPU found, every lesson still runs"
 
 
-def autocast(device: torch.device | str):
-    """bf16 autocast on CUDA; a no-op context elsewhere (CPU lessons stay in plain fp32)."""
+def cpu_has_native_bf16() -> bool:
+    """True on CPUs with bf16 instructions (AVX512-BF16: AMD Zen 4+, Intel Cooper Lake+; AMX: Sapphire Rapids+).
+
+    There a bf16 matrix multiply runs about twice as fast as an fp32 one (measured on this course's
+    2-core EPYC: 209 vs 92 GFLOP/s per core at 768x128x512); elsewhere bf16 is emulated and slower.
+    """
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
+
+
+def autocast(device: torch.device | str, cpu_bf16: bool = False):
+    """bf16 autocast on CUDA; on the CPU plain fp32 unless ``cpu_bf16`` asks for bf16 autocast.
+
+    The lessons train in fp32 on the CPU: their figures were measured that way, and on CPUs without
+    native bf16 it would be slower. ``cpu_bf16=True`` is the speed option for CPUs that have it
+    (see :func:`cpu_has_native_bf16`); weights, optimizer state and the loss stay fp32.
+    """
     device = torch.device(device)
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
+    if device.type == "cpu" and cpu_bf16:
+        return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -49,6 +49,7 @@ class TrainConfig:
     eval_batches: int = 10  # batches per evaluation when val batches come from a function
     checkpoint_every: int | None = None  # besides the final save, when a checkpoint folder is given
     compile: bool = False  # torch.compile the model: fused kernels, worth it for long GPU runs
+    cpu_bf16: bool = False  # bf16 autocast on the CPU too: ~2x faster matmuls where the CPU has bf16 (course.device)
 
 
 @dataclass
@@ -294,7 +295,7 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = to_device(next(stream), device)
-        with autocast(device):
+        with autocast(device, cpu_bf16=config.cpu_bf16):
             loss = loss_fn(step_model, batch)
         loss_value = distributed.all_reduce_mean(loss.detach().float().item(), device)  # every rank sees one value
         if not math.isfinite(loss_value):

@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course.models.attention import MultiHeadAttention, causal_mask, padding_mask, scaled_dot_product_attention
+from course.models.attention import (MultiHeadAttention, causal_attention, causal_mask, padding_mask,
+                                     scaled_dot_product_attention)
 
 
 def test_one_query_by_hand_equals_matrix_form():
@@ -76,3 +77,26 @@ def test_multi_head_weights_path_equals_fused_path_and_matches_torch():
     expected, ref_w = ref(x, mem, mem, average_attn_weights=False)
     torch.testing.assert_close(a, expected, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(w, ref_w, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_causal_attention_matches_the_fused_kernel_forward_and_backward(dtype):
+    # bf16 on the CPU takes the explicit path (faster there); both must equal torch's fused kernel
+    torch.manual_seed(0)
+    leaves = [torch.randn(2, 3, 7, 8) for _ in range(3)]
+    ours = [t.to(dtype).requires_grad_() for t in leaves]
+    ref = [t.to(dtype).requires_grad_() for t in leaves]
+    out = causal_attention(*ours)
+    expected = F.scaled_dot_product_attention(*ref, is_causal=True)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    expected.backward(grad)
+    tol = dict(atol=2e-2, rtol=2e-2) if dtype == torch.bfloat16 else dict(atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out, expected, **tol)
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a.grad, b.grad, **tol)
+    # and the future is invisible: changing the last position leaves the earlier outputs alone
+    q, k, v = (t.detach().clone() for t in ours)
+    k[..., -1, :] += 5.0
+    v[..., -1, :] -= 5.0
+    torch.testing.assert_close(causal_attention(q, k, v)[..., :-1, :], out.detach()[..., :-1, :], **tol)

@@ -42,6 +42,13 @@ def test_autocast_is_a_no_op_on_cpu():
     assert y.dtype == torch.float32
 
 
+def test_cpu_bf16_autocast_is_opt_in():
+    with dev.autocast("cpu", cpu_bf16=True):
+        y = torch.ones(2, 2) @ torch.ones(2, 2)
+    assert y.dtype == torch.bfloat16
+    assert isinstance(dev.cpu_has_native_bf16(), bool)
+
+
 def test_seed_everything_makes_runs_repeat():
     gen = dev.seed_everything(3)
     a = torch.rand(3), torch.rand(3, generator=gen)

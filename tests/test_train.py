@@ -36,6 +36,20 @@ def test_fit_lowers_the_loss_and_evaluates():
     assert history.tokens == 150 * 16 * 12
 
 
+def test_cpu_bf16_trains_a_gpt_with_fp32_weights():
+    from course.models.gpt import GPT, GPTConfig
+
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=8, block_size=12, n_layer=1, n_head=2, n_embd=16))
+    seen = []
+    model.lm_head.register_forward_hook(lambda module, inputs, out: seen.append(out.dtype))
+    history = fit(model, make_batches(), device="cpu", progress=False,
+                  config=TrainConfig(steps=120, lr=1e-2, eval_every=1000, cpu_bf16=True))
+    assert seen[0] == torch.bfloat16  # the matmuls ran in bf16 ...
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # ... the weights stayed fp32
+    assert history.train_loss[-1] < 0.3 * history.train_loss[0]
+
+
 def test_resume_continues_exactly_where_it_stopped(tmp_path):
     config = TrainConfig(steps=40, lr=0.05, eval_every=100)
     torch.manual_seed(1)

@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from course.models.attention import causal_attention
+
 
 @dataclass
 class GPTConfig:
@@ -106,10 +108,12 @@ class CausalSelfAttention(nn.Module):
             y = self.attn_dropout(weights) @ v
         elif offset == 0 or T > 1:
             # fused kernel; with a cache and several new tokens the causal mask must be shifted by offset
-            mask = None if offset == 0 else (torch.arange(offset + T, device=x.device)[None, :]
-                                             <= torch.arange(offset, offset + T, device=x.device)[:, None])
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None,
-                                               dropout_p=self.dropout if self.training else 0.0)
+            if offset == 0:
+                y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+            else:
+                mask = (torch.arange(offset + T, device=x.device)[None, :]
+                        <= torch.arange(offset, offset + T, device=x.device)[:, None])
+                y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
             # one new token attends to everything cached: no mask needed
             y = F.scaled_dot_product_attention(q, k, v)

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.models.attention import causal_attention
 from course.models.gpt import gpt2_init
 
 _NORMS = ("layernorm", "rmsnorm")
@@ -302,9 +303,8 @@ class Attention(nn.Module):
         if group > 1:  # each KV head serves `group` consecutive query heads
             k = k.repeat_interleave(group, dim=1)                                     # (B, H, T, D)
             v = v.repeat_interleave(group, dim=1)
-        # flash / memory-efficient kernels on CUDA, a fused C++ kernel on the CPU
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        # flash / memory-efficient kernels on CUDA, a fused C++ kernel on the CPU (see causal_attention)
+        y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         y = y.transpose(1, 2).reshape(B, T, C)                                        # (B, T, C)
         return self.resid_dropout(self.proj(y))
 
