@@ -50,6 +50,7 @@ class TrainConfig:
     checkpoint_every: int | None = None  # besides the final save, when a checkpoint folder is given
     compile: bool = False  # torch.compile the model: fused kernels, worth it for long GPU runs
     cpu_bf16: bool = False  # bf16 autocast on the CPU too: ~2x faster matmuls where the CPU has bf16 (course.device)
+    optimizer: str = "adamw"  # or "muon": Muon for the blocks' matrices, AdamW for the rest (course.optim)
 
 
 @dataclass
@@ -109,8 +110,18 @@ def cosine_lr(step: int, *, lr: float, steps: int, warmup_steps: int = 0, min_lr
 
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW; biases and norm gains (1-D tensors) get no weight decay, as in GPT-2 and nanoGPT."""
+    """AdamW; biases and norm gains (1-D tensors) get no weight decay, as in GPT-2 and nanoGPT.
+
+    ``config.optimizer == "muon"``: :class:`course.optim.MuonAdamW` instead (same decay rule).
+    """
     params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "muon":
+        from course.optim import MuonAdamW
+
+        return MuonAdamW(model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas,
+                         fused=bool(params) and (params[0].is_cuda or None))
+    if config.optimizer != "adamw":
+        raise ValueError(f"TrainConfig.optimizer={config.optimizer!r}: choose 'adamw' or 'muon'")
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
