@@ -107,7 +107,7 @@ class CausalSelfAttention(nn.Module):
             weights = attention_weights(q, k, offset)  # (B, H, T, offset + T)
             y = self.attn_dropout(weights) @ v
         elif offset == 0 or T > 1:
-            # fused kernel; with a cache and several new tokens the causal mask must be shifted by offset
+            # the causal kernel (see causal_attention); with a cache and several new tokens the mask shifts by offset
             if offset == 0:
                 y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
             else:
