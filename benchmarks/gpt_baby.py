@@ -29,17 +29,23 @@ Measured on this 2-core AMD EPYC VM (AVX512-BF16; the two vCPUs are independent 
   ``course.device.autocast(cpu_bf16=True)``) with the explicit attention path that
   ``course.models.attention.causal_attention`` takes for bf16 on the CPU (torch's fused kernel has a
   slow bf16 backward there) trains at:
+  `compare --threads 2` (2,000 iterations, quiet machine, 2026-11-23 evening):
+      reference 45.2 ms/iter (96 s wall), val 1.8916 | ours fp32 44.2 ms/iter (1.02x), val 1.8951 |
+      ours bf16 29.2 ms/iter (**1.55x**, 64 s wall), val 1.8949 (validation always evaluated in fp32)
   `compare --threads 1` (2,000 iterations; the other core busy with another job):
       reference 76.0 ms/iter, val 1.8916 | ours fp32 72.3 ms/iter (1.05x), val 1.8951 |
-      ours bf16 43.0 ms/iter (**1.77x**), val 1.8944 (validation always evaluated in fp32)
+      ours bf16 43.0 ms/iter (**1.77x**), val 1.8944
   -> the issue's 1.3x holds with bf16 autocast, at the same final loss; it does not hold in fp32.
   Tried and not adopted: `--ddp 2` (two single-threaded DDP processes, 0.95x: gloo's all-reduce
   costs what the second core gains), torch.compile (1.06x fp32; no gain on top of bf16), tanh GELU
   and hand-written attention in fp32 (no faster).
 * Recipe (RECIPE: Muon for the blocks' matrices via ``course.optim.MuonAdamW``, rotary positions,
   batch 32, lr 8e-3 with 50 warmup steps and cosine decay, bf16 autocast where the CPU has it),
+  quiet machine, 2 threads: `recipe --budget 91 --threads 2` (plain wall clock): val <= 1.70 first
+      seen at 61.1 s, 1.600 after 89.9 s (740 steps); `recipe --reference-ms 40 --threads 2`
+      (reference-equivalent): <= 1.70 at 55.3 s, 1.586 (970 steps).
   `recipe --reference-ms 40 --budget 91 --threads 1` (reference-equivalent clock, machine shared):
-      bf16 + Muon: val <= 1.70 first seen at 53.6 s; 1.555 after 91 s (200-batch estimate, 1,010 steps)
+      bf16 + Muon: val <= 1.70 first seen at 49.9-53.6 s; 1.555-1.559 after 91 s (200-batch estimate, ~1,000 steps)
       fp32 + Muon (`--set amp=False`): <= 1.70 at 67.8 s; 1.612 after 89 s (660 steps)
       bf16 + AdamW (lr 8e-3): 1.663 (1,240 steps); fp32 + AdamW (lr 6e-3, last session): 1.775
   nanoGPT's baby run: 1.886 in the same 91 s. Learning rates 4e-3/8e-3/1.2e-2 with Muon gave
@@ -546,8 +552,10 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
             for _ in range(n):
                 trainer.step()
 
+    run(10)  # warm-up (its time counts): the first steps are slower than the rest
+    started = tick()
     run(20)
-    per_step = tick() / 20  # reference-equivalent seconds per step
+    per_step = (tick() - started) / 20  # reference-equivalent seconds per step
     iters = int(budget_s * 0.93 / per_step)  # leave room for evaluations
     if ddp:
         trainer.set_iters(iters)

@@ -8,7 +8,7 @@ modded-nanoGPT speed runs and Moonshot's "Muon is scalable for LLM training" (20
 rate adjustment (``adjust_lr_fn="match_rms_adamw"``) lets both share one learning rate and schedule.
 
 Measured on this course's 2-core CPU (``python benchmarks/gpt_baby.py recipe``): at equal wall time it
-cut nanoGPT's "baby" Shakespeare model's validation loss from 1.66 (AdamW) to 1.56.
+cut nanoGPT's "baby" Shakespeare model's validation loss after 91 s from 1.66 (AdamW) to 1.56 (bf16, 1 thread).
 """
 from __future__ import annotations
 
