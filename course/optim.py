@@ -30,7 +30,7 @@ class MuonAdamW:
         named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         hidden = [p for n, p in named if is_hidden_matrix(n, p)]
         if not hidden:
-            raise ValueError("no hidden weight matrices (2-D parameters inside 'blocks.' or 'h.') to give Muon")
+            raise ValueError("no hidden weight matrices (2-D parameters inside a 'blocks' or 'h' module) to give Muon")
         hidden_ids = {id(p) for p in hidden}
         rest = [p for _, p in named if id(p) not in hidden_ids]
         groups = [{"params": [p for p in rest if p.dim() >= 2], "weight_decay": weight_decay},
@@ -64,5 +64,6 @@ class MuonAdamW:
 
 
 def is_hidden_matrix(name: str, param: torch.Tensor) -> bool:
-    """A 2-D weight inside a transformer block (the course's models name them 'blocks.*' or 'h.*')."""
-    return param.dim() == 2 and name.startswith(("blocks.", "h."))
+    """A 2-D weight inside a transformer block: the course's models keep their blocks in 'blocks'
+    (nanoGPT: 'h'), possibly under a wrapper such as a reward model's 'backbone.blocks.0...'."""
+    return param.dim() == 2 and bool({"blocks", "h"} & set(name.split(".")[:-1]))

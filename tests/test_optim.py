@@ -59,3 +59,13 @@ def test_an_adamw_checkpoint_is_refused_with_a_clear_message(tmp_path):
 def test_unknown_optimizer_name_is_a_clear_error():
     with pytest.raises(ValueError, match="'adamw' or 'muon'"):
         fit(tiny_gpt(), batches(), config=TrainConfig(steps=1, optimizer="sgd"), device="cpu", progress=False)
+
+
+def test_blocks_under_a_wrapper_are_found_and_a_model_without_blocks_is_refused():
+    wrapper = torch.nn.Module()  # e.g. a reward model: backbone + scalar head
+    wrapper.backbone, wrapper.head = tiny_gpt(), torch.nn.Linear(16, 1)
+    muon = MuonAdamW(wrapper, lr=1e-2).optimizers[1]
+    expected = [p for n, p in wrapper.backbone.named_parameters() if n.startswith("blocks.") and p.dim() == 2]
+    assert sum(len(g["params"]) for g in muon.param_groups) == len(expected) > 0
+    with pytest.raises(ValueError, match="no hidden weight matrices"):
+        MuonAdamW(torch.nn.Linear(4, 4), lr=1e-2)
