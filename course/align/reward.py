@@ -37,7 +37,9 @@ class RewardModel(nn.Module):
     """``backbone.hidden_states`` (B, T, C) → pooled (B, C) → linear head → reward (B,).
 
     ``pooling="last"`` reads the final position; ``pooling="mean"`` averages over the reply tokens given
-    by ``reply_mask`` (B, T), 1 on the reply and 0 on prompt and padding.
+    by ``reply_mask`` (B, T), 1 on the reply and 0 on prompt and padding; ``pooling="sum"`` adds them up,
+    so the reward is a sum of per-token scores (head(Σ h_t) = Σ head(h_t) - (n-1)·bias) - the shape of an
+    annotator that rates each word, which notebook 10 uses.
     """
 
     def __init__(self, backbone: nn.Module, pooling: str = "last"):
@@ -68,7 +70,7 @@ class RewardModel(nn.Module):
         if self.pooling == "last":
             return self.head(hidden[:, -1]).squeeze(-1).float()  # (B,)
         if reply_mask is None or reply_mask.shape != idx.shape:
-            raise ValueError("a mean-pooled reward model needs reply_mask, shaped like the token ids, with 1 on the "
+            raise ValueError(f"a {self.pooling}-pooled reward model needs reply_mask, shaped like the token ids, with 1 on the "
                              "reply's tokens; pair_batches and score build it for you")
         m = reply_mask.to(hidden.dtype).unsqueeze(-1)  # (B, T, 1)
         pooled = (hidden * m).sum(1)  # (B, C)
