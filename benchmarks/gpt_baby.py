@@ -80,7 +80,7 @@ from course.device import autocast as course_autocast  # noqa: E402
 from course.device import cpu_has_native_bf16  # noqa: E402
 from course.lm_data import random_windows, train_val_split  # noqa: E402
 from course.models.gpt import GPT, GPTConfig  # noqa: E402
-from course.optim import MuonAdamW  # noqa: E402
+from course.optim import MuonAdamW, decay_groups  # noqa: E402
 from course.models.modern import ModernConfig, ModernGPT  # noqa: E402
 from course.text import CharTokenizer  # noqa: E402
 
@@ -298,11 +298,9 @@ class OurTrainer:
         if s.optimizer == "muon":  # Muon for the blocks' matrices, (fused) AdamW for the rest: course.optim
             self.opt = MuonAdamW(self.model, lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, s.beta2), fused=True)
         else:
-            params = list(self.model.parameters())
-            groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": s.weight_decay},
-                      {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
             # fused AdamW runs on the CPU since torch 2.4: one kernel over all tensors instead of ~10 per tensor
-            self.opt = torch.optim.AdamW(groups, lr=s.lr, betas=(0.9, s.beta2), fused=True)
+            self.opt = torch.optim.AdamW(decay_groups(self.model.parameters(), s.weight_decay), lr=s.lr,
+                                         betas=(0.9, s.beta2), fused=True)
         self.forward = torch.compile(self.model) if s.compile else self.model
         self.gen = torch.Generator().manual_seed(seed)
         self.it = 0

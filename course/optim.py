@@ -33,10 +33,8 @@ class MuonAdamW:
             raise ValueError("no hidden weight matrices (2-D parameters inside a 'blocks' or 'h' module) to give Muon")
         hidden_ids = {id(p) for p in hidden}
         rest = [p for _, p in named if id(p) not in hidden_ids]
-        groups = [{"params": [p for p in rest if p.dim() >= 2], "weight_decay": weight_decay},
-                  {"params": [p for p in rest if p.dim() < 2], "weight_decay": 0.0}]
         self.optimizers = [
-            torch.optim.AdamW([g for g in groups if g["params"]], lr=lr, betas=betas, fused=fused),
+            torch.optim.AdamW(decay_groups(rest, weight_decay), lr=lr, betas=betas, fused=fused),
             torch.optim.Muon(hidden, lr=lr, weight_decay=weight_decay, adjust_lr_fn="match_rms_adamw"),
         ]
 
@@ -61,6 +59,13 @@ class MuonAdamW:
                              "resume with the same TrainConfig.optimizer it was saved with")
         self.optimizers[0].load_state_dict(state["adamw"])
         self.optimizers[1].load_state_dict(state["muon"])
+
+
+def decay_groups(params, weight_decay: float) -> list[dict]:
+    """Two parameter groups: matrices decay, 1-D biases and norm gains do not (GPT-2's and nanoGPT's rule)."""
+    params = list(params)
+    return [{"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
 
 
 def is_hidden_matrix(name: str, param: torch.Tensor) -> bool:

@@ -29,6 +29,7 @@ from course import checkpoint as ckpt
 from course import distributed
 from course import flops as flops_lib
 from course.device import autocast, get_device
+from course.optim import MuonAdamW, decay_groups
 from course.live_plot import LivePlot, in_notebook
 
 
@@ -115,19 +116,13 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     ``config.optimizer == "muon"``: :class:`course.optim.MuonAdamW` instead (same decay rule).
     """
     params = [p for p in model.parameters() if p.requires_grad]
+    fused = (bool(params) and params[0].is_cuda) or None  # fused AdamW on CUDA; torch's default elsewhere
     if config.optimizer == "muon":
-        from course.optim import MuonAdamW
-
-        return MuonAdamW(model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas,
-                         fused=bool(params) and (params[0].is_cuda or None))
+        return MuonAdamW(model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, fused=fused)
     if config.optimizer != "adamw":
         raise ValueError(f"TrainConfig.optimizer={config.optimizer!r}: choose 'adamw' or 'muon'")
-    groups = [
-        {"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
-        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-    ]
-    on_cuda = bool(params) and params[0].is_cuda
-    return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, fused=on_cuda or None)
+    return torch.optim.AdamW(decay_groups(params, config.weight_decay), lr=config.lr, betas=config.betas,
+                             fused=fused)
 
 
 def enable_tf32() -> None:

@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course.models.attention import causal_attention
+from course.models.attention import attention_weights, causal_attention  # noqa: F401 (attention_weights: re-exported)
 
 
 @dataclass
@@ -67,19 +67,6 @@ class KVCache:
         self.keys[layer][:, :, start:end] = k
         self.values[layer][:, :, start:end] = v
         return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
-
-
-def attention_weights(q: torch.Tensor, k: torch.Tensor, offset: int = 0) -> torch.Tensor:
-    """softmax(Q K^T / sqrt(d_k) + causal mask) for queries at positions offset..offset+T_q-1.
-
-    q: (B, H, T_q, hd), k: (B, H, T_k, hd) -> (B, H, T_q, T_k); row i may look at keys 0..offset+i.
-    """
-    t_q, t_k = q.size(-2), k.size(-2)
-    scores = q @ k.transpose(-2, -1) / math.sqrt(q.size(-1))  # (B, H, T_q, T_k)
-    query_pos = torch.arange(offset, offset + t_q, device=q.device)[:, None]
-    key_pos = torch.arange(t_k, device=q.device)[None, :]
-    scores = scores.masked_fill(key_pos > query_pos, float("-inf"))  # no peeking at the future
-    return scores.softmax(dim=-1)
 
 
 class CausalSelfAttention(nn.Module):
