@@ -27,6 +27,21 @@ def test_bradley_terry_loss_by_hand():
     assert bradley_terry_loss(chosen + 5, rejected + 5).item() == pytest.approx(expected, rel=1e-6)
 
 
+def test_noisy_bradley_terry_loss_by_hand():
+    chosen, rejected = torch.tensor([1.0, -4.0]), torch.tensor([0.0, 2.0])
+    eps = 0.1
+    sig = lambda x: 1 / (1 + math.exp(-x))
+    # P(label) = 0.9 sigma(d) + 0.1 sigma(-d) for d = 1 and d = -6 (a pair the model thinks mislabelled)
+    expected = -(math.log(0.9 * sig(1) + 0.1 * sig(-1)) + math.log(0.9 * sig(-6) + 0.1 * sig(6))) / 2
+    assert bradley_terry_loss(chosen, rejected, label_noise=eps).item() == pytest.approx(expected, rel=1e-6)
+    # no noise: the plain loss; a confidently "wrong" pair costs at most -log(eps) instead of growing with d
+    assert bradley_terry_loss(chosen, rejected, 0.0).item() == pytest.approx(bradley_terry_loss(chosen, rejected).item())
+    far = bradley_terry_loss(torch.tensor([-50.0]), torch.tensor([0.0]), label_noise=eps).item()
+    assert far == pytest.approx(-math.log(eps), rel=1e-4) and bradley_terry_loss(torch.tensor([-50.0]), torch.tensor([0.0])).item() > 49
+    with pytest.raises(ValueError, match="flip probability"):
+        bradley_terry_loss(chosen, rejected, label_noise=0.5)
+
+
 def test_reward_model_refuses_inputs_longer_than_its_context():
     model = reward_model(block=16)
     with pytest.raises(ValueError, match="context is 16"):
@@ -107,6 +122,8 @@ def test_pair_batches_by_prompt_score_each_reply_once():
     rewards = model(ids, mask)
     assert reward_loss(model, (ids, mask, chosen, rejected)).item() == pytest.approx(
         bradley_terry_loss(rewards[chosen], rewards[rejected]).item())
+    assert reward_loss(model, (ids, mask, chosen, rejected), label_noise=0.2).item() == pytest.approx(
+        bradley_terry_loss(rewards[chosen], rewards[rejected], label_noise=0.2).item())
 
 
 def test_pooled_reward_reads_only_the_reply_tokens():

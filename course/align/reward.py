@@ -20,6 +20,7 @@ Two ways to turn the backbone's hidden states (one vector per token) into one nu
 from __future__ import annotations
 
 import copy
+import math
 import random
 from collections.abc import Sequence
 
@@ -79,9 +80,22 @@ class RewardModel(nn.Module):
         return self.head(pooled).squeeze(-1).float()  # (B,)
 
 
-def bradley_terry_loss(reward_chosen: torch.Tensor, reward_rejected: torch.Tensor) -> torch.Tensor:
-    """−mean log σ(r_chosen − r_rejected). ``logsigmoid`` keeps it finite for large differences."""
-    return -F.logsigmoid(reward_chosen - reward_rejected).mean()
+def bradley_terry_loss(reward_chosen: torch.Tensor, reward_rejected: torch.Tensor, label_noise: float = 0.0) -> torch.Tensor:
+    """−mean log P(label), with P(label) = σ(r_chosen − r_rejected): the Bradley–Terry likelihood.
+
+    ``label_noise`` ε > 0 is the chance that the annotator flipped a label: the label is then right
+    with probability (1 − ε)·σ(d) + ε·σ(−d), d = r_chosen − r_rejected. A pair the model is sure is
+    mislabelled costs at most −log ε instead of growing without bound, so the few flipped labels
+    stop dragging the reward towards them (the likelihood of a noisy label, not label smoothing,
+    which would pull every d back towards a finite value). ``logsigmoid`` keeps both forms finite.
+    """
+    if not 0 <= label_noise < 0.5:
+        raise ValueError(f"label_noise is a flip probability in [0, 0.5), got {label_noise}")
+    d = reward_chosen - reward_rejected
+    if label_noise == 0:
+        return -F.logsigmoid(d).mean()
+    right, flipped = math.log1p(-label_noise), math.log(label_noise)
+    return -torch.logaddexp(F.logsigmoid(d) + right, F.logsigmoid(-d) + flipped).mean()
 
 
 def ranked_pairs(prompts: Sequence[str], replies: Sequence[Sequence[str]], *, noise: float = 0.1,
@@ -163,11 +177,15 @@ def pair_batches(tokenizer, pairs: Sequence[Pair], batch_size: int = 32, seed: i
     return get_batch
 
 
-def reward_loss(model: RewardModel, batch) -> torch.Tensor:
-    """The Bradley–Terry loss of a batch from ``pair_batches``: a ``loss_fn`` for ``course.train.fit``."""
+def reward_loss(model: RewardModel, batch, label_noise: float = 0.0) -> torch.Tensor:
+    """The Bradley–Terry loss of a batch from ``pair_batches``: a ``loss_fn`` for ``course.train.fit``.
+
+    For a noisy annotator pass ``loss_fn=functools.partial(reward_loss, label_noise=ε)`` (see
+    ``bradley_terry_loss``).
+    """
     ids, mask, chosen, rejected = batch
     rewards = model(ids, mask)  # one forward pass for every reply in the batch: (N,)
-    return bradley_terry_loss(rewards[chosen], rewards[rejected])
+    return bradley_terry_loss(rewards[chosen], rewards[rejected], label_noise)
 
 
 @torch.no_grad()
