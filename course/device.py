@@ -48,7 +48,9 @@ def describe(device: torch.device) -> str:
         index = device.index or 0
         name = torch.cuda.get_device_name(index)
         memory = torch.cuda.get_device_properties(index).total_memory / 2**30
-        return f"Using GPU: {name} ({memory:.0f} GiB) with bf16 autocast"
+        precision = ("bf16 autocast" if cuda_autocast_dtype(device) == torch.bfloat16
+                     else "fp16 autocast with a gradient scaler (this GPU has no native bf16)")
+        return f"Using GPU: {name} ({memory:.0f} GiB) with {precision}"
     if device.type == "mps":
         return "Using the Apple GPU (mps)"
     return f"Using the CPU ({torch.get_num_threads()} threads): no GPU found, every lesson still runs"
@@ -64,8 +66,37 @@ def cpu_has_native_bf16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
+def cuda_autocast_dtype(device: torch.device | str) -> torch.dtype:
+    """bf16 on GPUs that compute in it natively (Ampere, compute capability 8.0, and newer), else fp16.
+
+    Colab's free T4 and the V100 (7.5 and 7.0) have no bf16 units: there bf16 is emulated and slow,
+    or refused, so they get fp16, whose narrow range needs a gradient scaler (:func:`grad_scaler`).
+    """
+    device = torch.device(device)
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else torch.float16
+
+
+def grad_scaler(device: torch.device | str) -> torch.amp.GradScaler:
+    """A gradient scaler that is active only where autocast runs in fp16 (CUDA GPUs without bf16).
+
+    fp16 overflows above 65,504 and rounds small gradients to zero; the scaler multiplies the loss
+    before ``backward`` and divides the gradients before the step, skipping steps that overflowed.
+    Everywhere else it is a no-op, so a training loop can always call it.
+    """
+    device = torch.device(device)
+    return torch.amp.GradScaler(device.type, enabled=needs_grad_scaler(device))
+
+
+def needs_grad_scaler(device: torch.device | str) -> bool:
+    """True where autocast runs in fp16: a CUDA GPU without native bf16."""
+    device = torch.device(device)
+    return device.type == "cuda" and cuda_autocast_dtype(device) == torch.float16
+
+
 def autocast(device: torch.device | str, cpu_bf16: bool = False):
-    """bf16 autocast on CUDA; on the CPU plain fp32 unless ``cpu_bf16`` asks for bf16 autocast.
+    """Mixed precision on CUDA (bf16 where native, fp16 elsewhere: :func:`cuda_autocast_dtype`); on
+    the CPU plain fp32 unless ``cpu_bf16`` asks for bf16 autocast.
 
     The lessons train in fp32 on the CPU: their figures were measured that way, and on CPUs without
     native bf16 it would be slower. ``cpu_bf16=True`` is the speed option for CPUs that have it
@@ -73,7 +104,7 @@ def autocast(device: torch.device | str, cpu_bf16: bool = False):
     """
     device = torch.device(device)
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        return torch.autocast("cuda", dtype=cuda_autocast_dtype(device))
     if device.type == "cpu" and cpu_bf16:
         return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()

@@ -59,3 +59,32 @@ def test_seed_everything_makes_runs_repeat():
 
 def test_describe_cpu_mentions_the_cpu():
     assert "CPU" in dev.describe(torch.device("cpu"))
+
+
+@pytest.mark.parametrize("capability, dtype", [((7, 0), torch.float16), ((7, 5), torch.float16),
+                                               ((8, 0), torch.bfloat16), ((9, 0), torch.bfloat16)])
+def test_cuda_precision_follows_the_gpu(monkeypatch, capability, dtype):
+    # V100 (7.0) and Colab's T4 (7.5) have no native bf16: fp16 with a scaler; Ampere (8.0) and newer: bf16.
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert dev.cuda_autocast_dtype("cuda") == dtype
+    assert dev.needs_grad_scaler("cuda") == (dtype == torch.float16)
+    assert not dev.needs_grad_scaler("cpu")
+
+
+def test_describe_a_gpu_names_its_precision(monkeypatch):
+    class Properties:
+        total_memory = 16 * 2**30
+
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Tesla T4")
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda index=0: Properties())
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (7, 5))
+    assert "fp16 autocast with a gradient scaler" in dev.describe(torch.device("cuda"))
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (9, 0))
+    assert dev.describe(torch.device("cuda")).endswith("with bf16 autocast")
+
+
+def test_the_gradient_scaler_is_a_no_op_off_fp16_gpus():
+    scaler = dev.grad_scaler("cpu")
+    assert not scaler.is_enabled()
+    loss = torch.tensor(2.0, requires_grad=True)
+    assert scaler.scale(loss) is loss  # a disabled scaler hands the loss back unchanged
