@@ -121,3 +121,19 @@ def test_word_split_is_fixed_and_uses_train_vocabulary_only():
     assert "nobler" not in split.tokenizer.stoi and split.test[-3] == 0  # held-out-only words are <unk>
     with pytest.raises(ValueError, match="train_share"):
         word_split(text, train_share=1.0)
+
+
+def test_short_context_keeps_every_word_for_n_of_4_and_more():
+    # a context shorter than n-1 (the start of a text) must not lose words: [1, 2] stays (1, 2)
+    tokens = [A, B, C, A, B, D, A, B, C, D, C, A]
+    for model in (KneserNey(tokens, 4, vocab_size=4), AddK(tokens, 4, vocab_size=4), MLE(tokens, 4, vocab_size=4)):
+        assert model._context([A, B]) == (A, B)
+        assert model._context([D, A, B, C]) == (A, B, C)
+    lm = KneserNey(tokens, 4, vocab_size=4)
+    # (B, A, B) never occurs, so the 4-gram level is skipped and the two contexts must agree exactly
+    assert (B, A, B) not in lm.totals[4]
+    for w in (A, B, C, D):
+        assert lm.prob(w, [A, B]) == pytest.approx(lm.prob(w, [B, A, B]), abs=1e-15)
+    assert lm.distribution([A, B]).sum() == pytest.approx(1.0)
+    # the old slice kept only (B,): the trigram level then was never consulted
+    assert lm.prob(C, [A, B]) != pytest.approx(lm.prob(C, [B]))

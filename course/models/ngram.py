@@ -38,6 +38,17 @@ def unseen_share(train_tokens: Sequence[int], test_tokens: Sequence[int], n: int
     return sum(c for g, c in test.items() if g not in seen) / total
 
 
+def last_words(context: Sequence[int], k: int) -> tuple:
+    """The last ``k`` ids of ``context`` as a tuple (all of it when it is shorter; () when k = 0).
+
+    A context shorter than k (the start of a text) is kept whole: it then matches no k-word context
+    of the counts, and the model backs off to the orders it has evidence for.
+    >>> last_words([1, 2], 3), last_words([1, 2, 3, 4], 3), last_words([1, 2], 0)
+    ((1, 2), (2, 3, 4), ())
+    """
+    return tuple(context)[-k:] if k > 0 else ()
+
+
 def _check(tokens: Sequence[int], vocab_size: int, n: int) -> None:
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
@@ -68,7 +79,7 @@ class AddK:
             self.followers[gram[:-1]][gram[-1]] = c
 
     def _context(self, context: Sequence[int]) -> tuple:
-        return tuple(context)[len(context) - (self.n - 1):] if self.n > 1 else ()
+        return last_words(context, self.n - 1)
 
     def prob(self, word: int, context: Sequence[int] = ()) -> float:
         h = self._context(context)
@@ -124,13 +135,13 @@ class KneserNey:
             raise ValueError(f"need {n} discounts, each strictly between 0 and 1; got {self.discounts[1:]}")
 
     def _context(self, context: Sequence[int]) -> tuple:
-        return tuple(context)[len(context) - (self.n - 1):] if self.n > 1 else ()
+        return last_words(context, self.n - 1)
 
     def prob(self, word: int, context: Sequence[int] = ()) -> float:
         h = self._context(context)
         p = 1.0 / self.vocab_size  # order 0: uniform
         for k in range(1, self.n + 1):  # from unigrams up, each order interpolates with the one below
-            hk = h[len(h) - (k - 1):] if k > 1 else ()
+            hk = last_words(h, k - 1)
             total = self.totals[k].get(hk, 0)
             if total == 0:
                 continue  # unseen context: keep the lower-order estimate as it is
@@ -143,7 +154,7 @@ class KneserNey:
         h = self._context(context)
         p = np.full(self.vocab_size, 1.0 / self.vocab_size)
         for k in range(1, self.n + 1):
-            hk = h[len(h) - (k - 1):] if k > 1 else ()
+            hk = last_words(h, k - 1)
             total = self.totals[k].get(hk, 0)
             if total == 0:
                 continue
@@ -180,7 +191,7 @@ def sample(model, context: Sequence[int], length: int, rng: np.random.Generator 
     rng = rng if rng is not None else np.random.default_rng(0)
     out = list(context)
     for _ in range(length):
-        p = model.distribution(out[len(out) - (model.n - 1):] if model.n > 1 else ())
+        p = model.distribution(last_words(out, model.n - 1))
         out.append(int(rng.choice(len(p), p=p)))
     return out[len(context):]
 
@@ -198,7 +209,7 @@ class MLE:
         self.totals = {h: sum(f.values()) for h, f in self.followers.items()}
 
     def _context(self, context: Sequence[int]) -> tuple:
-        return tuple(context)[len(context) - (self.n - 1):] if self.n > 1 else ()
+        return last_words(context, self.n - 1)
 
     def prob(self, word: int, context: Sequence[int] = ()) -> float:
         h = self._context(context)
