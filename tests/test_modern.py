@@ -260,3 +260,83 @@ def test_course_generate_samples_from_a_modern_model():
     out = generate(model, torch.zeros(2, 3, dtype=torch.long), 20, greedy=True)
     assert out.shape == (2, 23) and int(out.max()) < 17
     assert torch.equal(out, generate(model, torch.zeros(2, 3, dtype=torch.long), 20, greedy=True))
+
+
+# ----------------------------------------------------------------------------- initialisation
+def test_swiglu_gate_and_up_start_at_fan_in_scale_so_the_layer_is_not_switched_off():
+    torch.manual_seed(0)
+    for changes in ({"mlp": "swiglu"}, {"mlp": "swiglu", "n_expert": 4, "top_k": 2}):
+        model = ModernGPT(ModernConfig(**TINY, **changes))
+        stds = {n: p.std().item() for n, p in model.named_parameters() if n.endswith(("gate.weight", "up.weight"))}
+        assert stds and all(abs(s - 1 / math.sqrt(32)) < 0.03 for s in stds.values()), stds
+        down = [p.std().item() for n, p in model.named_parameters() if n.endswith("ffn.proj.weight")
+                or (n.endswith("proj.weight") and "experts" in n)]
+        assert down and all(abs(s - 0.02 / math.sqrt(2 * 2)) < 0.003 for s in down)
+    # a GELU model draws exactly what it always drew
+    torch.manual_seed(0)
+    a = ModernGPT(ModernConfig(**TINY))
+    torch.manual_seed(0)
+    b = ModernGPT(ModernConfig(**TINY))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+# ----------------------------------------------------------------------------- KV cache
+KV_CONFIGS = [{}, {"position": "rope"}, {"n_kv_head": 2, "position": "rope"}, {"n_kv_head": 1},
+              {"norm": "rmsnorm", "mlp": "swiglu", "position": "rope", "n_kv_head": 2, "bias": False,
+               "n_expert": 4, "top_k": 2}]
+
+
+@pytest.mark.parametrize("changes", KV_CONFIGS)
+def test_kv_cache_logits_equal_the_uncached_forward_token_by_token(changes):
+    torch.manual_seed(0)
+    model = ModernGPT(ModernConfig(**TINY, **changes)).eval()
+    idx = torch.randint(0, 17, (2, 16))
+    with torch.no_grad():
+        full = model(idx)                                   # (2, 16, V) in one pass
+        cache = model.new_kv_cache(2)
+        pieces = [model(idx[:, :5], kv_cache=cache)]        # a prompt of 5, then one token at a time,
+        pieces += [model(idx[:, t:t + 1], kv_cache=cache) for t in range(5, 13)]
+        pieces.append(model(idx[:, 13:], kv_cache=cache))   # then several at once (a shifted causal mask)
+    torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-5, rtol=1e-5)
+    assert cache.length == 16
+
+
+def test_gqa_cache_stores_only_the_kv_heads():
+    model = ModernGPT(ModernConfig(**TINY, n_kv_head=1, position="rope"))
+    cache = model.new_kv_cache(3)
+    assert cache.keys[0].shape == (3, 1, 16, 8) and len(cache.keys) == 2
+    stored = sum(t.numel() * t.element_size() for t in cache.keys + cache.values)
+    assert stored == kv_cache_bytes(model.config, 16, 3, 4)
+
+
+@pytest.mark.parametrize("prompt_len", [1, 7, 16])
+@pytest.mark.parametrize("changes", [{}, {"position": "rope", "n_kv_head": 2}])
+def test_generate_with_the_cache_gives_the_uncached_tokens(prompt_len, changes):
+    from course.generate import generate
+
+    torch.manual_seed(0)
+    model = ModernGPT(ModernConfig(**TINY, **changes)).eval()
+    prompt = torch.randint(0, 17, (2, prompt_len))
+    for kwargs in (dict(greedy=True), dict(temperature=1.0, top_k=5)):
+        runs = [generate(model, prompt, 12, use_kv_cache=c, generator=torch.Generator().manual_seed(1), **kwargs)
+                for c in (True, False)]
+        assert torch.equal(*runs), (prompt_len, kwargs)
+    calls = []
+    hook = model.register_forward_pre_hook(lambda m, args, kwargs: calls.append(kwargs.get("kv_cache")),
+                                           with_kwargs=True)
+    generate(model, prompt, 3)
+    hook.remove()
+    assert calls[0] is not None  # the cache is really used (it was silently skipped before)
+
+
+def test_kv_cache_refuses_tokens_past_its_end_with_a_clear_error():
+    model = ModernGPT(ModernConfig(**TINY, position="rope")).eval()
+    cache = model.new_kv_cache(1, max_len=4)
+    with torch.no_grad():
+        model(torch.zeros(1, 4, dtype=torch.long), kv_cache=cache)
+        with pytest.raises(ValueError, match="KV cache holds 4 positions"):
+            model(torch.zeros(1, 1, dtype=torch.long), kv_cache=cache)
+        full = model.new_kv_cache(1)
+        model(torch.zeros(1, 16, dtype=torch.long), kv_cache=full)
+        with pytest.raises(ValueError, match="exceeds block_size=16"):
+            model(torch.zeros(1, 1, dtype=torch.long), kv_cache=full)

@@ -11,7 +11,7 @@ positions, multi-head attention). Each switch swaps in one modern block, so an a
 
 ``ModernConfig.llama_style(...)`` turns them all on. The model has GPT's interface:
 ``model(idx)`` (B, T) -> logits (B, T, V), ``model.hidden_states(idx)`` (B, T, C),
-``model.num_parameters()``; after each forward ``model.aux_loss`` holds the MoE load-balancing loss
+``model.num_parameters()``, ``model.new_kv_cache(batch)`` for ``course.generate``; after each forward ``model.aux_loss`` holds the MoE load-balancing loss
 (0 without experts), and :func:`training_loss` adds it to the cross-entropy for ``course.train.fit``.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.models.attention import causal_attention
-from course.models.gpt import gpt2_init
+from course.models.gpt import KVCache, gpt2_init
 
 _NORMS = ("layernorm", "rmsnorm")
 _MLPS = ("gelu", "swiglu")
@@ -254,6 +254,10 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
     A rotation keeps lengths, and rotating q by m.theta and k by n.theta makes q.k depend on (m - n)
     only: the attention score sees relative position, with no position vector added to the input.
+
+    Layout: the pairs are *interleaved* neighbours (x_0, x_1), (x_2, x_3), ... as in RoFormer and
+    Meta's LLaMA code. Hugging Face's ``rotate_half`` pairs x_i with x_{i + D/2} instead; the two are
+    the same rotation on permuted dimensions, so weights move between them only with that permutation.
     """
     even, odd = x[..., 0::2].float(), x[..., 1::2].float()   # (..., T, D/2) each
     rotated_even = even * cos - odd * sin
@@ -282,29 +286,41 @@ class Attention(nn.Module):
         self.dropout = config.dropout
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def project_kv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, T, C) -> k, v each (B, n_kv_head, T, head_dim): exactly what a KV cache stores."""
+    def project_kv(self, x: torch.Tensor, offset: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (B, T, C) -> k, v each (B, n_kv_head, T, head_dim): exactly what a KV cache stores.
+        ``offset``: the position of x's first token (RoPE turns keys by their absolute position)."""
         B, T, _ = x.shape
         k = self.k_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
         if self.rope:
-            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base)
+            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base, offset)
             k = apply_rope(k, cos.to(x.device), sin.to(x.device))
         return k, v
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+        """x (B, T, C) -> (B, T, C). With ``kv_cache``, x holds the T tokens after the cached ones:
+        their keys/values (n_kv_head heads only) are appended, and their queries read the whole cache."""
         B, T, C = x.shape
+        offset = kv_cache.length if kv_cache is not None else 0
         q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)   # (B, H, T, D)
         if self.rope:
-            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base)
+            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base, offset)
             q = apply_rope(q, cos.to(x.device), sin.to(x.device))
-        k, v = self.project_kv(x)                                                     # (B, H_kv, T, D)
+        k, v = self.project_kv(x, offset)                                             # (B, H_kv, T, D)
+        if kv_cache is not None:
+            k, v = kv_cache.append(layer, k, v)                                       # (B, H_kv, offset + T, D)
         group = self.n_head // self.n_kv_head
         if group > 1:  # each KV head serves `group` consecutive query heads
-            k = k.repeat_interleave(group, dim=1)                                     # (B, H, T, D)
+            k = k.repeat_interleave(group, dim=1)                                     # (B, H, offset + T, D)
             v = v.repeat_interleave(group, dim=1)
-        # flash / memory-efficient kernels on CUDA, a fused C++ kernel on the CPU (see causal_attention)
-        y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        if offset == 0:
+            # flash / memory-efficient kernels on CUDA, a fused C++ kernel on the CPU (see causal_attention)
+            y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
+        else:
+            # new token t (at position offset + t) may read every cached key and the new ones up to itself
+            mask = (torch.arange(offset + T, device=x.device)[None, :]
+                    <= torch.arange(offset, offset + T, device=x.device)[:, None])   # (T, offset + T)
+            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).reshape(B, T, C)                                        # (B, T, C)
         return self.resid_dropout(self.proj(y))
 
@@ -320,8 +336,8 @@ class Block(nn.Module):
         self.norm2 = make_norm(config)
         self.ffn = MoE(config) if config.n_expert else make_ffn(config, config.hidden)
 
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
+    def forward(self, x, kv_cache: KVCache | None = None, layer: int = 0):
+        x = x + self.attn(self.norm1(x), kv_cache, layer)
         return x + self.ffn(self.norm2(x))
 
 
@@ -339,29 +355,50 @@ class ModernGPT(nn.Module):
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
         gpt2_init(self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name)
+        # SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): started at GPT-2's std 0.02 both
+        # factors are small and their product (and its gradient) is near 0, so the layer starts almost
+        # switched off. Fan-in scale (std 1/sqrt(C)) gives each factor unit variance on the normalised
+        # input, as a single projection would have; the down projection keeps the residual scaling.
+        for name, p in self.named_parameters():
+            if name.endswith(("gate.weight", "up.weight")):
+                nn.init.normal_(p, mean=0.0, std=1 / math.sqrt(config.n_embd))
         self.aux_loss = torch.zeros(())
 
-    def hidden_states(self, idx: torch.Tensor) -> torch.Tensor:
-        """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head."""
+    def hidden_states(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
+        """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head.
+        With ``kv_cache``, idx holds the tokens that follow the cached ones (see :meth:`new_kv_cache`)."""
         if idx.dim() != 2:
             raise ValueError(f"idx must be (batch, time) token ids, got shape {tuple(idx.shape)}")
         B, T = idx.shape
-        if T > self.config.block_size:
-            raise ValueError(f"sequence of {T} tokens exceeds block_size={self.config.block_size}; "
-                             "crop the input to the last block_size tokens")
+        offset = kv_cache.length if kv_cache is not None else 0
+        if offset + T > self.config.block_size:
+            raise ValueError(f"sequence of {offset + T} tokens exceeds block_size={self.config.block_size}; "
+                             "crop the input to the last block_size tokens (course.generate does this)")
         x = self.tok_emb(idx)                                               # (B, T, C)
         if self.pos_emb is not None:
-            x = x + self.pos_emb(torch.arange(T, device=idx.device))
+            x = x + self.pos_emb(torch.arange(offset, offset + T, device=idx.device))
         x = self.drop(x)
-        for block in self.blocks:
-            x = block(x)
+        for layer, block in enumerate(self.blocks):
+            x = block(x, kv_cache, layer)
+        if kv_cache is not None:
+            kv_cache.length += T
         moe = [b.ffn.aux_loss for b in self.blocks if isinstance(b.ffn, MoE)]
         self.aux_loss = torch.stack(moe).mean() if moe else torch.zeros((), device=idx.device)
         return self.norm_f(x)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+    def forward(self, idx: torch.Tensor, *, kv_cache: KVCache | None = None) -> torch.Tensor:
         """idx (B, T) -> logits (B, T, vocab_size); sets ``self.aux_loss`` (MoE balancing, else 0)."""
-        return self.lm_head(self.hidden_states(idx))
+        return self.lm_head(self.hidden_states(idx, kv_cache))
+
+    def new_kv_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
+        """An empty cache for ``batch_size`` sequences of up to ``max_len`` tokens (default block_size).
+
+        It holds n_kv_head heads per layer, not n_head: with grouped-query attention the cache is
+        n_head / n_kv_head times smaller, the saving :func:`kv_cache_bytes` counts.
+        """
+        c = self.config
+        p = self.tok_emb.weight
+        return KVCache(c.n_layer, batch_size, c.kv_heads, max_len or c.block_size, c.head_dim, p.device, p.dtype)
 
     def num_parameters(self, non_embedding: bool = True, active: bool = False) -> int:
         """Parameter count. ``non_embedding`` leaves out the embeddings (the tied LM head is shared
