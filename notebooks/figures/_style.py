@@ -1,0 +1,231 @@
+"""The course's diagram style: colours, fonts and a few SVG helpers (boxes, arrows, text).
+
+The diagrams are plain SVG written by these helpers, not images from elsewhere: text stays text (so
+a later edition can translate a label), files stay a few KB, and the output is the same bytes on every
+machine (no dates, no random ids, no font files). Each ``draw_NN.py`` builds its figures with a
+``Canvas`` and saves them next to itself; ``make.py`` runs them all.
+
+Labels accept a little markup for the symbols the notebooks use: ``h_t`` and ``W_{hh}`` are
+subscripts, ``K^T`` and ``x^{(i)}`` superscripts (one character, or braces for more).
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+HERE = Path(__file__).resolve().parent
+
+FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+SIZE = 13  # default font size, px
+
+# One colour per kind of thing, the same in every diagram.
+INK = "#222222"       # text and outlines
+GREY = "#8a8a8a"      # secondary text, frozen parts
+LIGHT = "#f2f2f2"     # data, tokens
+EMBED = "#d9ead3"     # embeddings, lookups (green)
+ATTN = "#fce5cd"      # attention (orange)
+MLP = "#cfe2f3"       # feed-forward, hidden layers (blue)
+NORM = "#fff2cc"      # normalisation (yellow)
+OUT = "#ead1dc"       # outputs, softmax, losses (pink)
+RNN = "#d9d2e9"       # recurrent cells (purple)
+FROZEN = "#e6e6e6"    # frozen weights
+TRAIN = "#f4cccc"     # trainable additions (LoRA), rewards (red)
+ACCENT = "#cc4125"    # highlights: gradients, the chosen path
+BLUE = "#3d85c6"      # a second highlight
+GREEN = "#6aa84f"     # a third highlight
+
+
+def _num(v: float) -> str:
+    """Short, stable number formatting (no '-0', at most 1 decimal)."""
+    r = round(v, 1)
+    if r == 0:
+        r = 0.0
+    return f"{r:.1f}".rstrip("0").rstrip(".")
+
+
+def _runs(label: str) -> list[tuple[str, str]]:
+    """Split 'W_{hh} x^T' into [('', 'W'), ('sub', 'hh'), ('', ' x'), ('sup', 'T')]."""
+    out: list[tuple[str, str]] = []
+    i, plain = 0, ""
+    while i < len(label):
+        ch = label[i]
+        if ch in "_^" and i + 1 < len(label) and label[i + 1] != " ":
+            if plain:
+                out.append(("", plain))
+                plain = ""
+            kind = "sub" if ch == "_" else "sup"
+            if label[i + 1] == "{":
+                end = label.index("}", i + 2)
+                out.append((kind, label[i + 2:end]))
+                i = end + 1
+            else:
+                out.append((kind, label[i + 1]))
+                i += 2
+            continue
+        if ch == "\\" and i + 1 < len(label) and label[i + 1] in "_^":  # an escaped _ or ^
+            plain += label[i + 1]
+            i += 2
+            continue
+        plain += ch
+        i += 1
+    if plain:
+        out.append(("", plain))
+    return out
+
+
+def _tspans(label: str, size: float) -> str:
+    """The label as SVG text content, with tspans for sub- and superscripts."""
+    parts, shift = [], 0.0
+    small = _num(size * 0.72)
+    for kind, text in _runs(label):
+        want = {"": 0.0, "sub": size * 0.3, "sup": -size * 0.4}[kind]
+        dy = want - shift
+        shift = want
+        attrs = ""
+        if dy:
+            attrs += f' dy="{_num(dy)}"'
+        if kind:
+            attrs += f' font-size="{small}"'
+        body = escape(text)
+        parts.append(f"<tspan{attrs}>{body}</tspan>" if attrs else body)
+    if shift:  # return to the baseline, so that a following text is not shifted
+        parts.append(f'<tspan dy="{_num(-shift)}"></tspan>')
+    return "".join(parts)
+
+
+class Canvas:
+    """An SVG drawing in pixel coordinates (origin top left, y down)."""
+
+    def __init__(self, width: float, height: float, title: str):
+        self.width, self.height, self.title = width, height, title
+        self.items: list[str] = []
+
+    # --- primitives -------------------------------------------------------------------------
+    def text(self, x, y, label, size=SIZE, anchor="middle", color=INK, weight="normal", italic=False,
+             mono=False):
+        """Text centred vertically on y (anchor: start, middle, end)."""
+        attrs = f'x="{_num(x)}" y="{_num(y + size * 0.35)}"'
+        if anchor != "middle":
+            attrs += f' text-anchor="{anchor}"'
+        if size != SIZE:
+            attrs += f' font-size="{_num(size)}"'
+        if color != INK:
+            attrs += f' fill="{color}"'
+        if weight != "normal":
+            attrs += f' font-weight="{weight}"'
+        if italic:
+            attrs += ' font-style="italic"'
+        if mono:
+            attrs += f' font-family="{MONO}"'
+        self.items.append(f"<text {attrs}>{_tspans(label, size)}</text>")
+
+    def lines(self, x, y, labels, size=SIZE, gap=1.3, **kw):
+        """Several lines of text centred as a block on y."""
+        top = y - (len(labels) - 1) * size * gap / 2
+        for i, label in enumerate(labels):
+            self.text(x, top + i * size * gap, label, size=size, **kw)
+
+    def rect(self, x, y, w, h, fill="none", stroke=INK, radius=6, dashed=False, width=1.2):
+        attrs = f'x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"'
+        if radius:
+            attrs += f' rx="{_num(radius)}"'
+        attrs += f' fill="{fill}" stroke="{stroke}" stroke-width="{_num(width)}"'
+        if dashed:
+            attrs += ' stroke-dasharray="5 3"'
+        self.items.append(f"<rect {attrs}/>")
+
+    def circle(self, x, y, r, fill="white", stroke=INK, label=None, size=SIZE, width=1.2):
+        self.items.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{fill}" '
+                          f'stroke="{stroke}" stroke-width="{_num(width)}"/>')
+        if label:
+            self.text(x, y, label, size=size)
+
+    def polygon(self, points, fill="none", stroke=INK, width=1.2):
+        pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
+        self.items.append(f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" '
+                          f'stroke-width="{_num(width)}"/>')
+
+    def line(self, x1, y1, x2, y2, color=INK, width=1.2, dashed=False):
+        dash = ' stroke-dasharray="5 3"' if dashed else ""
+        self.items.append(f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
+                          f'stroke="{color}" stroke-width="{_num(width)}"{dash}/>')
+
+    def _head(self, x, y, angle, color, size=7.0):
+        left = (x - size * math.cos(angle - 0.4), y - size * math.sin(angle - 0.4))
+        right = (x - size * math.cos(angle + 0.4), y - size * math.sin(angle + 0.4))
+        self.polygon([(x, y), left, right], fill=color, stroke=color, width=1)
+
+    def arrow(self, x1, y1, x2, y2, color=INK, width=1.2, dashed=False, label=None, label_pos=0.5,
+              label_dx=0, label_dy=-9, size=11, head=True):
+        """A straight arrow from (x1, y1) to (x2, y2); the head sits exactly at (x2, y2)."""
+        angle = math.atan2(y2 - y1, x2 - x1)
+        inset = 5.0 if head else 0.0
+        self.line(x1, y1, x2 - inset * math.cos(angle), y2 - inset * math.sin(angle), color, width, dashed)
+        if head:
+            self._head(x2, y2, angle, color)
+        if label:
+            lx = x1 + (x2 - x1) * label_pos + label_dx
+            ly = y1 + (y2 - y1) * label_pos + label_dy
+            self.text(lx, ly, label, size=size, color=color if color != INK else GREY)
+
+    def path_arrow(self, points, color=INK, width=1.2, dashed=False, head=True):
+        """An arrow along straight segments through several points (for elbows)."""
+        pts = list(points)
+        if head:
+            (ax, ay), (bx, by) = pts[-2], pts[-1]
+            angle = math.atan2(by - ay, bx - ax)
+            pts[-1] = (bx - 5 * math.cos(angle), by - 5 * math.sin(angle))
+        d = "M" + " L".join(f"{_num(x)} {_num(y)}" for x, y in pts)
+        dash = ' stroke-dasharray="5 3"' if dashed else ""
+        self.items.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{_num(width)}"{dash}/>')
+        if head:
+            self._head(bx, by, angle, color)
+
+    def curve_arrow(self, x1, y1, cx, cy, x2, y2, color=INK, width=1.2, dashed=False, head=True):
+        """A quadratic Bezier arrow from (x1, y1) to (x2, y2) bent towards the control point (cx, cy)."""
+        angle = math.atan2(y2 - cy, x2 - cx)
+        ex, ey = (x2 - 5 * math.cos(angle), y2 - 5 * math.sin(angle)) if head else (x2, y2)
+        dash = ' stroke-dasharray="5 3"' if dashed else ""
+        self.items.append(f'<path d="M{_num(x1)} {_num(y1)} Q{_num(cx)} {_num(cy)} {_num(ex)} {_num(ey)}" '
+                          f'fill="none" stroke="{color}" stroke-width="{_num(width)}"{dash}/>')
+        if head:
+            self._head(x2, y2, angle, color)
+
+    # --- composites -------------------------------------------------------------------------
+    def box(self, x, y, w, h, label="", fill=LIGHT, sub=None, size=SIZE, dashed=False, stroke=INK,
+            mono=False, color=INK, radius=6):
+        """A rounded box with a centred label and an optional smaller second line (a shape, a name)."""
+        self.rect(x, y, w, h, fill=fill, stroke=stroke, dashed=dashed, radius=radius)
+        if sub:
+            self.text(x + w / 2, y + h / 2 - size * 0.5, label, size=size, mono=mono, color=color)
+            self.text(x + w / 2, y + h / 2 + size * 0.65, sub, size=size * 0.8, color=GREY, mono=mono)
+        elif label:
+            self.text(x + w / 2, y + h / 2, label, size=size, mono=mono, color=color)
+        return (x, y, w, h)
+
+    def op(self, x, y, symbol, r=10, fill="white"):
+        """A small round operator node: '+', '×', '⊙'."""
+        self.circle(x, y, r, fill=fill)
+        self.text(x, y - 0.5, symbol, size=r * 1.5)
+
+    def title_text(self, label, x=None, y=18, size=14):
+        self.text(self.width / 2 if x is None else x, y, label, size=size, weight="bold")
+
+    # --- output -----------------------------------------------------------------------------
+    def svg(self) -> str:
+        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(self.width)}" '
+                f'height="{_num(self.height)}" viewBox="0 0 {_num(self.width)} {_num(self.height)}" '
+                f'font-family="{FONT}" font-size="{SIZE}" fill="{INK}" text-anchor="middle">')
+        body = [head, f"<title>{escape(self.title)}</title>",
+                f'<rect width="100%" height="100%" fill="white" rx="8"/>']
+        body += self.items
+        body.append("</svg>")
+        return "\n".join(body) + "\n"
+
+    def save(self, folder: Path, name: str) -> Path:
+        """Write ``folder/name`` (e.g. '04_lstm_cell.svg'), with Unix newlines and UTF-8."""
+        path = Path(folder) / name
+        path.write_text(self.svg(), encoding="utf-8", newline="\n")
+        return path
