@@ -108,3 +108,61 @@ def test_sample_replies_kl_to_itself_is_zero_and_too_long_prompts_are_refused():
     assert kl == pytest.approx(0.0, abs=1e-5)
     with pytest.raises(ValueError, match="context"):
         sample_replies(model, TOK, ["x" * 20], 8)
+
+
+class _FixedLogits(torch.nn.Module):
+    """A 'language model' whose next-token logits are the same at every position."""
+
+    def __init__(self, logits):
+        super().__init__()
+        self.logits = torch.nn.Parameter(logits)
+        self.config = GPTConfig(vocab_size=len(logits), block_size=16, n_layer=1, n_head=1,
+                                n_embd=4)
+
+    def forward(self, idx):
+        return self.logits.expand(*idx.shape, -1)
+
+
+def test_rollout_log_probs_are_those_of_the_tempered_distribution_it_sampled_from():
+    # sampled at T = 2, a token's frequency matches exp(reply_logprobs(..., T)), not the untempered
+    from course.align.ppo import rollout
+
+    logits = torch.full((TOK.vocab_size,), -10.0)
+    logits[TOK.encode("a")[0]], logits[TOK.encode("b")[0]] = 2.0, 0.0
+    model = _FixedLogits(logits)
+    roll = rollout(model, TOK, ["x:"] * 4000, 1, temperature=2.0,
+                   generator=torch.Generator().manual_seed(0))
+    is_a = roll.seq[:, -1] == TOK.encode("a")[0]
+    tempered = reply_logprobs(model(roll.seq), roll.seq, roll.prompt_len, temperature=2.0)[:, 0]
+    untempered = reply_logprobs(model(roll.seq), roll.seq, roll.prompt_len)[:, 0]
+    frequency = is_a.float().mean().item()  # sigmoid(1) = 0.731 at T = 2; sigmoid(2) = 0.881 at T 1
+    assert tempered[is_a][0].exp().item() == pytest.approx(frequency, abs=0.03)
+    assert abs(untempered[is_a][0].exp().item() - frequency) > 0.1
+    assert roll.replies[0] in ("a", "b") and roll.mask.shape == (4000, 1)
+
+
+def test_train_ppo_and_sample_replies_score_with_the_sampling_temperature(monkeypatch):
+    # every log-probability PPO and sample_replies compute comes from logits / temperature
+    import course.align.ppo as ppo
+
+    seen = []
+    real = ppo.reply_logprobs
+
+    def spy(logits, seq, prompt_len, temperature=1.0):
+        seen.append(temperature)
+        return real(logits, seq, prompt_len, temperature)
+    monkeypatch.setattr(ppo, "reply_logprobs", spy)
+    torch.manual_seed(0)
+    config = GPTConfig(vocab_size=TOK.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32)
+    policy, reference = PolicyWithValue(GPT(config)), GPT(config)
+    reference.load_state_dict(policy.model.state_dict())
+    history = train_ppo(policy, reference, lambda p, r: torch.zeros(len(r)), TOK, ["a:"],
+                        PPOConfig(iterations=1, batch_size=4, max_new_tokens=4, minibatch_size=4,
+                                  temperature=0.7),
+                        progress=False)
+    assert seen and set(seen) == {0.7}
+    assert history.kl[0] == pytest.approx(0.0, abs=1e-5)
+    seen.clear()
+    _, kl = ppo.sample_replies(reference, TOK, ["a:", "b:"], 4, reference=reference,
+                               temperature=0.7)
+    assert set(seen) == {0.7} and kl == pytest.approx(0.0, abs=1e-5)

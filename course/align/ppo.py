@@ -113,9 +113,16 @@ class PolicyWithValue(nn.Module):
         return logits.float(), self.value_head(hidden).squeeze(-1).float()
 
 
-def reply_logprobs(logits: torch.Tensor, seq: torch.Tensor, prompt_len: int) -> torch.Tensor:
-    """log π(a_t | s_t) of the reply tokens ``seq[:, prompt_len:]``; logits (B, L, V) → (B, L - prompt_len)."""
-    logp = torch.log_softmax(logits[:, prompt_len - 1:-1], dim=-1)  # position i predicts token i + 1
+def reply_logprobs(logits: torch.Tensor, seq: torch.Tensor, prompt_len: int,
+                   temperature: float = 1.0) -> torch.Tensor:
+    """log π(a_t | s_t) of the reply tokens ``seq[:, prompt_len:]``: (B, L, V) → (B, L - P).
+
+    ``temperature``: the one the replies were sampled at. Sampling at T draws from
+    softmax(logits / T), so that is the distribution whose log-probabilities PPO's ratio and KL
+    penalty must use.
+    """
+    # position i predicts token i + 1
+    logp = torch.log_softmax(logits[:, prompt_len - 1:-1] / temperature, dim=-1)
     return logp.gather(-1, seq[:, prompt_len:].unsqueeze(-1)).squeeze(-1)
 
 
@@ -124,6 +131,39 @@ def reply_mask(replies: torch.Tensor, eos_id: int) -> torch.Tensor:
     is_eos = (replies == eos_id).long()
     before = torch.cumsum(is_eos, dim=1) - is_eos  # EOS tokens strictly before position t
     return (before == 0).float()
+
+
+@dataclass
+class Rollout:
+    """Replies sampled from a model: token ids and text, for PPO and for evaluation alike."""
+    seq: torch.Tensor  # (B, P + R): left-padded prompts, then R sampled tokens
+    prompt_len: int  # P
+    mask: torch.Tensor  # (B, R): 1 on each reply's tokens up to and including its EOS
+    replies: list[str]  # the replies as text, cut at EOS
+
+
+@torch.no_grad()
+def rollout(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_tokens: int, *,
+            temperature: float = 1.0, generator: torch.Generator | None = None) -> Rollout:
+    """Sample one reply per prompt at ``temperature`` (prompts left-padded with ``PAD``).
+
+    ``train_ppo`` and ``sample_replies`` both sample through this function; whoever scores the
+    replies' log-probabilities afterwards passes the same ``temperature`` to :func:`reply_logprobs`.
+    """
+    from course.generate import generate
+
+    device = next(model.parameters()).device
+    pad_id, eos_id = tokenizer.encode(PAD)[0], tokenizer.encode(EOS)[0]
+    encoded = [tokenizer.encode(p) for p in prompts]
+    P = max(len(e) for e in encoded)
+    if P + max_new_tokens > model.config.block_size:
+        raise ValueError(f"prompts of {P} tokens plus {max_new_tokens} new ones exceed the context "
+                         f"{model.config.block_size}; shorten the prompts or lower max_new_tokens")
+    idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)  # (B, P)
+    # (B, P + R)
+    seq = generate(model, idx, max_new_tokens, temperature=temperature, generator=generator)
+    replies = [tokenizer.decode(row).split(EOS)[0] for row in seq[:, P:].tolist()]
+    return Rollout(seq, P, reply_mask(seq[:, P:], eos_id), replies)
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -170,8 +210,6 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
     """
     from tqdm.auto import tqdm
 
-    from course.generate import generate
-
     config = config or PPOConfig()
     if not prompts:
         raise ValueError("PPO needs prompts to answer")
@@ -183,30 +221,24 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
     optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
     rng = random.Random(config.seed)
     generator = torch.Generator(device=device).manual_seed(config.seed)
-    pad_id, eos_id = tokenizer.encode(PAD)[0], tokenizer.encode(EOS)[0]
+    T = config.temperature  # sampling, ratio, KL penalty and entropy all use softmax(logits / T)
     kl_coef = config.kl_coef if config.use_kl else 0.0
     history = PPOHistory()
     began = time.perf_counter()
     bar = tqdm(range(config.iterations), desc="PPO" + ("" if config.use_kl else " (no KL)"), disable=not progress)
     for _ in bar:
-        # 1. rollout: left-padded prompts, sampled replies
+        # 1. rollout: sampled replies, and their log-probabilities under the sampling distribution
         batch_prompts = [rng.choice(list(prompts)) for _ in range(config.batch_size)]
-        encoded = [tokenizer.encode(p) for p in batch_prompts]
-        P = max(len(e) for e in encoded)
-        if P + config.max_new_tokens > policy.config.block_size:
-            raise ValueError(f"prompts of {P} tokens plus {config.max_new_tokens} new ones exceed the context "
-                             f"{policy.config.block_size}; shorten the prompts or lower max_new_tokens")
-        idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)
         policy.eval()
         with torch.no_grad():
-            seq = generate(policy.model, idx, config.max_new_tokens, temperature=config.temperature,
-                           generator=generator)  # (B, P + R)
-            mask = reply_mask(seq[:, P:], eos_id)  # (B, R)
+            roll = rollout(policy.model, tokenizer, batch_prompts, config.max_new_tokens,
+                           temperature=T, generator=generator)
+            seq, P, mask, replies = roll.seq, roll.prompt_len, roll.mask, roll.replies
+            # seq (B, P + R), mask (B, R)
             logits, values = policy(seq)
-            logp_old = reply_logprobs(logits, seq, P)  # (B, R)
+            logp_old = reply_logprobs(logits, seq, P, T)  # (B, R)
             values = values[:, P - 1:-1]  # V(s_t): the state before each reply token
-            logp_ref = reply_logprobs(reference(seq).float(), seq, P)
-            replies = [tokenizer.decode(row).split(EOS)[0] for row in seq[:, P:].tolist()]
+            logp_ref = reply_logprobs(reference(seq).float(), seq, P, T)  # reference at the same T
             score = reward_fn(batch_prompts, replies).to(device).float()  # (B,)
             # 2. per-token rewards and 3. advantages
             rewards = per_token_rewards(logp_old, logp_ref, mask, score, kl_coef)
@@ -214,7 +246,7 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
             mean, std = masked_mean(advantages, mask), torch.sqrt(masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask))
             advantages = (advantages - mean) / (std + 1e-8) * mask  # whitened, as in most PPO code
             kl = kl_to_reference(logp_old, logp_ref, mask)
-            probs = torch.softmax(logits[:, P - 1:-1], -1)
+            probs = torch.softmax(logits[:, P - 1:-1] / T, -1)
             entropy = masked_mean(-(probs * torch.log(probs.clamp_min(1e-12))).sum(-1), mask)
         history.sequences += 4 * len(seq)  # generation, policy, reference and reward model passes
         # 4. PPO epochs over minibatches
@@ -225,7 +257,7 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
             for start in range(0, len(seq), config.minibatch_size):
                 mb = order[start:start + config.minibatch_size].to(device)
                 new_logits, new_values = policy(seq[mb])
-                logp = reply_logprobs(new_logits, seq[mb], P)
+                logp = reply_logprobs(new_logits, seq[mb], P, T)
                 pg, clip_frac = clipped_policy_loss(logp, logp_old[mb], advantages[mb], mask[mb], config.clip)
                 vf = value_loss(new_values[:, P - 1:-1], values[mb], returns[mb], mask[mb], config.value_clip)
                 loss = pg + config.vf_coef * vf
@@ -254,28 +286,20 @@ def sample_replies(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_
                    generator: torch.Generator | None = None) -> tuple[list[str], float | None]:
     """Sampled replies (cut at EOS) and, with a ``reference``, the mean KL(model ‖ reference) per reply in nats.
 
-    The KL is the Monte-Carlo estimate E_y~π[Σ_t log π(y_t) − log π_ref(y_t)] over the sampled replies.
+    The KL is the Monte-Carlo estimate E_y~π[Σ_t log π(y_t) − log π_ref(y_t)] over the sampled
+    replies, both models' distributions taken at the sampling ``temperature`` (as in ``train_ppo``).
     """
-    from course.generate import generate
-
-    device = next(model.parameters()).device
-    pad_id, eos_id = tokenizer.encode(PAD)[0], tokenizer.encode(EOS)[0]
     was_training = model.training
     model.eval()
     replies, kls = [], []
     for start in range(0, len(prompts), batch_size):
-        encoded = [tokenizer.encode(p) for p in prompts[start:start + batch_size]]
-        P = max(len(e) for e in encoded)
-        if P + max_new_tokens > model.config.block_size:
-            raise ValueError(f"prompts of {P} tokens plus {max_new_tokens} new ones exceed the context "
-                             f"{model.config.block_size}; shorten the prompts or lower max_new_tokens")
-        idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)
-        seq = generate(model, idx, max_new_tokens, temperature=temperature, generator=generator)
-        replies += [tokenizer.decode(row).split(EOS)[0] for row in seq[:, P:].tolist()]
+        roll = rollout(model, tokenizer, prompts[start:start + batch_size], max_new_tokens,
+                       temperature=temperature, generator=generator)
+        replies += roll.replies
         if reference is not None:
-            mask = reply_mask(seq[:, P:], eos_id)
-            logp = reply_logprobs(model(seq).float() / temperature, seq, P)
-            logp_ref = reply_logprobs(reference(seq).float(), seq, P)
-            kls.append(kl_to_reference(logp, logp_ref, mask).cpu())
+            logp = reply_logprobs(model(roll.seq).float(), roll.seq, roll.prompt_len, temperature)
+            logp_ref = reply_logprobs(reference(roll.seq).float(), roll.seq, roll.prompt_len,
+                                      temperature)
+            kls.append(kl_to_reference(logp, logp_ref, roll.mask).cpu())
     model.train(was_training)
     return replies, (float(torch.cat(kls).mean()) if kls else None)
