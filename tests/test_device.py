@@ -88,3 +88,14 @@ def test_the_gradient_scaler_is_a_no_op_off_fp16_gpus():
     assert not scaler.is_enabled()
     loss = torch.tensor(2.0, requires_grad=True)
     assert scaler.scale(loss) is loss  # a disabled scaler hands the loss back unchanged
+
+
+def test_a_seed_offset_shifts_every_seed(monkeypatch):
+    dev.seed_everything(3)
+    three = torch.rand(3)
+    monkeypatch.setenv("COURSE_SEED_OFFSET", "1")
+    dev.seed_everything(2)
+    torch.testing.assert_close(torch.rand(3), three)  # 2 + 1 is seed 3
+    monkeypatch.setenv("COURSE_SEED_OFFSET", "one")
+    with pytest.raises(ValueError, match="not an integer"):
+        dev.seed_everything(0)
