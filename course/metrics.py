@@ -23,34 +23,53 @@ def ngrams(tokens: Sequence[str], n: int) -> Counter:
     return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
 
 
-def bleu_statistics(hypothesis: Sequence[str], reference: Sequence[str], max_n: int = 4) -> list[int]:
-    """Sufficient statistics of one sentence pair: [hyp_len, ref_len, correct_1..N, total_1..N]."""
+def bleu_statistics(hypothesis: Sequence[str], reference: Sequence[str] | Sequence[Sequence[str]],
+                    max_n: int = 4) -> list[int]:
+    """Sufficient statistics of one sentence: [hyp_len, ref_len, correct_1..N, total_1..N].
+
+    ``reference`` is one token list, or a list of token lists (several correct translations). With
+    several, an n-gram counts as correct as often as it appears in the reference that has it most
+    (Papineni et al.'s clipping), and ref_len is the length of the reference closest to the
+    hypothesis (the shorter one on a tie), as sacrebleu does.
+    """
+    references = [list(reference)] if not reference or isinstance(reference[0], str) else [list(r) for r in reference]
+    ref_len = min((abs(len(r) - len(hypothesis)), len(r)) for r in references)[1]
     correct, total = [], []
     for n in range(1, max_n + 1):
-        hyp, ref = ngrams(hypothesis, n), ngrams(reference, n)
-        correct.append(sum(min(count, ref[gram]) for gram, count in hyp.items()))  # clipped counts
+        hyp = ngrams(hypothesis, n)
+        best_ref: Counter = Counter()
+        for r in references:
+            best_ref |= ngrams(r, n)  # | keeps the larger count of each n-gram
+        correct.append(sum(min(count, best_ref[gram]) for gram, count in hyp.items()))  # clipped counts
         total.append(max(0, len(hypothesis) - n + 1))
-    return [len(hypothesis), len(reference), *correct, *total]
+    return [len(hypothesis), ref_len, *correct, *total]
 
 
 def bleu(hypotheses: Sequence[str | Sequence[str]], references: Sequence[str | Sequence[str]],
          max_n: int = 4) -> float:
-    """Corpus BLEU (0-100) of hypotheses against one reference each.
+    """Corpus BLEU (0-100) of hypotheses against their references.
 
-    Each sentence is a string (split on whitespace) or a list of tokens.
+    Each sentence is a string (split on whitespace) or a list of tokens, and its reference takes the
+    same form -- or is a list of them when there are several correct translations:
+    ``bleu(["ich bin jetzt hier ."], [["ich bin jetzt da .", "ich bin jetzt hier ."]])`` is 100.
 
     >>> round(bleu(["the cat sat on the mat"], ["the cat sat on the mat"]), 1)
     100.0
     """
     if len(hypotheses) != len(references):
         raise ValueError(f"got {len(hypotheses)} hypotheses but {len(references)} references; "
-                         "pass exactly one reference per hypothesis")
+                         "pass one reference (or one list of references) per hypothesis")
     if not hypotheses:
         raise ValueError("BLEU of an empty corpus is undefined: pass at least one sentence pair")
     stats = [0] * (2 + 2 * max_n)
     for hyp, ref in zip(hypotheses, references):
-        hyp = hyp.split() if isinstance(hyp, str) else list(hyp)
-        ref = ref.split() if isinstance(ref, str) else list(ref)
+        # a reference has the form of its hypothesis (a string, or a token list), or is a list of them
+        if isinstance(hyp, str):
+            hyp = hyp.split()
+            ref = [r.split() for r in ([ref] if isinstance(ref, str) else ref)]
+        else:
+            hyp = list(hyp)
+            ref = [list(ref)] if not ref or isinstance(ref[0], str) else [list(r) for r in ref]
         stats = [a + b for a, b in zip(stats, bleu_statistics(hyp, ref, max_n))]
     hyp_len, ref_len = stats[0], stats[1]
     correct, total = stats[2:2 + max_n], stats[2 + max_n:]

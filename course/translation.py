@@ -314,9 +314,22 @@ class TranslationTask:
         """Targets of a split as BLEU wants them: tokens joined by single spaces."""
         return [" ".join(tokenize(t, self.tgt_level)) for _, t in self.split(split)]
 
-    def bleu(self, translate: Callable[[list[str]], list[str]], split: str = "test", limit: int | None = None) -> float:
-        """Corpus BLEU (0-100) of ``translate`` (source strings -> output strings) on a split."""
+    def bleu(self, translate: Callable[[list[str]], list[str]], split: str = "test", limit: int | None = None,
+             *, multi_reference: bool = False) -> float:
+        """Corpus BLEU (0-100) of ``translate`` (source strings -> output strings) on a split.
+
+        ``multi_reference=True`` translates each distinct source once and scores it against all of
+        its targets in the split (Tatoeba often has several correct German sentences for one English
+        one); the default scores every (source, target) row on its own, one reference each.
+        """
         pairs = self.split(split)[:limit]
+        if multi_reference:
+            grouped: dict[str, list[str]] = {}
+            for source, target in pairs:  # dicts keep first-seen order
+                grouped.setdefault(source, []).append(" ".join(tokenize(target, self.tgt_level)))
+            outputs = translate(list(grouped))
+            hyps = [" ".join(tokenize(o, self.tgt_level)) for o in outputs]
+            return corpus_bleu(hyps, list(grouped.values()))
         outputs = translate([s for s, _ in pairs])
         hyps = [" ".join(tokenize(o, self.tgt_level)) for o in outputs]
         refs = [" ".join(tokenize(t, self.tgt_level)) for _, t in pairs]

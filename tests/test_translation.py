@@ -121,3 +121,33 @@ def test_bleu_matches_sacrebleu():
     assert bleu(["x"], ["a b"]) == 0.0
     with pytest.raises(ValueError, match="one reference"):
         bleu(["a"], [])
+
+
+def test_multi_reference_bleu_matches_sacrebleu_and_clips_per_reference():
+    sacrebleu = pytest.importorskip("sacrebleu")
+    rng = random.Random(1)
+    words = "der die das ein hund katze sieht läuft schnell nicht".split()
+    for trial in range(20):
+        refs = [[" ".join(rng.choices(words, k=rng.randint(1, 9))) for _ in range(2)] for _ in range(rng.randint(1, 8))]
+        hyps = [" ".join(rng.choices(r[0].split() + words[:3], k=rng.randint(1, 10))) for r in refs]
+        ours = bleu(hyps, refs)
+        theirs = sacrebleu.corpus_bleu(hyps, [[r[0] for r in refs], [r[1] for r in refs]], tokenize="none").score
+        assert ours == pytest.approx(theirs, abs=1e-9), (trial, hyps, refs)
+    # a hypothesis equal to any one of its references is perfect
+    assert bleu(["ich bin jetzt hier ."], [["ich bin jetzt da .", "ich bin jetzt hier ."]]) == pytest.approx(100.0)
+    assert bleu(["ich bin jetzt hier ."], [["ich bin jetzt da ."]]) < 100.0
+
+
+def test_task_bleu_groups_the_targets_of_one_source():
+    from course.translation import TranslationTask, Vocab
+    pairs = [("hi .", "hallo du da ."), ("hi .", "servus du da ."), ("go .", "geh du nur .")]
+    task = TranslationTask("toy", [], [], pairs, Vocab(["hi", "go", "."]), Vocab("hallo servus geh du da nur .".split()))
+    seen = []
+
+    def translate(sources):
+        seen.append(list(sources))
+        return ["servus du da ." if s == "hi ." else "geh du nur ." for s in sources]
+
+    assert task.bleu(translate, multi_reference=True) == pytest.approx(100.0)
+    assert seen[-1] == ["hi .", "go ."]  # each source translated once
+    assert task.bleu(translate) < 100.0  # row by row, "servus ..." is scored against "hallo ..." too
