@@ -13,24 +13,62 @@ the context (apart from attention itself).
 """
 from __future__ import annotations
 
+import math
+import numbers
+
 import torch
+
+
+def whole_number(name: str, value, minimum: int) -> int:
+    """``value`` as an int when it is a whole number >= ``minimum`` (3 and 3.0 are; 2.5, NaN, inf,
+    True and "3" are not); otherwise a ValueError that names the argument."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value != int(value) or value < minimum):
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
 
 
 def check_sampling_args(temperature: float, top_k: int | None, top_p: float | None) -> None:
     """Raise a ValueError that says what to do for settings that have no meaning."""
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature}; for deterministic output "
-                         "(the limit temperature -> 0) pass greedy=True")
-    if top_k is not None and (int(top_k) != top_k or top_k < 1):
-        raise ValueError(f"top_k must be a whole number >= 1 (the number of tokens kept), got {top_k}; "
-                         "pass top_k=None to keep every token")
-    if top_p is not None and not 0 < top_p <= 1:
-        raise ValueError(f"top_p must lie in (0, 1] (the probability mass kept), got {top_p}; "
+    if (isinstance(temperature, bool) or not isinstance(temperature, numbers.Real)
+            or not 0 < temperature < math.inf):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}; "
+                         "for deterministic output (the limit temperature -> 0) pass greedy=True, "
+                         "for nearly uniform draws a large finite temperature such as 100")
+    if top_k is not None:
+        try:
+            whole_number("top_k", top_k, 1)
+        except ValueError:
+            raise ValueError(f"top_k must be a whole number >= 1 (the number of tokens kept), "
+                             f"got {top_k!r}; pass top_k=None to keep every token") from None
+    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, numbers.Real)
+                              or not 0 < top_p <= 1):
+        raise ValueError(f"top_p must lie in (0, 1] (the probability mass kept), got {top_p!r}; "
                          "pass top_p=None (or 1.0) to keep every token")
+
+
+def check_logits(logits: torch.Tensor) -> None:
+    """Refuse scores no token can be chosen from: NaN or +inf anywhere, or a row that is all -inf.
+
+    NaN logits mean the model's weights (or its input) hold NaN, usually a diverged training run;
+    argmax would quietly answer token 0 and sampling would fail deep inside torch.
+    """
+    nan, plus_inf = torch.isnan(logits), logits == math.inf
+    empty_row = (logits == -math.inf).all(dim=-1)
+    if not bool(nan.any() | plus_inf.any() | empty_row.any()):  # one device sync per step
+        return
+    if nan.any() or plus_inf.any():
+        what = "NaN" if nan.any() else "+inf"
+        raise ValueError(f"the model's next-token scores contain {what}: its weights (or input) "
+                         "are not finite, usually because training diverged. Reload a good "
+                         "checkpoint, or retrain with a lower learning rate")
+    raise ValueError("every next-token score of a row is -inf, so no token can be chosen; "
+                     "loosen the filters (top_k, top_p) or check the mask you applied")
 
 
 def filter_top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
     """Set every logit below the k-th largest of its row to -inf. logits: (B, V)."""
+    check_sampling_args(1.0, k, None)
     k = min(int(k), logits.size(-1))
     kth = torch.topk(logits, k, dim=-1).values[..., -1:]  # (B, 1)
     return logits.masked_fill(logits < kth, float("-inf"))
@@ -39,6 +77,7 @@ def filter_top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
 def filter_top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
     """Nucleus filtering (Holtzman et al. 2020): keep the smallest set of most likely tokens whose
     probabilities sum to at least p; the most likely token is always kept. logits: (B, V)."""
+    check_sampling_args(1.0, None, p)
     sorted_logits, order = torch.sort(logits, dim=-1, descending=True)
     probs = sorted_logits.softmax(dim=-1)
     mass_before = probs.cumsum(dim=-1) - probs  # probability of the tokens ranked above each one
@@ -51,9 +90,14 @@ def sample_next(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | 
                 top_p: float | None = None, greedy: bool = False,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """Pick the next token for each row of ``logits`` (B, V); returns (B, 1) token ids."""
+    check_sampling_args(temperature, top_k, top_p)
+    check_logits(logits)
     if greedy:
         return logits.argmax(dim=-1, keepdim=True)
-    logits = logits.float() / temperature
+    # softmax(l / T) == softmax((l - max l) / T); shifting first keeps a tiny T finite: the best
+    # token scores 0 and the others -inf at worst, the greedy limit instead of inf - inf = NaN
+    logits = logits.float()
+    logits = (logits - logits.max(dim=-1, keepdim=True).values) / temperature
     if top_k is not None:
         logits = filter_top_k(logits, top_k)
     if top_p is not None and top_p < 1:
@@ -62,6 +106,22 @@ def sample_next(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | 
     if generator is not None and generator.device != probs.device:
         return torch.multinomial(probs.to(generator.device), 1, generator=generator).to(logits.device)
     return torch.multinomial(probs, 1, generator=generator)
+
+
+def check_token_ids(idx: torch.Tensor, vocab_size: int | None) -> None:
+    """Refuse a prompt that is not integer ids in [0, vocab_size): the embedding would fail with a
+    bare IndexError (or, for float ids, a dtype error) that does not say which id is wrong."""
+    if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
+        raise ValueError(f"the prompt must hold integer token ids, got dtype {idx.dtype}; "
+                         "encode the text with the model's tokenizer (torch.tensor(ids) of ints)")
+    if vocab_size is None or idx.numel() == 0:
+        return
+    low, high = int(idx.min()), int(idx.max())
+    if low < 0 or high >= vocab_size:
+        bad = low if low < 0 else high
+        raise ValueError(f"the prompt holds token id {bad} but the model's vocabulary has "
+                         f"{vocab_size} ids (0 to {vocab_size - 1}); encode the prompt with the "
+                         "tokenizer the model was trained with")
 
 
 def _logits(model, idx, **kwargs) -> torch.Tensor:
@@ -84,14 +144,15 @@ def generate(model: torch.nn.Module, idx: torch.Tensor, max_new_tokens: int, *, 
     >>> out = generate(model, torch.tensor([[0]]), 100, temperature=0.8, top_k=40)
     """
     check_sampling_args(temperature, top_k, top_p)
-    if int(max_new_tokens) != max_new_tokens or max_new_tokens < 0:
-        raise ValueError(f"max_new_tokens must be a whole number >= 0, got {max_new_tokens}")
+    max_new_tokens = whole_number("max_new_tokens", max_new_tokens, 0)
+    idx = torch.as_tensor(idx)
     single = idx.dim() == 1
     if single:
         idx = idx[None]
     if idx.dim() != 2 or idx.size(1) == 0:
         raise ValueError(f"idx must be a non-empty (batch, time) tensor of token ids, got shape {tuple(idx.shape)}; "
                          "start from at least one token (e.g. a newline)")
+    check_token_ids(idx, getattr(model.config, "vocab_size", None))
     block = model.config.block_size
     if idx.size(1) > block:
         print(f"Note: the prompt has {idx.size(1)} tokens but the model's context is {block}; "
@@ -106,7 +167,7 @@ def generate(model: torch.nn.Module, idx: torch.Tensor, max_new_tokens: int, *, 
     try:
         out = idx
         fed = 0  # how many tokens of `out` the cache already holds
-        for _ in range(int(max_new_tokens)):
+        for _ in range(max_new_tokens):
             if cache is not None and out.size(1) <= block:
                 logits = _logits(model, out[:, fed:], kv_cache=cache)[:, -1]  # prompt once, then one token
                 fed = out.size(1)

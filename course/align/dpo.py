@@ -12,6 +12,8 @@ difference is the *margin*, and the fraction of pairs with a positive margin is 
 """
 from __future__ import annotations
 
+import math
+import numbers
 import random
 import time
 from collections.abc import Sequence
@@ -42,11 +44,31 @@ class DPOStats:
     accuracy: float  # fraction of pairs with a positive margin
 
 
+def check_beta(beta: float) -> None:
+    """β must be a finite positive number: NaN or inf turns every implicit reward into NaN."""
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 < beta < math.inf:
+        raise ValueError(f"beta must be a finite number > 0 (it sets how far the policy may move "
+                         f"from the reference; 0.1 is usual), got {beta!r}")
+
+
+def _whole_number(name: str, value, minimum: int) -> int:
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value != int(value) or value < minimum):
+        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_chosen: torch.Tensor,
              ref_rejected: torch.Tensor, beta: float = 0.1) -> DPOStats:
     """Eq. 7 of the DPO paper from the four sequence log-probabilities (each of shape (B,))."""
-    if beta <= 0:
-        raise ValueError(f"beta must be positive (it sets how far the policy may move from the reference), got {beta}")
+    check_beta(beta)
+    shapes = {tuple(t.shape) for t in (policy_chosen, policy_rejected, ref_chosen, ref_rejected)}
+    if len(shapes) > 1:  # (B,) against (B, 1) would broadcast to a (B, B) loss, silently wrong
+        raise ValueError(f"the four log-probabilities must have one shape (B,), "
+                         f"got {sorted(shapes)}")
+    if policy_chosen.numel() == 0:
+        raise ValueError("the batch is empty (no pairs): the mean of no losses is NaN; "
+                         "pass at least one pair")
     chosen_reward = beta * (policy_chosen - ref_chosen)
     rejected_reward = beta * (policy_rejected - ref_rejected)
     margin = chosen_reward - rejected_reward
@@ -86,6 +108,11 @@ def train_dpo(policy, reference, tokenizer, pairs: Sequence[Pair], *, steps: int
 
     if not pairs:
         raise ValueError("DPO needs at least one preference pair")
+    check_beta(beta)  # before any work, not after the first batch
+    steps = _whole_number("steps", steps, 0)
+    batch_size = _whole_number("batch_size", batch_size, 1)
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     device = next(policy.parameters()).device
     reference.eval()  # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
     trainable = [p for p in policy.parameters() if p.requires_grad]
@@ -124,6 +151,11 @@ def train_dpo(policy, reference, tokenizer, pairs: Sequence[Pair], *, steps: int
 def preference_accuracy(policy, reference, tokenizer, pairs: Sequence[Pair], beta: float = 0.1,
                         batch_size: int = 64) -> tuple[float, float]:
     """(fraction of pairs whose implicit reward margin is positive, mean margin) on held-out pairs."""
+    if not pairs:
+        raise ValueError("no preference pairs to measure accuracy on "
+                         "(the fraction of none is undefined)")
+    batch_size = _whole_number("batch_size", batch_size, 1)
+    check_beta(beta)
     policy.eval()
     margins = []
     for s in range(0, len(pairs), batch_size):

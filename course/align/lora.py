@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,17 +28,31 @@ class LoRALinear(nn.Module):
 
     def __init__(self, base: nn.Linear, r: int = 4, alpha: float = 8.0, dropout: float = 0.0):
         super().__init__()
-        if r < 1:
-            raise ValueError(f"LoRA rank r must be at least 1, got {r}")
+        if isinstance(base, LoRALinear):
+            raise ValueError("this layer already has a LoRA adapter; train that one, or merge it "
+                             "first (merge_lora(model)) and then add a new one")
+        if (isinstance(r, bool) or not isinstance(r, numbers.Real) or not math.isfinite(r)
+                or r != int(r) or r < 1):
+            raise ValueError(f"LoRA rank r must be a whole number >= 1, got {r!r}")
+        r = int(r)
         if r > min(base.in_features, base.out_features):
             raise ValueError(f"rank {r} exceeds the layer's size {tuple(base.weight.shape)}; choose a smaller r")
+        if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
+                or not math.isfinite(alpha)):
+            raise ValueError(f"LoRA alpha must be a finite number (the update is scaled by "
+                             f"alpha / r), got {alpha!r}")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"LoRA dropout must lie in [0, 1), got {dropout!r}")
         self.base = base
         for p in self.base.parameters():
             p.requires_grad_(False)
         self.r, self.alpha = r, alpha
         self.scaling = alpha / r  # keeps the update's size comparable when r changes
-        self.lora_A = nn.Parameter(torch.empty(r, base.in_features, device=base.weight.device))  # (r, in)
-        self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, device=base.weight.device))  # (out, r)
+        # the adapters live where the frozen weight lives, in its precision (bf16, fp64, ...):
+        # x @ Aᵀ needs one dtype on both sides
+        like = dict(device=base.weight.device, dtype=base.weight.dtype)
+        self.lora_A = nn.Parameter(torch.empty(r, base.in_features, **like))  # (r, in)
+        self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, **like))  # (out, r)
         nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))  # the same init as nn.Linear (and the paper's code)
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
@@ -97,6 +112,11 @@ def add_lora(model: nn.Module, r: int = 4, alpha: float = 8.0, targets: Sequence
 
     Only the A and B matrices are trainable afterwards.
     """
+    adapted = [n for n, m in model.named_modules() if isinstance(m, LoRALinear)]
+    if adapted:
+        raise ValueError(f"this model already has LoRA adapters on {adapted[:4]}...; adding more "
+                         "would wrap them again. Train the ones it has, fold them in with "
+                         "merge_lora(model) first, or start from a fresh copy of the base model")
     names = attention_linears(model, targets)
     if not names:
         linears = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
@@ -142,6 +162,9 @@ def save_adapters(model: nn.Module, path: str | Path) -> Path:
     layers = [m for m in model.modules() if isinstance(m, LoRALinear)]
     if not layers:
         raise ValueError("this model has no LoRA layers to save; call add_lora(model) and train it first")
+    if len({(m.r, m.alpha) for m in layers}) > 1:
+        raise ValueError("the LoRA layers have different r or alpha, which one adapter file "
+                         "cannot record; add_lora once with one r and alpha")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"r": str(layers[0].r), "alpha": str(layers[0].alpha),

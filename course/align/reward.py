@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import random
 from collections.abc import Sequence
 
@@ -80,6 +81,11 @@ class RewardModel(nn.Module):
         return self.head(pooled).squeeze(-1).float()  # (B,)
 
 
+def _check_count(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a whole number >= 1, got {value!r}")
+
+
 def bradley_terry_loss(reward_chosen: torch.Tensor, reward_rejected: torch.Tensor, label_noise: float = 0.0) -> torch.Tensor:
     """−mean log P(label), with P(label) = σ(r_chosen − r_rejected): the Bradley–Terry likelihood.
 
@@ -91,6 +97,13 @@ def bradley_terry_loss(reward_chosen: torch.Tensor, reward_rejected: torch.Tenso
     """
     if not 0 <= label_noise < 0.5:
         raise ValueError(f"label_noise is a flip probability in [0, 0.5), got {label_noise}")
+    if reward_chosen.shape != reward_rejected.shape:  # (B,) - (B, 1) would broadcast to (B, B)
+        raise ValueError(f"chosen and rejected rewards must have one shape, got "
+                         f"{tuple(reward_chosen.shape)} and {tuple(reward_rejected.shape)}; "
+                         "index both with the same pairs")
+    if reward_chosen.numel() == 0:
+        raise ValueError("the batch is empty (no pairs): the mean of no losses is NaN; "
+                         "pass at least one pair")
     d = reward_chosen - reward_rejected
     if label_noise == 0:
         return -F.logsigmoid(d).mean()
@@ -145,6 +158,7 @@ def pair_batches(tokenizer, pairs: Sequence[Pair], batch_size: int = 32, seed: i
     A prompt's pairs must be consecutive in ``pairs``, as ``ranked_pairs`` lists them (the same prompt
     text asked twice elsewhere in the list is a separate group).
     """
+    _check_count("batch_size", batch_size)
     encoded = encode_pairs(tokenizer, pairs)
     if not encoded:
         raise ValueError("no preference pairs to train on")
@@ -191,7 +205,11 @@ def reward_loss(model: RewardModel, batch, label_noise: float = 0.0) -> torch.Te
 @torch.no_grad()
 def score(model: RewardModel, tokenizer, prompts: Sequence[str], replies: Sequence[str],
           batch_size: int = 128) -> torch.Tensor:
-    """Reward of each (prompt, reply), shape (N,)."""
+    """Reward of each (prompt, reply), shape (N,): ``replies[i]`` answers ``prompts[i]``."""
+    if len(prompts) != len(replies):  # zip would silently drop the unmatched ones
+        raise ValueError(f"{len(prompts)} prompts but {len(replies)} replies; pass one reply per "
+                         "prompt (repeat a prompt to score several replies to it)")
+    _check_count("batch_size", batch_size)
     device = next(model.parameters()).device
     pad_id = tokenizer.encode(PAD)[0]
     was_training = model.training
@@ -209,6 +227,9 @@ def score(model: RewardModel, tokenizer, prompts: Sequence[str], replies: Sequen
 @torch.no_grad()
 def pair_accuracy(model: RewardModel, tokenizer, pairs: Sequence[Pair]) -> tuple[float, torch.Tensor]:
     """Fraction of pairs where r(chosen) > r(rejected), and the reward differences (N,)."""
+    if not pairs:
+        raise ValueError("no preference pairs to measure accuracy on "
+                         "(the fraction of none is undefined)")
     prompts = [p.prompt for p in pairs]
     diff = score(model, tokenizer, prompts, [p.chosen for p in pairs]) - score(model, tokenizer, prompts, [p.rejected for p in pairs])
     return float((diff > 0).float().mean()), diff
@@ -222,6 +243,10 @@ def calibration(diff: torch.Tensor, bins: int = 8) -> tuple[list[float], list[fl
     predictions from 0 to 1. A calibrated model has predicted == observed in every bin.
     Returns (mean predicted, observed frequency, count) per bin.
     """
+    _check_count("bins", bins)
+    if diff.numel() == 0:
+        raise ValueError("diff is empty: calibration needs the reward differences of at least "
+                         "one pair")
     diff = diff.float().flatten()
     prob = torch.sigmoid(torch.cat([diff, -diff]))
     outcome = torch.cat([torch.ones_like(diff), torch.zeros_like(diff)])

@@ -16,6 +16,8 @@ it is about.
 """
 from __future__ import annotations
 
+import math
+import numbers
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -41,6 +43,12 @@ def split_units(text: str, unit: str) -> list[str]:
 def window_starts(n_words: int, size: int, overlap: int) -> list[int]:
     """Start positions of the windows: 0, step, 2 step, ... with step = size - overlap; the last window
     is moved back so it ends exactly at the last word (so no tail is left out and no window is short)."""
+    for name, value in (("chunk size", size), ("overlap", overlap)):
+        if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                or not math.isfinite(value) or value != int(value)):
+            raise ValueError(f"{name} must be a whole number of units (words or sentences), "
+                             f"got {value!r}")
+    size, overlap = int(size), int(overlap)
     if size < 1:
         raise ValueError(f"chunk size must be at least 1 word, got {size}")
     if not 0 <= overlap < size:
@@ -58,9 +66,11 @@ def window_starts(n_words: int, size: int, overlap: int) -> list[int]:
 
 def chunk_words(words: Sequence[str], size: int, overlap: int) -> list[list[str]]:
     """Windows of ``size`` words, consecutive windows sharing ``overlap`` words (the last one possibly more)."""
+    starts = window_starts(max(len(words), 1), size, overlap)  # checks the sizes even for no words
     if not words:
         return []
-    return [list(words[s:s + size]) for s in window_starts(len(words), size, overlap)]
+    size = int(size)
+    return [list(words[s:s + size]) for s in starts]
 
 
 @dataclass(frozen=True)

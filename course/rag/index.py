@@ -21,6 +21,7 @@ passages exact search takes microseconds.
 from __future__ import annotations
 
 import math
+import numbers
 from collections import Counter
 from collections.abc import Sequence
 
@@ -33,6 +34,22 @@ from course.text.words import split_words
 # vectors about content (a common, simple choice; IDF alone would only down-weight them).
 STOP_WORDS = frozenset("""a an the of in on at to for is was were be it its by and or what which who whom
 when where how does do did name part s""".split())
+
+
+def _whole_number(name: str, value, minimum: int, maximum: float = math.inf) -> int:
+    """``value`` as an int when it is a whole number in [minimum, maximum] (2 and 2.0 are; 2.5, NaN,
+    True and "2" are not); otherwise a ValueError that names the argument."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
+            or value != int(value) or not minimum <= value <= maximum):
+        span = f">= {minimum}" if maximum == math.inf else f"in [{minimum}, {maximum}]"
+        raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
+    return int(value)
+
+
+def _check_finite(vectors: torch.Tensor, what: str) -> None:
+    if not torch.isfinite(vectors).all():
+        raise ValueError(f"the {what} contain NaN or inf, so every similarity would be NaN; "
+                         "check the embedder (a model with NaN weights, or a division by zero)")
 
 
 def tokenize(text: str) -> list[str]:
@@ -93,6 +110,7 @@ def mean_pooled_states(model, tokenizer, texts: Sequence[str], *, batch_size: in
     """
     if not texts:
         raise ValueError("no texts to embed")
+    batch_size = _whole_number("batch_size", batch_size, 1)
     block = model.config.block_size
     device = next(model.parameters()).device
     was_training = model.training
@@ -128,6 +146,7 @@ class VectorIndex:
             raise ValueError(f"an index needs a non-empty (n, dim) matrix of vectors, got shape {tuple(vectors.shape)}")
         if metric not in ("cosine", "dot"):
             raise ValueError(f"metric must be 'cosine' or 'dot', got {metric!r}")
+        _check_finite(vectors, "vectors to index")
         self.metric = metric
         vectors = vectors.float()
         self.vectors = F.normalize(vectors, dim=1) if metric == "cosine" else vectors  # (N, D)
@@ -142,8 +161,12 @@ class VectorIndex:
         if queries.size(-1) != self.vectors.size(1):
             raise ValueError(f"queries have dimension {queries.size(-1)} but the index stores {self.vectors.size(1)}; "
                              "embed the queries with the same embedder as the passages")
-        if not 1 <= k <= len(self):
-            raise ValueError(f"k must lie in [1, {len(self)}] (the number of stored vectors), got {k}")
+        try:
+            k = _whole_number("k", k, 1, len(self))
+        except ValueError:
+            raise ValueError(f"k must lie in [1, {len(self)}] and be a whole number (the number of "
+                             f"results, at most the stored vectors), got {k!r}") from None
+        _check_finite(queries, "query vectors")
         queries = queries.float()
         if self.metric == "cosine":
             queries = F.normalize(queries, dim=1)
@@ -164,8 +187,7 @@ def recall_at_k(retrieved: torch.Tensor | Sequence[Sequence[int]], relevant: Seq
         raise ValueError(f"{len(retrieved)} ranked lists but {len(relevant)} sets of relevant ids")
     if not retrieved:
         raise ValueError("recall@k needs at least one query")
-    if k < 1:
-        raise ValueError(f"k must be at least 1, got {k}")
+    k = _whole_number("k", k, 1)
     hits = sum(bool(set(ranked[:k]) & set(rel)) for ranked, rel in zip(retrieved, relevant))
     return hits / len(retrieved)
 
