@@ -10,6 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from course import checkpoint as ckpt
 from course import distributed
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,7 @@ def test_two_processes_under_torchrun_match_one_process_with_the_same_global_bat
     assert one["train"] == pytest.approx(two["train"], abs=1e-5)
     assert one["val"] == pytest.approx(two["val"], abs=1e-5)
     assert one["train"][-1] < one["train"][0]  # it did train
-    w1, w2 = load_file(single / "model.safetensors"), load_file(double / "model.safetensors")
+    w1, w2 = load_file(ckpt.weights_path(single)), load_file(ckpt.weights_path(double))
     assert w1.keys() == w2.keys()
     for name in w1:
         torch.testing.assert_close(w1[name], w2[name], atol=2e-5, rtol=1e-4, msg=name)

@@ -86,7 +86,7 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_old_checkpoint(tmp_path):
     model = Bigram()
     fit(model, make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
-    before = (tmp_path / "c" / ckpt.WEIGHTS).read_bytes()
+    before = ckpt.weights_path(tmp_path / "c").read_bytes()
 
     def poisoned_loss(model, batch):
         return model(batch[0]).sum() * float("nan")
@@ -94,7 +94,7 @@ def test_nan_loss_stops_with_a_clear_message_and_keeps_the_old_checkpoint(tmp_pa
     with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
         fit(model, make_batches(), config=TrainConfig(steps=3), loss_fn=poisoned_loss, device="cpu",
             progress=False, checkpoint_dir=tmp_path / "c")
-    assert (tmp_path / "c" / ckpt.WEIGHTS).read_bytes() == before
+    assert ckpt.weights_path(tmp_path / "c").read_bytes() == before
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():
