@@ -237,6 +237,16 @@ def test_train_dpo_refuses_meaningless_settings_before_training():
         preference_accuracy(model, model, TOK, [])
 
 
+def test_dpo_helpers_refuse_empty_or_misshapen_input():
+    from course.align.dpo import encode_pair_batch, sequence_logprob
+
+    with pytest.raises(ValueError, match="no preference pairs"):
+        encode_pair_batch(TOK, [])
+    model = tiny(vocab_size=TOK.vocab_size, block_size=32)
+    with pytest.raises(ValueError, match="one shape"):
+        sequence_logprob(model, torch.zeros(2, 5, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long))
+
+
 # ------------------------------------------------------------------------------ RAG
 def test_nan_query_vector_is_an_error_not_nan_scores():
     index = VectorIndex(torch.eye(3))

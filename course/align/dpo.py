@@ -28,6 +28,9 @@ from course.align.tasks import EOS, PAD, Pair
 
 def sequence_logprob(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Sum of log π(y_t | x_≤t) over the positions where ``y`` is not -100 (the reply), shape (B,)."""
+    if x.shape != y.shape:
+        raise ValueError(f"inputs {tuple(x.shape)} and labels {tuple(y.shape)} must have one shape "
+                         "(batch, time); build both with encode_pair_batch")
     logits = model(x).float()  # (B, T, V)
     logp = torch.log_softmax(logits, dim=-1)
     mask = y != IGNORE
@@ -79,6 +82,9 @@ def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_cho
 
 def encode_pair_batch(tokenizer, pairs: Sequence[Pair]) -> tuple[torch.Tensor, torch.Tensor]:
     """Left-padded inputs and reply-only labels for [chosen..., rejected...]: two tensors of shape (2B, T)."""
+    if not pairs:
+        raise ValueError("no preference pairs to encode; pass at least one")
+
     def reply(text: str) -> str:
         return text if text.endswith(EOS) else text + EOS
     encoded = [encode_example(tokenizer, p.prompt, reply(p.chosen)) for p in pairs]
