@@ -7,7 +7,7 @@ so one (batch, block_size) batch holds batch * block_size prediction problems.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -49,11 +49,38 @@ def random_windows(tokens: torch.Tensor, batch_size: int, block_size: int, *,
     return x, y
 
 
+class Batcher:
+    """A batch source for ``course.train.fit``: each call returns a new random (x, y) batch.
+
+    It remembers its random generator, so a checkpoint can save where the stream of batches is
+    (``state_dict``) and a resumed run continue from there (``load_state_dict``) instead of
+    starting the sequence again.
+    """
+
+    def __init__(self, tokens: torch.Tensor, batch_size: int, block_size: int,
+                 generator: torch.Generator | None, device: torch.device | str | None):
+        self.tokens, self.batch_size, self.block_size = tokens, batch_size, block_size
+        self.generator, self.device = generator, device
+
+    def __call__(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return random_windows(self.tokens, self.batch_size, self.block_size, generator=self.generator,
+                              device=self.device)
+
+    def state_dict(self) -> dict:
+        """Where the stream is (empty without a seed: batches then come from torch's global RNG)."""
+        return {"generator": self.generator.get_state()} if self.generator is not None else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.generator is not None and "generator" in state:
+            self.generator.set_state(state["generator"])
+
+
 def batcher(tokens: Sequence[int] | torch.Tensor, batch_size: int, block_size: int, *, seed: int | None = None,
-            device: torch.device | str | None = None) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+            device: torch.device | str | None = None) -> Batcher:
     """A function that returns a new random batch at each call (what ``course.train.fit`` takes).
 
-    With ``seed`` the sequence of batches is reproducible and independent of other random draws.
+    With ``seed`` the sequence of batches is reproducible and independent of other random draws,
+    and ``fit`` saves and restores its position with a checkpoint (exact resume).
 
     >>> train_batches = batcher(train_ids, batch_size=32, block_size=128, seed=0)
     >>> x, y = train_batches()
@@ -63,8 +90,4 @@ def batcher(tokens: Sequence[int] | torch.Tensor, batch_size: int, block_size: i
         raise ValueError(f"the text has {len(tokens)} tokens, too few for windows of {block_size} + 1; "
                          "use a smaller block_size or a longer text")
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
-
-    def next_batch():
-        return random_windows(tokens, batch_size, block_size, generator=generator, device=device)
-
-    return next_batch
+    return Batcher(tokens, batch_size, block_size, generator, device)

@@ -16,6 +16,7 @@ its share of every global batch, and only rank 0 prints, plots and saves.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -52,6 +53,23 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model: fused kernels, worth it for long GPU runs
     cpu_bf16: bool = False  # bf16 autocast on the CPU too: ~2x faster matmuls where the CPU has bf16 (course.device)
     optimizer: str = "adamw"  # or "muon": Muon for the blocks' matrices, AdamW for the rest (course.optim)
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError, saying what to change, for settings that cannot train."""
+        whole = {"steps": (self.steps, 0), "eval_every": (self.eval_every, 1), "eval_batches": (self.eval_batches, 1),
+                 "warmup_steps": (self.warmup_steps, 0)}
+        if self.checkpoint_every is not None:
+            whole["checkpoint_every"] = (self.checkpoint_every, 1)
+        for name, (value, least) in whole.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
+                raise ValueError(f"TrainConfig.{name}={value!r}: it must be a whole number >= {least}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"TrainConfig.grad_clip={self.grad_clip!r}: give a positive norm, or None for no clipping")
+        if not (math.isfinite(self.lr) and self.lr >= 0):
+            raise ValueError(f"TrainConfig.lr={self.lr!r}: the learning rate must be a finite number >= 0")
 
 
 @dataclass
@@ -233,6 +251,70 @@ def _rows(batch: Any) -> int:
     return len(first) if isinstance(first, torch.Tensor) and first.dim() > 0 else 1
 
 
+# ----------------------------------------------------------------------------- guards and resume
+def _checkpoint_note(checkpoint_dir: str | Path | None) -> str:
+    """What is on disk after a stop, said truthfully (read back, not assumed)."""
+    if checkpoint_dir is None:
+        return "No checkpoint folder was given, so nothing was saved."
+    if not ckpt.exists(checkpoint_dir):
+        return f"Nothing was saved in {checkpoint_dir}."
+    try:
+        step = ckpt.read_state(checkpoint_dir).get("step", "?")
+    except ckpt.CheckpointError:
+        step = "?"
+    return (f"The checkpoint in {checkpoint_dir} (step {step}) holds finite weights and was not "
+            "overwritten; resume from it with resume=True after the fix.")
+
+
+def _diverged(what: str, step: int, lr: float, checkpoint_dir,
+              stopped: str = "Training stopped before that step changed the weights.") -> TrainingDiverged:
+    return TrainingDiverged(
+        f"{what} at step {step} (learning rate {lr:.2e}). {stopped} {_checkpoint_note(checkpoint_dir)} "
+        "Lower the learning rate, turn on gradient clipping, or check the batch and the loss function "
+        "for bad values (log of 0, division by 0).")
+
+
+def _clip_gradients(model: torch.nn.Module, grad_clip: float | None) -> torch.Tensor:
+    """The global gradient norm, after clipping it to ``grad_clip`` (when given)."""
+    params = [p for p in model.parameters() if p.grad is not None]
+    if grad_clip is not None:
+        return torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    return torch.nn.utils.get_total_norm([p.grad for p in params])
+
+
+def _weights_finite(model: torch.nn.Module) -> bool:
+    flags = [torch.isfinite(p).all() for p in model.parameters() if p.is_floating_point()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
+def _is_function(batches) -> bool:
+    return callable(batches) and not hasattr(batches, "__iter__")
+
+
+def _stream_states(train_batches, val_batches) -> dict:
+    """Where each batch function is (``state_dict()``, e.g. ``course.lm_data.batcher``), for exact resume."""
+    def state_of(source):
+        return source.state_dict() if _is_function(source) and hasattr(source, "load_state_dict") else None
+
+    return {"train": state_of(train_batches), "val": state_of(val_batches)}
+
+
+def _restore_streams(saved: dict, train_batches, val_batches, stream: Iterator, start: int) -> None:
+    """Put every batch source back where the uninterrupted run had it at step ``start``.
+
+    Functions with ``load_state_dict`` get their saved state; an iterable (a list, a DataLoader) is
+    replayed for the ``start`` batches already trained on — exact when it yields the same batches
+    each time it is iterated (a DataLoader that shuffles needs its own ``generator=``). Plain
+    functions that draw from torch's global RNG are covered by the RNG state of the checkpoint.
+    """
+    for source, state in ((train_batches, saved.get("train")), (val_batches, saved.get("val"))):
+        if state is not None and hasattr(source, "load_state_dict"):
+            source.load_state_dict(state)
+    if not _is_function(train_batches):
+        for _ in range(start):
+            next(stream)
+
+
 def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         config: TrainConfig | None = None, val_batches: Callable[[], Any] | Iterable | None = None,
         loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] = next_token_loss,
@@ -245,8 +327,25 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     ``train_batches`` is a function returning one batch (e.g. random windows of a text) or an
     iterable such as a DataLoader. ``loss_fn(model, batch)`` returns a scalar loss; the default is
     next-token cross-entropy on ``(x, y)`` batches; ``eval_loss_fn`` (default: ``loss_fn``) scores the
-    validation batches, for losses that train differently from how they measure. With ``checkpoint_dir`` the run is saved at the
-    end (and every ``checkpoint_every`` steps); ``resume=True`` continues from a saved run.
+    validation batches, for losses that train differently from how they measure.
+
+    Each step is the loop you wrote by hand in the early notebooks, plus what a long run needs:
+
+    1. the learning rate of this step: linear warmup over ``warmup_steps``, then half a cosine down
+       to ``min_lr`` (default ``lr / 10``) — :func:`cosine_lr`;
+    2. ``loss = loss_fn(model, batch)`` under autocast (bf16 on recent GPUs, fp32 on the CPU);
+       a NaN or infinite loss stops training (:class:`TrainingDiverged`);
+    3. ``optimizer.zero_grad()``, ``loss.backward()``;
+    4. gradient clipping: the global gradient norm is scaled down to ``grad_clip`` (1.0 by
+       default); a NaN or infinite norm stops training before the step is applied;
+    5. ``optimizer.step()``: AdamW, betas (0.9, 0.99), weight decay on matrices only
+       (:func:`make_optimizer`), unless you pass your own optimizer;
+    6. every ``eval_every`` steps and at the last: the mean validation loss (:func:`evaluate`),
+       with ``model.eval()`` and no gradients;
+    7. with ``checkpoint_dir``: a checkpoint every ``checkpoint_every`` steps and at the end
+       (weights, optimizer, RNG and batch-stream state; never weights that hold NaN or inf).
+       ``resume=True`` continues a saved run; with batches from ``course.lm_data.batcher(seed=...)``,
+       a list or an unshuffled DataLoader the resumed run equals an uninterrupted one exactly.
 
     Under ``torchrun --nproc_per_node=N`` every process calls ``fit`` with the same arguments and
     the same seed: each builds the same global batch and trains on its 1/N share, DDP averages the
@@ -256,6 +355,7 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     from tqdm.auto import tqdm
 
     config = config or TrainConfig()
+    config.validate()
     device = torch.device(device) if device is not None else get_device()
     info, device = distributed.setup(device)  # does nothing unless launched by torchrun
     main = info.is_main
@@ -264,19 +364,24 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     model.to(device)
     optimizer = optimizer or make_optimizer(model, config)
     model_config = model_config if model_config is not None else getattr(model, "config", None)
-    history, start = History(), 0
+    history, start, trainer = History(), 0, None
     if resume and checkpoint_dir is not None and ckpt.exists(checkpoint_dir):
         state = ckpt.load_checkpoint(checkpoint_dir, model, config=model_config, optimizer=optimizer,
-                                     device=device, restore_rng=True)
+                                     device=device)
+        trainer = ckpt.read_trainer(checkpoint_dir)  # RNG and batch streams: restored below
         start = int(state.get("step", 0))
         history = History(**state.get("history", {}))
         if main:
             print(f"Resumed from {checkpoint_dir} at step {start}")
 
-    def save(step: int) -> None:
+    def save(step: int, lr: float) -> None:
+        if not _weights_finite(model):
+            raise _diverged("the weights hold NaN or infinite values", step - 1, lr, checkpoint_dir,
+                            stopped="Training stopped and did not save them.")
         if main:  # one writer; the others wait so nobody reads a half-written folder
             ckpt.save_checkpoint(checkpoint_dir, model, model_config, optimizer=optimizer,
-                                 state={"step": step, "history": asdict(history), "train_config": asdict(config)})
+                                 state={"step": step, "history": asdict(history), "train_config": asdict(config)},
+                                 trainer_state=_stream_states(train_batches, val_batches))
         if info.enabled:
             torch.distributed.barrier()
 
@@ -290,6 +395,9 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     log_lines = not in_notebook() and main
     stream = _stream(_sharded(train_batches, info))
     val_source = _sharded(val_batches, info) if val_batches is not None else None
+    if trainer is not None:
+        _restore_streams(trainer.get("trainer_state", {}), train_batches, val_batches, stream, start)
+        ckpt.set_rng_state(trainer)  # last, so replaying an iterable cannot disturb it
     model.train()
     bar = tqdm(range(start, config.steps), desc=title, disable=not progress or not main, initial=start,
                total=config.steps)
@@ -306,14 +414,14 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         loss_value = distributed.all_reduce_mean(loss.detach().float().item(), device)  # every rank sees one value
         if not math.isfinite(loss_value):
             bar.close()
-            raise TrainingDiverged(
-                f"the loss became {loss_value} at step {step} (learning rate {lr:.2e}). Training stopped and "
-                "nothing was saved. Lower the learning rate, turn on gradient clipping, or check the batch for "
-                "bad values; a checkpoint saved earlier is untouched.")
+            raise _diverged(f"the loss became {loss_value}", step, lr, checkpoint_dir)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()  # under DDP the gradients are averaged across processes here
-        if config.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        grad_norm = _clip_gradients(model, config.grad_clip)
+        if not torch.isfinite(grad_norm):
+            bar.close()
+            raise _diverged(f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})", step, lr,
+                            checkpoint_dir)
         optimizer.step()
         history.step_seconds.append(time.perf_counter() - step_began)
         seq_len = _sequence_length(batch)
@@ -335,7 +443,7 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
             bar.set_postfix(train=f"{loss_value:.3f}")
         history.seconds = time.perf_counter() - began
         if checkpoint_dir is not None and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0 and not last:
-            save(step + 1)
+            save(step + 1, lr)
     bar.close()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -349,5 +457,5 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     if val_batches is None:
         plotter.update(history)
     if checkpoint_dir is not None:
-        save(config.steps)
+        save(config.steps, history.lr[-1] if history.lr else config.lr)
     return history

@@ -40,3 +40,16 @@ def test_batcher_is_reproducible_and_rejects_short_text():
         assert torch.equal(xa, xb)
     with pytest.raises(ValueError, match="block_size"):
         batcher(torch.arange(5), 2, 8)
+
+
+def test_a_batcher_saves_and_restores_its_place_in_the_stream():
+    source = batcher(torch.arange(500), 4, 8, seed=3)
+    source()
+    saved = source.state_dict()
+    expected = [source() for _ in range(3)]
+    fresh = batcher(torch.arange(500), 4, 8, seed=3)
+    fresh.load_state_dict(saved)
+    for x, y in expected:
+        fx, fy = fresh()
+        assert torch.equal(fx, x) and torch.equal(fy, y)
+    assert batcher(torch.arange(500), 4, 8).state_dict() == {}  # no seed: torch's global RNG decides

@@ -160,3 +160,137 @@ def test_evaluate_weights_batches_by_their_rows():
         per_row = [float(next_token_loss(model, (x[i:i + 1], y[i:i + 1]))) for i in range(5)]
     uneven = [(x[:4], y[:4]), (x[4:], y[4:])]  # 4 rows, then 1
     assert evaluate(model, uneven) == pytest.approx(sum(per_row) / 5, rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- issue 15: guards, exact resume
+class Stop(Exception):
+    pass
+
+
+def crash_after(train_steps: int, loss_fn=next_token_loss):
+    """A training loss that raises on training step ``train_steps`` (evaluation calls don't count)."""
+    seen = {"n": 0}
+
+    def loss(model, batch):
+        if model.training:
+            seen["n"] += 1
+            if seen["n"] > train_steps:
+                raise Stop
+        return loss_fn(model, batch)
+
+    return loss
+
+
+def global_rng_batches():
+    return make_batches(), make_batches()
+
+
+def seeded_batchers():
+    from course.lm_data import batcher
+
+    text = torch.arange(400) % 8
+    return batcher(text, 16, 12, seed=0), batcher(text, 16, 12, seed=1)
+
+
+def lists():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 8, (7, 16, 12), generator=generator)
+    return [(b, (b + 1) % 8) for b in x], [(b, (b + 1) % 8) for b in x[:2]]
+
+
+def shuffled_loader():
+    from torch.utils.data import DataLoader, TensorDataset
+
+    x = torch.randint(0, 8, (40, 12), generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(TensorDataset(x, (x + 1) % 8), batch_size=16, shuffle=True,
+                        generator=torch.Generator().manual_seed(0))  # 3 batches a pass, the last short
+    return loader, [(x[:8], (x[:8] + 1) % 8)]
+
+
+@pytest.mark.parametrize("sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader])
+def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path, sources):
+    config = TrainConfig(steps=12, lr=0.05, eval_every=4, eval_batches=2, checkpoint_every=5)
+
+    def run(folder, loss_fn=next_token_loss, resume=False):
+        torch.manual_seed(0)  # a fresh process: same seed, a new model, new batch sources
+        model = Bigram()
+        train, val = sources()
+        history = fit(model, train, val_batches=val, config=config, loss_fn=loss_fn, eval_loss_fn=next_token_loss,
+                      device="cpu", progress=False, checkpoint_dir=folder, resume=resume)
+        return model, history
+
+    straight, straight_history = run(tmp_path / "straight")
+    with pytest.raises(Stop):
+        run(tmp_path / "cut", loss_fn=crash_after(7))  # dies at step 7; the step-5 checkpoint is on disk
+    assert ckpt.read_state(tmp_path / "cut")["step"] == 5
+    resumed, history = run(tmp_path / "cut", resume=True)
+    assert history.train_loss == straight_history.train_loss
+    assert history.eval_step == straight_history.eval_step
+    assert history.val_loss == straight_history.val_loss
+    assert torch.equal(resumed.table.weight, straight.table.weight)
+
+
+def nan_gradient_loss(model, batch):
+    """A finite loss (0) whose gradient is NaN: d sqrt(|u|)/du at u = 0 is inf * 0."""
+    return (model(batch[0]).sum() * 0).abs().sqrt()
+
+
+def test_nan_gradients_with_a_finite_loss_never_reach_a_checkpoint(tmp_path):
+    model = Bigram()
+    fit(model, make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    before = ckpt.weights_path(tmp_path / "c").read_bytes()
+    weights = model.table.weight.detach().clone()
+    with pytest.raises(TrainingDiverged, match="gradient norm became nan") as stop:
+        fit(model, make_batches(), config=TrainConfig(steps=3, checkpoint_every=1), loss_fn=nan_gradient_loss,
+            device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    message = str(stop.value)
+    assert "(step 3) holds finite weights and was not overwritten" in message and "Nothing" not in message
+    assert ckpt.weights_path(tmp_path / "c").read_bytes() == before
+    assert torch.equal(model.table.weight, weights)  # the bad step was not applied
+    with pytest.raises(TrainingDiverged, match="gradient norm became nan"):  # without clipping, too
+        fit(model, make_batches(), config=TrainConfig(steps=3, grad_clip=None), loss_fn=nan_gradient_loss,
+            device="cpu", progress=False)
+
+
+def test_the_message_after_a_nan_loss_names_the_checkpoint_this_run_saved(tmp_path):
+    def nan_from_step_4(model, batch):
+        loss = next_token_loss(model, batch)
+        nan_from_step_4.calls += 1
+        return loss * float("nan") if nan_from_step_4.calls > 4 else loss
+
+    nan_from_step_4.calls = 0
+    with pytest.raises(TrainingDiverged, match=r"the loss became nan at step 4") as stop:
+        fit(Bigram(), make_batches(), config=TrainConfig(steps=10, checkpoint_every=2), loss_fn=nan_from_step_4,
+            device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    assert f"{tmp_path / 'c'} (step 4) holds finite weights" in str(stop.value)
+    with pytest.raises(TrainingDiverged, match="No checkpoint folder was given, so nothing was saved"):
+        fit(Bigram(), make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False,
+            loss_fn=lambda m, b: next_token_loss(m, b) * float("inf"))
+
+
+def test_non_finite_weights_are_never_saved(tmp_path):
+    class Poisoning(torch.optim.SGD):  # an optimizer bug: the step writes NaN into the weights
+        def step(self, closure=None):
+            super().step(closure)
+            with torch.no_grad():
+                self.param_groups[0]["params"][0][0, 0] = float("nan")
+
+    model = Bigram()
+    with pytest.raises(TrainingDiverged, match="weights hold NaN or infinite values.*did not save them"):
+        fit(model, make_batches(), config=TrainConfig(steps=1), optimizer=Poisoning(model.parameters(), lr=0.1),
+            device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    assert not ckpt.exists(tmp_path / "c")
+
+
+@pytest.mark.parametrize("settings, wrong", [({"steps": -5}, "steps=-5"), ({"eval_every": 0}, "eval_every=0"),
+                                             ({"checkpoint_every": 0}, "checkpoint_every=0"),
+                                             ({"grad_clip": 0.0}, "grad_clip=0.0"),
+                                             ({"lr": float("nan")}, "lr=nan")])
+def test_settings_that_cannot_train_are_refused_clearly(settings, wrong):
+    with pytest.raises(ValueError, match=wrong):
+        TrainConfig(**settings)
+    config = TrainConfig()
+    for key, value in settings.items():
+        setattr(config, key, value)  # changed after construction: fit checks again
+    with pytest.raises(ValueError, match=wrong):
+        fit(Bigram(), make_batches(), val_batches=make_batches(), config=config, device="cpu", progress=False)
