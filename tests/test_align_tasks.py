@@ -67,6 +67,16 @@ def test_annotator_likes_kind_on_topic_replies():
     assert tasks.win_rate([prompt, prompt], [kind, cruel], [cruel, cruel]) == 0.75
 
 
+
+def test_annotator_dislikes_a_reply_stuck_in_a_loop():
+    # the reply notebook 10's policy collapsed onto without a KL penalty: kind words, but no person wants it
+    prompt = tasks.chat_prompt("Write a line about honour.")
+    loop = "honour honour honourt honour honour"
+    assert tasks.is_degenerate(loop) and tasks.sentiment(loop) > 0.5
+    assert tasks.annotator_score(prompt, loop) == -1.0
+    assert not tasks.is_degenerate("the king and the queen") and not tasks.is_degenerate("love love")
+    assert tasks.annotator_score(prompt, "my honour and thy honour") > 0
+
 def test_annotate_pairs_drops_ties_and_flips_about_the_noise_rate():
     prompt = tasks.chat_prompt("Write a line about love.")
     n = 2000

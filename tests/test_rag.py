@@ -351,3 +351,24 @@ def test_practice_towns_share_no_name_with_the_knowledge_base():
     assert len(practice) == 200
     assert not names(practice) & names(kb.towns)
     assert practice == practice_towns(200, kb, seed=0)
+
+
+def test_outcomes_separate_factuality_faithfulness_and_retrieval_errors():
+    from course.rag.generate import OUTCOMES, outcome, outcomes
+
+    passage = "Velmora: It lies on the river Rafo."
+    assert outcome("Oskel", "Oskel", passage) == "correct"
+    assert outcome("I don't know.", "Oskel", passage) == "abstained"
+    assert outcome("Rafo", "Oskel") == "factuality error"  # no passage: memory invented it
+    assert outcome("rafo.", "Oskel", passage) == "from the passage"  # faithful to a wrong passage
+    assert outcome("Jist", "Oskel", passage) == "faithfulness error"  # the passage does not say it
+    assert outcome("Raf", "Oskel", passage) == "faithfulness error"  # a word, not a substring
+    # an unanswerable question (gold None): only an abstention is right
+    assert outcome("I don't know", None) == "abstained" and outcome("Rafo", None) == "factuality error"
+    shares = outcomes(["Oskel", "", "Rafo", "Jist"], ["Oskel", "Oskel", None, "Oskel"],
+                      [None, None, passage, passage])
+    assert list(shares) == list(OUTCOMES) and sum(shares.values()) == pytest.approx(1.0)
+    assert shares == {"correct": 0.25, "abstained": 0.25, "factuality error": 0.0,
+                      "faithfulness error": 0.25, "from the passage": 0.25}
+    with pytest.raises(ValueError, match="equally long"):
+        outcomes(["a"], ["a", "b"])

@@ -103,3 +103,22 @@ def test_complete_refuses_prompts_beyond_the_context():
         assert "context" in str(error)
     else:
         raise AssertionError("complete accepted a prompt that does not fit")
+
+
+def test_instruction_tune_returns_a_trained_copy_and_leaves_the_model_alone():
+    from course.align.sft import instruction_tune
+
+    lines = [f"the {w} {t} is kind" for w in ["good", "bold", "wise", "fair", "calm", "dark"]
+             for t in ["love", "king", "heart", "life", "night", "blood", "time", "world"] for _ in range(2)]
+    words = [f"{a}{b}{c}{d}" for a in "bdfk" for b in "aeio" for c in "lmnr" for d in "st"]
+    text = "\n".join(lines + [" ".join(words[i:i + 5]) for i in range(0, len(words), 5)]) * 3
+    data = tasks.prepare_data(text, seed=0)
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=tasks.tokenizer().vocab_size, block_size=96, n_layer=1, n_head=2,
+                          n_embd=16))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    tuned = instruction_tune(model, data, steps=3, n_examples=20, progress=False, device="cpu")
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # untouched
+    assert any(not torch.equal(before[k], v) for k, v in tuned.state_dict().items())  # trained
+    untrained = instruction_tune(model, data, steps=0, device="cpu")
+    assert untrained is not model and all(torch.equal(before[k], v) for k, v in untrained.state_dict().items())

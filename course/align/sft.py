@@ -146,15 +146,11 @@ def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, 
                           sft_batch_size: int = 8, sft_lr: float = 3e-3, replay_rows: int = 4):
     """Notebook 09 in one call: pretrain a GPT on ``data.mix``, then full SFT; returns ``(base, sft)``.
 
-    The SFT recipe is notebook 09's saved one: batches of ``sft_batch_size`` examples plus
-    ``replay_rows`` windows of the pretraining mix (replay), learning rate ``sft_lr``; notebook 09
-    trains it for 1000 steps. Notebook 10 uses this function when notebook 09's checkpoints are not in
-    the cache. ``data`` is ``tasks.prepare_data(text)``; ``config`` a ``GPTConfig`` with the course's
-    96-character vocabulary.
+    The SFT recipe is notebook 09's saved one (:func:`instruction_tune`). Notebook 10 uses this
+    function when notebook 09's checkpoints are not in the cache. ``data`` is
+    ``tasks.prepare_data(text)``; ``config`` a ``GPTConfig`` with the course's 96-character vocabulary.
     """
-    import copy
-
-    from course.align.tasks import instruction_examples, tokenizer
+    from course.align.tasks import tokenizer
     from course.device import get_device, seed_everything
     from course.models.gpt import GPT
     from course.train import TrainConfig, fit
@@ -167,13 +163,36 @@ def pretrain_and_finetune(data, config, *, pretrain_steps: int, sft_steps: int, 
     fit(base, text_batches(ids, config.block_size, batch_size, generator=torch.Generator().manual_seed(seed)), device=device,
         config=TrainConfig(steps=pretrain_steps, lr=4e-3, warmup_steps=min(50, pretrain_steps // 10)),
         progress=progress, plot=False, title="pretraining")
+    sft = instruction_tune(base, data, steps=sft_steps, n_examples=n_examples, device=device, seed=seed,
+                           progress=progress, batch_size=sft_batch_size, lr=sft_lr, replay_rows=replay_rows)
+    return base, sft
+
+
+def instruction_tune(model, data, *, steps: int, n_examples: int = 4000, device=None, seed: int = 0,
+                     progress: bool = True, batch_size: int = 8, lr: float = 3e-3, replay_rows: int = 4):
+    """A fine-tuned copy of ``model``: notebook 09's SFT recipe with replay; ``model`` is left as it is.
+
+    Batches of ``batch_size`` instruction examples plus ``replay_rows`` windows of the pretraining
+    mix (replay), learning rate ``lr``; notebook 09 trains it for 1000 steps. ``steps=0`` returns an
+    untrained copy.
+    """
+    import copy
+
+    from course.align.tasks import instruction_examples, tokenizer
+    from course.device import get_device, seed_everything
+    from course.train import TrainConfig, fit
+
+    device = device or get_device()
+    tok = tokenizer()
+    tuned = copy.deepcopy(model).to(device)
+    if steps <= 0:
+        return tuned
+    seed_everything(seed)
+    ids = torch.tensor(tok.encode(data.mix))
     examples = instruction_examples(data.train_words, {t: data.lines_by_topic[t] for t in data.train_topics},
                                     n_examples, seed=seed + 1)
-    sft = copy.deepcopy(base)
-    if sft_steps <= 0:
-        return base, sft
-    batches = sft_batches(examples, tok, sft_batch_size, block_size=config.block_size, seed=seed,
+    batches = sft_batches(examples, tok, batch_size, block_size=model.config.block_size, seed=seed,
                           replay_ids=ids, replay_rows=replay_rows)
-    fit(sft, batches, device=device, config=TrainConfig(steps=sft_steps, lr=sft_lr, warmup_steps=min(20, sft_steps // 10)),
+    fit(tuned, batches, device=device, config=TrainConfig(steps=steps, lr=lr, warmup_steps=min(20, steps // 10)),
         progress=progress, plot=False, title="SFT")
-    return base, sft
+    return tuned

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -269,14 +270,27 @@ def sentiment(text: str) -> float:
 TOPIC_BONUS = 0.5
 
 
+def is_degenerate(reply: str) -> bool:
+    """A reply stuck in a loop: one word (2+ letters) said 3 times or more, and half its words or more.
+
+    ``honour honour honourt honour honour`` is degenerate; ``the king and the queen`` is not.
+    """
+    words = re.findall(r"[a-z]{2,}", reply.lower())
+    if len(words) < 3:
+        return False
+    most = Counter(words).most_common(1)[0][1]
+    return most >= 3 and most >= len(words) / 2
+
+
 def annotator_score(prompt: str, reply: str) -> float:
     """How much the simulated annotator likes ``reply``: kindness (VADER) plus a bonus for staying on topic.
 
     ``score = sentiment(reply) + 0.5 * [reply mentions the prompt's topic]`` — a transparent rule in
-    place of a person. Replies that are empty or not words score -1.
+    place of a person. Replies that are empty, not words, or stuck repeating one word
+    (:func:`is_degenerate`) score -1: a person would not want them, however kind the word.
     """
     reply = reply.strip()
-    if not re.search(r"[A-Za-z]{2}", reply):
+    if not re.search(r"[A-Za-z]{2}", reply) or is_degenerate(reply):
         return -1.0
     topic = topic_of(prompt)
     bonus = TOPIC_BONUS if topic and mentions(reply, topic) else 0.0

@@ -13,6 +13,15 @@ its weights hold. Scores (Lewis et al. 2020 and most RAG evaluations use the sam
 * **hallucination rate**: the fraction of questions answered with something *wrong* — a reply that
   is neither correct nor an abstention ("I don't know", or nothing at all). A model that never
   abstains hallucinates on every question it gets wrong.
+
+:func:`outcome` sorts the wrong answers by what went wrong (the two kinds of hallucination of the
+survey literature, plus the retriever's share):
+
+* **factuality error**: a wrong answer with no passage to read — the model's memory invented it;
+* **faithfulness error**: a wrong answer that the given passage does not say — the model ignored
+  or contradicted what it was shown;
+* **from the passage**: a wrong answer copied from the passage — faithful to what it read, wrong
+  because the retriever showed the wrong passage (a retrieval error, not the reader's).
 """
 from __future__ import annotations
 
@@ -90,6 +99,40 @@ def score(replies: Sequence[str], golds: Sequence[str]) -> Scores:
     correct = sum(is_correct(r, g) for r, g in zip(replies, golds))
     abstained = sum(is_abstention(r) and not is_correct(r, g) for r, g in zip(replies, golds))
     return Scores(correct / n, (n - correct - abstained) / n, abstained / n, n)
+
+
+OUTCOMES = ("correct", "abstained", "factuality error", "faithfulness error", "from the passage")
+
+
+def outcome(reply: str, gold: str | None, passage: str | None = None) -> str:
+    """What one reply is, one of ``OUTCOMES``.
+
+    ``gold=None`` marks an unanswerable question: "I don't know" is then the right reply, and any
+    answer is wrong. A wrong answer is a *factuality error* without a passage; with one, it is
+    *from the passage* if the passage says it (word for word) and a *faithfulness error* if not.
+
+    >>> outcome("Oskel", "Oskel"), outcome("Rafo", "Oskel"), outcome("Rafo", None, "on the river Rafo.")
+    ('correct', 'factuality error', 'from the passage')
+    """
+    if gold is not None and is_correct(reply, gold):
+        return "correct"
+    if is_abstention(reply):
+        return "abstained"
+    if not passage:
+        return "factuality error"
+    said = re.search(rf"\b{re.escape(normalize(reply))}\b", " ".join(passage.lower().split()))
+    return "from the passage" if said else "faithfulness error"
+
+
+def outcomes(replies: Sequence[str], golds: Sequence[str | None],
+             passages: Sequence[str | None] | None = None) -> dict[str, float]:
+    """The fraction of replies of each kind in ``OUTCOMES`` (they add up to 1); see :func:`outcome`."""
+    passages = [None] * len(replies) if passages is None else list(passages)
+    if not (len(replies) == len(golds) == len(passages)) or not replies:
+        raise ValueError(f"outcomes needs equally long, non-empty lists: {len(replies)} replies, "
+                         f"{len(golds)} gold answers, {len(passages)} passages")
+    kinds = [outcome(r, g, p) for r, g, p in zip(replies, golds, passages)]
+    return {kind: kinds.count(kind) / len(kinds) for kind in OUTCOMES}
 
 
 def follows(replies: Sequence[str], context_answers: Sequence[str], memory_answers: Sequence[str]) -> dict[str, float]:
@@ -224,7 +267,10 @@ def answer_questions(model, tokenizer, questions: Sequence[str], *, retriever=No
 
 # ----------------------------------------------------------------------------- a longer context for a trained GPT
 def interpolate_positions(wpe: torch.Tensor, new_len: int) -> torch.Tensor:
-    """Position interpolation (Chen et al. 2023) for a learned position table: (old_len, C) -> (new_len, C).
+    """Stretch a learned position table: (old_len, C) -> (new_len, C).
+
+    An analogue, for learned absolute positions, of position interpolation (Chen et al. 2023), which
+    rescales the positions fed to RoPE; here the table's rows are interpolated instead.
 
     New position i takes the vector at old position i * (old_len - 1) / (new_len - 1), interpolated
     linearly between the two nearest learned rows, so every new position resembles a familiar one.
