@@ -6,7 +6,8 @@ machine (no dates, no random ids, no font files). Each ``draw_NN.py`` builds its
 ``Canvas`` and saves them next to itself; ``make.py`` runs them all.
 
 Labels accept a little markup for the symbols the notebooks use: ``h_t`` and ``W_{hh}`` are
-subscripts, ``K^T`` and ``x^{(i)}`` superscripts (one character, or braces for more).
+subscripts, ``K^T`` and ``x^{(i)}`` superscripts (one character, or braces for more). Text drawn
+with ``mono=True`` is code and is written as it is (``weight_ih_l0``).
 """
 from __future__ import annotations
 
@@ -58,7 +59,12 @@ def _runs(label: str) -> list[tuple[str, str]]:
             kind = "sub" if ch == "_" else "sup"
             if label[i + 1] == "{":
                 end = label.index("}", i + 2)
-                out.append((kind, label[i + 2:end]))
+                inner = label[i + 2:end]
+                if kind == "sub" and "_" in inner:  # one level of nesting: u_{n_i}
+                    first, second = inner.split("_", 1)
+                    out += [("sub", first), ("subsub", second)]
+                else:
+                    out.append((kind, inner))
                 i = end + 1
             else:
                 out.append((kind, label[i + 1]))
@@ -75,19 +81,25 @@ def _runs(label: str) -> list[tuple[str, str]]:
     return out
 
 
-def _tspans(label: str, size: float) -> str:
-    """The label as SVG text content, with tspans for sub- and superscripts."""
+def _tspans(label: str, size: float, markup: bool = True) -> str:
+    """The label as SVG text content, with tspans for sub- and superscripts.
+
+    Runs of spaces become no-break spaces (SVG would collapse them); markup=False keeps _ and ^
+    as they are (for code names such as ``weight_ih_l0``)."""
+    label = label.replace("  ", "\u00a0\u00a0")
+    if not markup:
+        return escape(label)
     parts, shift = [], 0.0
     small = _num(size * 0.72)
     for kind, text in _runs(label):
-        want = {"": 0.0, "sub": size * 0.3, "sup": -size * 0.4}[kind]
+        want = {"": 0.0, "sub": size * 0.3, "sup": -size * 0.4, "subsub": size * 0.5}[kind]
         dy = want - shift
         shift = want
         attrs = ""
         if dy:
             attrs += f' dy="{_num(dy)}"'
         if kind:
-            attrs += f' font-size="{small}"'
+            attrs += f' font-size="{_num(size * 0.58) if kind == "subsub" else small}"'
         body = escape(text)
         parts.append(f"<tspan{attrs}>{body}</tspan>" if attrs else body)
     if shift:  # return to the baseline, so that a following text is not shifted
@@ -119,7 +131,7 @@ class Canvas:
             attrs += ' font-style="italic"'
         if mono:
             attrs += f' font-family="{MONO}"'
-        self.items.append(f"<text {attrs}>{_tspans(label, size)}</text>")
+        self.items.append(f"<text {attrs}>{_tspans(label, size, markup=not mono)}</text>")
 
     def lines(self, x, y, labels, size=SIZE, gap=1.3, **kw):
         """Several lines of text centred as a block on y."""
@@ -195,12 +207,15 @@ class Canvas:
 
     # --- composites -------------------------------------------------------------------------
     def box(self, x, y, w, h, label="", fill=LIGHT, sub=None, size=SIZE, dashed=False, stroke=INK,
-            mono=False, color=INK, radius=6):
-        """A rounded box with a centred label and an optional smaller second line (a shape, a name)."""
+            mono=False, color=INK, radius=6, sub_mono=None):
+        """A rounded box with a centred label and an optional smaller second line (a shape, a name).
+
+        sub_mono=True writes the second line as code (default: like the label)."""
         self.rect(x, y, w, h, fill=fill, stroke=stroke, dashed=dashed, radius=radius)
         if sub:
             self.text(x + w / 2, y + h / 2 - size * 0.5, label, size=size, mono=mono, color=color)
-            self.text(x + w / 2, y + h / 2 + size * 0.65, sub, size=size * 0.8, color=GREY, mono=mono)
+            self.text(x + w / 2, y + h / 2 + size * 0.65, sub, size=size * 0.8, color=GREY,
+                      mono=mono if sub_mono is None else sub_mono)
         elif label:
             self.text(x + w / 2, y + h / 2, label, size=size, mono=mono, color=color)
         return (x, y, w, h)
@@ -209,6 +224,23 @@ class Canvas:
         """A small round operator node: '+', '×', '⊙'."""
         self.circle(x, y, r, fill=fill)
         self.text(x, y - 0.5, symbol, size=r * 1.5)
+
+    def residual(self, cx, bottom, label, code, fill, norm="LayerNorm", norm_code=None, w=190):
+        """One pre-norm sub-layer, x <- x + f(norm(x)), drawn upwards from y=bottom.
+
+        Returns the y of its + node (the stream continues from there)."""
+        self.box(cx - 50, bottom - 42, 100, 26, norm, fill=NORM, size=11, sub=None)
+        if norm_code:
+            self.text(cx + 56, bottom - 29, norm_code, size=10, color=GREY, mono=True, anchor="start")
+        self.arrow(cx, bottom, cx, bottom - 16)
+        self.box(cx - w / 2, bottom - 96, w, 40, label, fill=fill, sub=code, size=12, sub_mono=True)
+        self.arrow(cx, bottom - 42, cx, bottom - 56)
+        plus = bottom - 120
+        self.op(cx, plus, "+")
+        self.arrow(cx, bottom - 96, cx, plus + 10)
+        self.path_arrow([(cx, bottom - 6), (cx - w / 2 - 18, bottom - 6), (cx - w / 2 - 18, plus),
+                         (cx - 10, plus)], color=GREY)
+        return plus
 
     def title_text(self, label, x=None, y=18, size=14):
         self.text(self.width / 2 if x is None else x, y, label, size=size, weight="bold")

@@ -1,0 +1,104 @@
+"""Notebook 06's diagrams: multi-head attention, shape by shape, and the pre-LN encoder/decoder layers."""
+from pathlib import Path
+
+from _style import ACCENT, ATTN, Canvas, EMBED, GREY, LIGHT, MLP, NORM
+
+HERE = Path(__file__).resolve().parent
+
+
+def stacked(c: Canvas, x, y, w, h, label, fill, sub=None, copies=3, size=13):
+    """A box drawn as a stack of `copies` (one per head), front copy labelled."""
+    for k in reversed(range(1, copies)):
+        c.rect(x + 5 * k, y - 5 * k, w, h, fill=fill)
+    c.box(x, y, w, h, label, fill=fill, sub=sub, size=size)
+
+
+def multi_head(folder: Path) -> None:
+    c = Canvas(720, 430, "Multi-head attention: project, split into heads, attend, merge, project")
+    c.box(260, 382, 160, 32, "X", fill=EMBED, sub="(B, T, d)")
+    for x, name in ((100, "Q"), (300, "K"), (500, "V")):
+        c.box(x, 310, 80, 30, f"W^{name}", fill="white")
+        c.path_arrow([(340, 382), (340, 366), (x + 40, 366), (x + 40, 340)])
+        stacked(c, x - 20, 228, 120, 40, name, ATTN, sub="(B, h, T, d/h)", size=14)
+        c.arrow(x + 40, 310, x + 40, 268)
+    c.text(650, 250, "h heads", size=11, color=GREY)
+    stacked(c, 80, 128, 520, 44, "softmax(Q K^T / √d_k + mask) V", ATTN, size=14)
+    for x in (140, 340, 540):
+        c.arrow(x, 228, x, 172)
+    # one head's attention weights: a T x T matrix whose rows sum to 1 (causal here)
+    gx, gy, cell = 630, 110, 14
+    shades = ["#fce5cd", "#f9cb9c", "#f6b26b", "#e69138"]
+    for i in range(5):
+        for j in range(5):
+            fill = shades[(i * 3 + j * 5) % 4] if j <= i else "white"
+            c.rect(gx + j * cell, gy + i * cell, cell, cell, fill=fill, radius=0, width=0.6)
+    c.text(gx + 35, gy - 12, "A: (B, h, T, T)", size=11, color=GREY)
+    c.text(gx + 35, gy + 84, "rows sum to 1", size=11, color=GREY)
+    c.box(180, 62, 260, 32, "[head_1; …; head_h] W^O", fill="white")
+    c.arrow(310, 123, 310, 94)
+    c.text(170, 78, "merge: (B, T, d)", size=11, color=GREY, anchor="end")
+    c.arrow(310, 62, 310, 38)
+    c.text(310, 24, "output (B, T, d)", size=12)
+    c.save(folder, "06_multi_head_attention.svg")
+
+
+def sublayer(c: Canvas, cx, bottom, label, code, fill, w=170):
+    """x <- x + Sublayer(LN(x)), drawn upwards from y=bottom; returns the y of the + node."""
+    c.box(cx - 45, bottom - 40, 90, 24, "LayerNorm", fill=NORM, size=11)
+    c.arrow(cx, bottom, cx, bottom - 16)
+    c.box(cx - w / 2, bottom - 92, w, 38, label, fill=fill, sub=code, size=12, sub_mono=True)
+    c.arrow(cx, bottom - 40, cx, bottom - 54)
+    plus = bottom - 116
+    c.op(cx, plus, "+")
+    c.arrow(cx, bottom - 92, cx, plus + 10)
+    c.path_arrow([(cx, bottom - 6), (cx - w / 2 - 20, bottom - 6), (cx - w / 2 - 20, plus),
+                  (cx - 10, plus)], color=GREY)
+    return plus
+
+
+def transformer_block(folder: Path) -> None:
+    c = Canvas(760, 560, "Pre-LN Transformer layers: the encoder layer and the decoder layer")
+    ex, dx, route = 220, 540, 375
+    # the encoder layer
+    c.box(ex - 80, 510, 160, 30, "src embedding + PE", fill=EMBED, size=12)
+    y = sublayer(c, ex, 510, "self-attention", "attn", ATTN)
+    c.arrow(ex, y - 10, ex, y - 28)
+    y = sublayer(c, ex, y - 28, "FFN: d → d_{ff} → d", "ffn", MLP)
+    c.rect(ex - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
+    c.lines(ex - 126, (y + 510) / 2, ["EncoderLayer", "× N"], size=11, color=GREY, anchor="end",
+            mono=True)
+    c.box(ex - 45, y - 60, 90, 24, "LayerNorm", fill=NORM, size=11)
+    c.arrow(ex, y - 10, ex, y - 36)
+    c.box(ex - 65, y - 110, 130, 30, "memory (B, S, d)", fill="white", size=12)
+    c.arrow(ex, y - 60, ex, y - 80)
+    memory_y = y - 95
+    # the decoder layer
+    c.box(dx - 80, 510, 160, 30, "tgt embedding + PE", fill=EMBED, size=12)
+    y = sublayer(c, dx, 510, "masked self-attention", "self_attn", ATTN)
+    c.arrow(dx, y - 10, dx, y - 22)
+    cross_y = y - 22 - 73
+    y = sublayer(c, dx, y - 22, "cross-attention", "cross_attn", ATTN)
+    c.arrow(dx, y - 10, dx, y - 22)
+    y = sublayer(c, dx, y - 22, "FFN", "ffn", MLP)
+    c.rect(dx - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
+    c.lines(dx + 116, (y + 510) / 2, ["DecoderLayer", "× N"], size=11, color=GREY, anchor="start",
+            mono=True)
+    c.box(dx - 45, y - 60, 90, 24, "LayerNorm", fill=NORM, size=11)
+    c.arrow(dx, y - 10, dx, y - 36)
+    c.box(dx - 60, y - 102, 120, 26, "Linear → logits", fill="white", size=11)
+    c.arrow(dx, y - 60, dx, y - 76)
+    # memory feeds every decoder layer's cross-attention as keys and values
+    c.path_arrow([(ex + 65, memory_y), (route, memory_y), (route, cross_y), (dx - 85, cross_y)],
+                 color=ACCENT)
+    c.text(route + 8, cross_y - 10, "K, V", size=12, color=ACCENT, anchor="start")
+    c.text(dx + 98, cross_y + 22, "Q", size=12, color=ACCENT)
+    c.save(folder, "06_transformer_block.svg")
+
+
+def main(folder: Path = HERE) -> None:
+    multi_head(folder)
+    transformer_block(folder)
+
+
+if __name__ == "__main__":
+    main()
