@@ -1,0 +1,111 @@
+"""The course's own diagrams (notebooks/figures/): referenced, present, well-formed, reproducible.
+
+- every image a notebook's markdown references exists (notebooks/*.ipynb and notebooks/zh-CN/*.ipynb),
+  with a relative path (so it renders in JupyterLab, on GitHub and in exported HTML) and alt text;
+- every SVG in notebooks/figures/ is referenced by at least one notebook;
+- every SVG parses as XML, is an <svg> with a size and a <title>, and stays small;
+- make.py, run on a copy of the scripts in a temporary folder, writes exactly the committed files,
+  byte for byte (the SVGs are written by our own code, not by a plotting library, so the bytes do
+  not depend on the matplotlib version).
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+FIGURES = NOTEBOOK_DIR / "figures"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + sorted((NOTEBOOK_DIR / "zh-CN").glob("*.ipynb"))
+SVGS = sorted(FIGURES.glob("*.svg"))
+MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
+HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"'][^>]*>", re.IGNORECASE)
+MAX_BYTES = 60_000  # tens of KB at most: text stays text, no embedded fonts or bitmaps
+
+
+def image_references(notebook: Path) -> list[tuple[str, str]]:
+    """(alt text, target) of every image in the notebook's markdown cells; alt is None for <img>."""
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        found += [(alt, target) for alt, target in MARKDOWN_IMAGE.findall(text)]
+        for tag in HTML_IMAGE.finditer(text):
+            alt = re.search(r"\balt=[\"']([^\"']*)[\"']", tag.group(0))
+            found.append((alt.group(1) if alt else "", tag.group(1)))
+    return found
+
+
+def local(target: str) -> bool:
+    return not re.match(r"^(https?:|data:|attachment:|mailto:)", target)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
+def test_every_referenced_image_exists(notebook):
+    for alt, target in image_references(notebook):
+        if not local(target):
+            continue
+        assert not target.startswith("/"), f"{notebook.name}: use a relative path, not {target!r}"
+        path = (notebook.parent / unquote(target.split("#")[0])).resolve()
+        assert path.is_file(), f"{notebook.name} shows {target!r}, which does not exist ({path})"
+        assert alt.strip(), f"{notebook.name}: image {target!r} needs alt text saying what it shows"
+
+
+def test_every_figure_is_used():
+    assert SVGS, "notebooks/figures/ holds no SVG"
+    used = set()
+    for notebook in NOTEBOOKS:
+        for _, target in image_references(notebook):
+            if local(target):
+                used.add((notebook.parent / unquote(target.split("#")[0])).resolve())
+    unused = [p.name for p in SVGS if p.resolve() not in used]
+    assert not unused, f"figures no notebook shows (embed them or delete them): {unused}"
+
+
+@pytest.mark.parametrize("svg", SVGS, ids=lambda p: p.name)
+def test_svg_is_well_formed(svg):
+    size = svg.stat().st_size
+    assert size < MAX_BYTES, f"{svg.name} is {size:,} bytes; keep diagrams under {MAX_BYTES:,}"
+    root = ET.parse(svg).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg", f"{svg.name}: root is {root.tag}, not an svg"
+    assert root.get("viewBox") and root.get("width") and root.get("height"), f"{svg.name}: no size"
+    title = root.find("{http://www.w3.org/2000/svg}title")
+    assert title is not None and title.text, f"{svg.name}: add a <title> (what the diagram shows)"
+    assert re.match(r"\d\d_[a-z0-9_]+\.svg$", svg.name), f"{svg.name}: name it NN_what_it_shows.svg"
+
+
+def test_make_regenerates_the_committed_files(tmp_path):
+    scripts = sorted(FIGURES.glob("*.py"))
+    for script in scripts:
+        shutil.copy(script, tmp_path / script.name)
+    result = subprocess.run([sys.executable, str(tmp_path / "make.py")], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, f"make.py failed:\n{result.stdout}\n{result.stderr}"
+    made = {p.name: p.read_bytes() for p in tmp_path.glob("*.svg")}
+    committed = {p.name: p.read_bytes() for p in SVGS}
+    assert sorted(made) == sorted(committed), (
+        f"make.py writes {sorted(set(made) - set(committed))} that are not in notebooks/figures/, and "
+        f"{sorted(set(committed) - set(made))} there come from no draw_*.py")
+    stale = [name for name in made if made[name] != committed[name]]
+    assert not stale, f"out of date: run `python notebooks/figures/make.py` and commit {stale}"
+
+
+def test_make_finds_every_draw_script():
+    sys.path.insert(0, str(FIGURES))
+    try:
+        import make
+    finally:
+        sys.path.remove(str(FIGURES))
+    names = [p.name for p in make.scripts()]
+    assert names == sorted(p.name for p in FIGURES.glob("draw_*.py"))
+    assert make.scripts(["01"]) == [FIGURES / "draw_01.py"]
