@@ -65,3 +65,32 @@ def test_clear_errors(tok):
         tok.decode([10_000])
     with pytest.raises(ValueError, match="not special tokens"):
         tok.encode("hi", allowed_special={"<|nope|>"})
+
+
+# ----------------------------------------------------------------------------- issue 15
+@pytest.mark.parametrize("content, message", [("{not json", "not a valid tokenizer file"),
+                                              ('"byte-bpe"', "does not hold"),
+                                              ('{"type": "byte-bpe", "merges": [[-1, 5]]}', "damaged"),
+                                              ('{"type": "byte-bpe", "merges": [[97, 300]]}', "damaged"),
+                                              ('{"type": "byte-bpe", "merges": [[97]]}', "damaged"),
+                                              ('{"type": "byte-bpe"}', "damaged")])
+def test_loading_a_malformed_file_is_a_clear_error(tmp_path, content, message):
+    (tmp_path / "bpe.json").write_text(content)
+    with pytest.raises(ValueError, match=message):  # [[-1, 5]] used to raise KeyError: -1
+        BPETokenizer.load(tmp_path / "bpe.json")
+
+
+def test_a_failed_save_leaves_the_old_file_intact(tmp_path, tok, monkeypatch):
+    path = tmp_path / "bpe.json"
+    tok.save(path)
+    before = path.read_bytes()
+    def disk_full(self, data):  # half the bytes reach the disk, then it is full
+        with open(self, "wb") as handle:
+            handle.write(data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(path), "write_bytes", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        BPETokenizer([(97, 98)]).save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["bpe.json"]

@@ -42,3 +42,43 @@ def test_word_vocab_caps_and_maps_rare_words_to_unk():
 
 def test_ties_break_alphabetically_for_reproducible_vocabularies():
     assert WordTokenizer.fit("z y x").itos == ["<unk>", "x", "y", "z"]
+
+
+# ----------------------------------------------------------------------------- issue 15
+def test_decode_refuses_negative_and_too_large_ids():
+    tok = CharTokenizer.fit("abc")
+    with pytest.raises(ValueError, match=r"token ids \[-1\] are outside"):
+        tok.decode([-1])  # used to return "c", the last character
+    with pytest.raises(ValueError, match=r"\[3\] are outside"):
+        tok.decode([0, 3])
+
+
+def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "tok.json"
+    CharTokenizer.fit("abc").save(path)
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="lone surrogate"):
+        CharTokenizer.fit("ab\ud800").save(path)  # used to truncate tok.json to 0 bytes
+    assert path.read_bytes() == before
+
+    def disk_full(self, data):  # half the bytes reach the disk, then it is full
+        with open(self, "wb") as handle:
+            handle.write(data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(type(path), "write_bytes", disk_full)  # a failure while writing the bytes
+    with pytest.raises(OSError, match="No space"):
+        CharTokenizer.fit("xyz").save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and CharTokenizer.load(path).chars == ["a", "b", "c"]
+    assert [p.name for p in tmp_path.iterdir()] == ["tok.json"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("content, message", [("{not json", "not a valid tokenizer file"),
+                                              ("[1, 2]", "does not hold a character tokenizer"),
+                                              ('{"type": "char"}', "damaged"),
+                                              ('{"type": "char", "chars": [1]}', "damaged")])
+def test_loading_a_damaged_file_says_what_is_wrong(tmp_path, content, message):
+    (tmp_path / "tok.json").write_text(content)
+    with pytest.raises(ValueError, match=message):
+        CharTokenizer.load(tmp_path / "tok.json")

@@ -18,6 +18,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+from course import atomic
+
 # words with an optional leading space, digit runs, other symbols, whitespace (not the last space
 # before a word, which goes with the word): a simplified version of GPT-2's pre-tokenizer
 CHUNK = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+|[\s\S]""")
@@ -209,12 +211,23 @@ class BPETokenizer:
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({"type": "byte-bpe", "merges": self.merges,
-                                          "special_tokens": list(self.special_tokens)}), encoding="utf-8")
+        """Write the merges and special tokens as JSON, atomically (a failed save keeps the old file)."""
+        atomic.write_text(path, json.dumps({"type": "byte-bpe", "merges": self.merges,
+                                            "special_tokens": list(self.special_tokens)}))
 
     @classmethod
     def load(cls, path: str | Path) -> "BPETokenizer":
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("type") != "byte-bpe":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not a valid tokenizer file ({error}); save the tokenizer again") from None
+        if not isinstance(data, dict) or data.get("type") != "byte-bpe":
             raise ValueError(f"{path} does not hold a byte-level BPE tokenizer")
-        return cls([tuple(m) for m in data["merges"]], data["special_tokens"])
+        merges, special = data.get("merges"), data.get("special_tokens", [])
+        pairs_ok = isinstance(merges, list) and all(
+            isinstance(m, list) and len(m) == 2 and all(type(t) is int and 0 <= t < 256 + i for t in m)
+            for i, m in enumerate(merges))
+        if not pairs_ok or not isinstance(special, list) or not all(isinstance(t, str) for t in special):
+            raise ValueError(f"{path} is damaged: 'merges' should list pairs of earlier token ids and "
+                             "'special_tokens' strings; train or save the tokenizer again")
+        return cls([tuple(m) for m in merges], special)

@@ -5,6 +5,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from course import atomic
+
 
 class CharTokenizer:
     """Maps each distinct character of a text to an integer id (sorted, so ids are reproducible).
@@ -44,17 +46,32 @@ class CharTokenizer:
             ) from None
 
     def decode(self, ids: Iterable[int]) -> str:
-        try:
-            return "".join(self.chars[int(i)] for i in ids)
-        except IndexError:
-            raise ValueError(f"token ids must lie in [0, {self.vocab_size})") from None
+        ids = [int(i) for i in ids]
+        wrong = [i for i in ids if not 0 <= i < self.vocab_size]  # chars[-1] would quietly be the last one
+        if wrong:
+            raise ValueError(f"token ids {wrong[:5]} are outside this tokenizer's vocabulary [0, {self.vocab_size}); "
+                             "decode ids that this tokenizer's encode (or a model with its vocab_size) produced")
+        return "".join(self.chars[i] for i in ids)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps({"type": "char", "chars": self.chars}, ensure_ascii=False), encoding="utf-8")
+        """Write the vocabulary as JSON, atomically: a failed save leaves an older file as it was."""
+        text = json.dumps({"type": "char", "chars": self.chars}, ensure_ascii=False)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("the vocabulary holds a lone surrogate character, which UTF-8 cannot store; clean "
+                             "the text first: text.encode('utf-8', 'replace').decode('utf-8')") from None
+        atomic.write_bytes(path, data)
 
     @classmethod
     def load(cls, path: str | Path) -> "CharTokenizer":
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-        if data.get("type") != "char":
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not a valid tokenizer file ({error}); save the tokenizer again") from None
+        chars = data.get("chars") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or data.get("type") != "char":
             raise ValueError(f"{path} does not hold a character tokenizer")
-        return cls(data["chars"])
+        if not isinstance(chars, list) or not all(isinstance(c, str) for c in chars):
+            raise ValueError(f"{path} is damaged: 'chars' should be a list of characters; save the tokenizer again")
+        return cls(chars)
