@@ -41,7 +41,7 @@ def rag(folder: Path) -> None:
     # closed book: the same model, no passage
     c.path_arrow([(xs[0] + 20, y + 44), (xs[0] + 20, 285), (xs[4] + w / 2, 285), (xs[4] + w / 2, y + 44)],
                  color=ACCENT, dashed=True)
-    c.text((xs[0] + xs[4]) / 2 + 60, 300, "closed book: no passage → a confident guess (hallucination)",
+    c.text((xs[0] + xs[4]) / 2 + 60, 300, "closed book: no passage, the model answers from memory alone",
            size=11, color=ACCENT)
     c.text(xs[2] + w / 2, y + 62, "recall@k", size=10, color=BLUE)
     c.save(folder, "11_rag_pipeline.svg")
