@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import time
 import urllib.error
 import urllib.request
 from http.client import HTTPException
@@ -22,8 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from course import atomic
+
 CHUNK = 1 << 16
 DEFAULT_TIMEOUT = 20.0  # seconds without a byte before a download is abandoned
+DEFAULT_DEADLINE = 300.0  # seconds for a whole file (the largest is ~2 MB): a 1-byte drip stops too
+GET_IT_ANOTHER_WAY = ("fetch it on another connection with `python -m course download --dir FOLDER` "
+                      "and point COURSE_DATA_DIR at that folder")
 
 
 class DataUnavailable(RuntimeError):
@@ -160,49 +165,77 @@ def locate(name: str) -> Path | None:
             continue
         candidate = folder / entry.filename
         if candidate.exists():
-            if _verified(candidate, entry):
-                return candidate
+            try:
+                if _verified(candidate, entry):
+                    return candidate
+            except OSError as error:  # e.g. PermissionError: a share copied without read rights
+                print(f"[course.data] ignoring {candidate}: it cannot be read ({error.strerror or error}); "
+                      f"fix its permissions (chmod a+r {candidate}) or remove it")
+                continue
             print(f"[course.data] ignoring {candidate}: its sha256 is not the registry's (corrupt or a different version)")
     return None
 
 
 # ----------------------------------------------------------------------------- download
-def fetch(url: str, dest: Path, *, sha256: str, size: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-          transform: Callable[[bytes], bytes] | None = None, final_sha256: str | None = None,
-          progress: bool = True) -> Path:
-    """Download ``url`` to ``dest`` atomically: bytes go to a temporary file beside ``dest``, are
-    checked (size, sha256), optionally transformed and checked again, and only then renamed into
-    place. Any failure removes the temporary file, so a broken transfer never leaves a file behind.
-    """
+def _size_limit(size: int | None) -> int | None:
+    """Bytes accepted before a download is abandoned: the registry's size plus a small margin."""
+    return None if size is None else size + max(CHUNK, size // 20)
+
+
+def _receive(url: str, out, *, timeout: float, deadline: float, limit: int | None, progress: bool,
+             label: str) -> tuple[str, int]:
+    """Stream ``url`` into the open file ``out``; return (sha256, bytes). Stops a server that sends
+    more than ``limit`` bytes, or that takes longer than ``deadline`` seconds in all."""
     from tqdm.auto import tqdm
 
+    began = time.monotonic()
+    digest, received = hashlib.sha256(), 0
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        announced = int(response.headers.get("Content-Length") or 0)
+        if limit is not None and announced > limit:
+            raise ChecksumError(f"{url} announces {announced:,} bytes, far more than the expected "
+                                f"{limit:,} at most (a different file?); {GET_IT_ANOTHER_WAY}")
+        read = getattr(response, "read1", response.read)  # whatever has arrived: a slow drip can't hide
+        with tqdm(total=announced or limit, unit="B", unit_scale=True, desc=label, disable=not progress) as bar:
+            for block in iter(lambda: read(CHUNK), b""):
+                out.write(block)
+                digest.update(block)
+                received += len(block)
+                bar.update(len(block))
+                if limit is not None and received > limit:
+                    raise ChecksumError(f"{url} sent more than {limit:,} bytes, more than the expected file "
+                                        f"(a different file?); {GET_IT_ANOTHER_WAY}")
+                if time.monotonic() - began > deadline:
+                    raise TimeoutError(f"{url}: {received:,} bytes in {deadline:.0f} s, too slow to finish; "
+                                       f"{GET_IT_ANOTHER_WAY}")
+    return digest.hexdigest(), received
+
+
+def fetch(url: str, dest: Path, *, sha256: str, size: int | None = None, timeout: float = DEFAULT_TIMEOUT,
+          transform: Callable[[bytes], bytes] | None = None, final_sha256: str | None = None,
+          progress: bool = True, deadline: float = DEFAULT_DEADLINE) -> Path:
+    """Download ``url`` to ``dest`` atomically: bytes go to a temporary file beside ``dest``, are
+    checked (size, sha256), optionally transformed and checked again, and only then renamed into
+    place (``course.atomic``). Any failure removes the temporary file, so a broken transfer never
+    leaves a file behind. ``timeout``: seconds without a byte; ``deadline``: seconds in all; a
+    server sending more than ``size`` (plus a small margin) is cut off.
+    """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        digest, received = hashlib.sha256(), 0
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
-            total = int(response.headers.get("Content-Length") or 0) or size
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
-                for block in iter(lambda: response.read(CHUNK), b""):
-                    out.write(block)
-                    digest.update(block)
-                    received += len(block)
-                    bar.update(len(block))
+    atomic.check_writable_folder(dest.parent)
+    with atomic.replacing(dest) as tmp:
+        with open(tmp, "wb") as out:
+            got_sha, received = _receive(url, out, timeout=timeout, deadline=deadline, limit=_size_limit(size),
+                                         progress=progress, label=dest.name)
         if size is not None and received != size:
             raise ChecksumError(f"{url}: received {received} bytes, expected {size} (interrupted or changed upstream)")
-        if digest.hexdigest() != sha256:
-            raise ChecksumError(f"{url}: sha256 {digest.hexdigest()} does not match the expected {sha256}")
+        if got_sha != sha256:
+            raise ChecksumError(f"{url}: sha256 {got_sha} does not match the expected {sha256}")
         if transform is not None:
             cleaned = transform(tmp.read_bytes())
             if final_sha256 is not None and hashlib.sha256(cleaned).hexdigest() != final_sha256:
                 raise ChecksumError(f"{url}: the cleaned file's sha256 does not match the expected {final_sha256}")
             tmp.write_bytes(cleaned)
-        os.replace(tmp, dest)
-        return dest
-    finally:
-        tmp.unlink(missing_ok=True)
+    return dest
 
 
 _network_failed: str | None = None  # after one failure per process, don't make every call wait again
@@ -245,7 +278,8 @@ def path(name: str) -> Path:
             reason = f"download failed: {getattr(error, 'reason', error)}"
     raise DataUnavailable(
         f"Could not get dataset {name!r} ({reason}). Download {entry.url} and save it as "
-        f"{cache_dir() / entry.filename}, or set COURSE_DATA_DIR to a folder that holds {entry.filename}."
+        f"{cache_dir() / entry.filename}, or set COURSE_DATA_DIR to a folder that holds {entry.filename} "
+        "(`python -m course download --dir FOLDER` fills one on a machine with internet)."
     )
 
 

@@ -300,3 +300,43 @@ def test_run_passes_a_relative_data_folder_on_as_an_absolute_path(tmp_path, monk
     assert main(["run", str(nb), "--fast", "-o", str(out), "--timeout", "120"]) == 0
     printed = nbformat.read(out, as_version=4).cells[1].outputs[0]["text"].strip()
     assert printed == str(tmp_path / "data")
+
+
+# ----------------------------------------------------------------------------- issue 15: each failure, its own fix
+def test_download_dir_that_is_a_file_says_so_before_fetching(toy_registry, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "fetch", lambda *a, **k: pytest.fail("fetched although --dir is a file"))
+    (tmp_path / "afile").write_text("keep")
+    for target in (tmp_path / "afile", tmp_path / "afile" / "below"):
+        assert main(["download", "--dir", str(target), "--quiet"]) == 1
+        out = capsys.readouterr().out
+        assert "--dir must name a folder" in out and "internet" not in out
+    assert (tmp_path / "afile").read_text() == "keep"
+
+
+def test_download_into_a_read_only_folder_says_so(toy_registry, tmp_path, monkeypatch, capsys):
+    from course import atomic
+
+    target = tmp_path / "readonly"
+    target.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, "access", lambda path, mode: False)  # as chmod a-w would (tests may run as root)
+        assert main(["download", "--dir", str(target), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "not writable" in out and "chmod u+w" in out and "internet" not in out
+
+    def refused(*args, **kwargs):  # the folder looked writable but the write was refused
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data, "fetch", refused)
+    assert main(["download", "--dir", str(target), "--quiet"]) == 1
+    assert "choose a folder you can write to" in capsys.readouterr().out
+
+
+def test_download_checksum_failure_has_its_own_fix(tmp_path, monkeypatch, capsys):
+    entry = _fake_dataset(tmp_path, sha256="0" * 64)
+    monkeypatch.setattr(data, "REGISTRY", {entry.name: entry})
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    assert main(["download", "--dir", str(tmp_path / "classroom"), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "other bytes than the course expects" in out and f"sha256 is {'0' * 64}" in out
+    assert "internet" not in out

@@ -1,6 +1,7 @@
 import hashlib
 import http.server
 import threading
+import time
 import urllib.error
 from http.client import HTTPException
 from pathlib import Path
@@ -30,6 +31,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(GOOD[: len(GOOD) // 3])
             self.wfile.flush()
             self.close_connection = True
+            return
+        elif self.path == "/huge.txt":  # far more than the file the registry describes, no length announced
+            self.send_response(200)
+            self.end_headers()
+            for _ in range(500):  # 32 MB if nobody stops reading
+                self.wfile.write(b"x" * 65536)
+            return
+        elif self.path == "/drip.txt":  # one byte at a time: never idle long enough for the timeout
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(GOOD)))
+            self.end_headers()
+            for byte in GOOD[:200]:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(0.02)
             return
         else:
             self.send_error(404)
@@ -164,3 +180,43 @@ def test_registry_checksums_match_the_shared_copies(name):
     path = SHARED / entry.filename
     assert path.stat().st_size == entry.size
     assert data.sha256_of(path) == entry.sha256
+
+
+# ----------------------------------------------------------------------------- issue 15
+def test_a_server_sending_far_more_than_the_registry_size_is_cut_off(server, tmp_path):
+    dest = tmp_path / "huge.txt"
+    with pytest.raises(data.ChecksumError, match="more than .* bytes.*course download.*COURSE_DATA_DIR"):
+        data.fetch(f"{server}/huge.txt", dest, sha256=GOOD_SHA, size=1200, progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_one_byte_drip_hits_the_overall_deadline(server, tmp_path):
+    began = time.monotonic()
+    with pytest.raises(TimeoutError, match="too slow to finish.*course download.*COURSE_DATA_DIR"):
+        data.fetch(f"{server}/drip.txt", tmp_path / "drip.txt", sha256=GOOD_SHA, size=len(GOOD), progress=False,
+                   timeout=5, deadline=0.3)
+    assert time.monotonic() - began < 4  # the per-read timeout alone would never have fired
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreadable_copy_is_skipped_with_a_fix(clean_env, monkeypatch, capsys):
+    share = clean_env / "share"
+    share.mkdir()
+    (share / "names.txt").write_bytes(b"a" * data.dataset("names").size)
+    monkeypatch.setenv("COURSE_DATA_DIR", str(share))
+
+    def unreadable(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data, "sha256_of", unreadable)  # as chmod 000 would (tests may run as root)
+    assert data.locate("names") is None  # used to be a PermissionError traceback
+    out = capsys.readouterr().out
+    assert "cannot be read (Permission denied)" in out and "chmod a+r" in out
+
+
+def test_a_download_into_a_file_or_below_one_is_refused_clearly(server, tmp_path):
+    (tmp_path / "file").write_text("keep me")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        data.fetch(f"{server}/good.txt", tmp_path / "file" / "good.txt", sha256=GOOD_SHA, size=len(GOOD),
+                   progress=False)
+    assert (tmp_path / "file").read_text() == "keep me"

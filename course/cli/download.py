@@ -10,13 +10,32 @@ transfer never leaves a file behind). A file already present and verified is not
 """
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import urllib.error
+from http.client import HTTPException
 from pathlib import Path
 
-from course import data
+from course import atomic, data
+
+
+def fix_for(error: BaseException, entry: data.Dataset, folder: Path) -> str:
+    """The one line that tells the learner what to do about ``error``."""
+    by_hand = f"download {entry.url}\n       yourself and save it as {folder / entry.filename}"
+    if isinstance(error, NotADirectoryError) or isinstance(error, FileExistsError):
+        return f"fix: --dir must name a folder, and {folder} is (or lies below) a file; choose another path"
+    if isinstance(error, PermissionError):
+        return (f"fix: {folder} is not writable by you; choose a folder you can write to with --dir, "
+                "or change its permissions (chmod u+w)")
+    if isinstance(error, data.ChecksumError):
+        return ("fix: the server sent other bytes than the course expects (a proxy or captive portal, or a "
+                f"changed upstream file); run again later on another network, or {by_hand} and check that "
+                f"its sha256 is {entry.sha256}")
+    if isinstance(error, (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError)):
+        return f"fix: check the internet connection (or proxy) and run again, or {by_hand}"
+    if isinstance(error, OSError):  # a full disk, a read-only file system, ...
+        return f"fix: {getattr(error, 'strerror', None) or error} while writing to {folder}; free space or choose another --dir"
+    return f"fix: {by_hand}"
 
 
 def _target(args) -> Path:
@@ -37,13 +56,11 @@ def fetch_one(entry: data.Dataset, folder: Path, *, force: bool = False, progres
         return found, "already there"  # course.load finds it: nothing to fetch
     if found is not None:
         # Filling a classroom share from a verified local copy (a USB key, the cache): no network.
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(f".{dest.name}.part")
-        shutil.copyfile(found, partial)
-        if not _verified(partial, entry):
-            partial.unlink(missing_ok=True)
-            raise data.ChecksumError(f"copying {found} gave a file whose sha256 differs; copy it by hand")
-        os.replace(partial, dest)
+        atomic.check_writable_folder(folder)
+        with atomic.replacing(dest) as partial:
+            shutil.copyfile(found, partial)
+            if not _verified(partial, entry):
+                raise data.ChecksumError(f"copying {found} gave a file whose sha256 differs; copy it by hand")
         return dest, "copied"
     transformed = entry.transform is not None
     # Same arguments as course.data.download, with the destination of our choice.
@@ -64,18 +81,21 @@ def command(args) -> int:
         print("COURSE_OFFLINE is set, so nothing is downloaded: unset it (`unset COURSE_OFFLINE`) and run again.")
         return 1
     print(f"datasets -> {folder}")
+    try:
+        atomic.check_writable_folder(folder)  # before any download: a wrong --dir is found at once
+    except OSError as error:
+        print(f"  FAIL {folder}: {error}\n       {fix_for(error, data.REGISTRY[names[0]], folder)}")
+        return 1
     failures = 0
     for name in names:
         entry = data.REGISTRY[name]
         began = time.perf_counter()
         try:
             path, what = fetch_one(entry, folder, force=args.force, progress=not args.quiet)
-        except (urllib.error.URLError, OSError, TimeoutError, data.ChecksumError) as error:
+        except (urllib.error.URLError, OSError, TimeoutError, HTTPException, data.ChecksumError) as error:
             failures += 1
             reason = getattr(error, "reason", error)
-            print(f"  FAIL {name}: {reason}\n"
-                  f"       fix: check the internet connection (or proxy) and run again, or download {entry.url}\n"
-                  f"       yourself and save it as {folder / entry.filename}")
+            print(f"  FAIL {name}: {reason}\n       {fix_for(error, entry, folder)}")
             continue
         print(f"  ok   {name:<16} {what:<13} {entry.size / 1e6:6.2f} MB  sha256 {entry.sha256[:16]}…  "
               f"{time.perf_counter() - began:4.1f} s  {path}")
