@@ -14,7 +14,7 @@ packed with a ``<name>.scale`` tensor beside them, and ``quant`` in the metadata
 
     int8   per output row (channel):  scale = max|w_row| / 127,  q = round(w / scale) in [-127, 127]
     int4   per group of 32 inputs:    scale = max|w_group| / 7,  q = round(w / scale) in [-8, 7],
-           stored as q + 8, two weights per byte (low nibble first)
+           stored as q + 8, two weights per byte (low nibble first); scales in float16
     bf16   the top 16 bits of each float32, rounded to nearest even (no scale)
 
 Round-to-nearest with a symmetric grid: the error of each weight is at most scale / 2.
@@ -46,14 +46,18 @@ def quantise_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def quantise_int4(w: np.ndarray, group: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """(out, in) float32 -> uint8 (out, in / 2), two 4-bit weights a byte, and scales (out, in / group)."""
+    """(out, in) float32 -> uint8 (out, in / 2), two 4-bit weights a byte, and float16 scales
+    (out, in / group): 4 + 16 / group bits per weight, 4.5 for groups of 32."""
     rows, cols = w.shape
     if cols % group or group % 2:
         raise ValueError(f"int4 groups of {group} must tile the {cols} inputs of each row; pick an "
                          f"even group that divides {cols}, or keep this matrix in int8")
     grouped = w.reshape(rows, cols // group, group)
-    scale = np.abs(grouped).max(axis=2) / 7.0
-    scale = np.where(scale == 0, 1.0, scale).astype(np.float32)
+    exact = np.abs(grouped).max(axis=2) / 7.0
+    exact = np.where(exact == 0, 1.0, exact)
+    # scales in float16 (half a bit per weight, not one): rounded up, so no |w / scale| exceeds 7
+    scale = exact.astype(np.float16)
+    scale = np.where(scale.astype(np.float64) < exact, np.nextafter(scale, np.float16(np.inf)), scale)
     q = np.clip(np.round(grouped / scale[:, :, None]), -8, 7).astype(np.int16) + 8  # 0 .. 15
     q = q.reshape(rows, cols // 2, 2).astype(np.uint8)
     return q[:, :, 0] | (q[:, :, 1] << 4), scale

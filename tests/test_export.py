@@ -110,11 +110,12 @@ def test_int4_group_error_is_at_most_half_a_step_and_packs_two_a_byte():
     w = np.random.default_rng(1).normal(size=(8, 96)).astype(np.float32)
     packed, scale = export.quantise_int4(w, group=32)
     assert packed.shape == (8, 48) and packed.dtype == np.uint8 and scale.shape == (8, 3)
+    assert scale.dtype == np.float16 and np.all(scale.astype(np.float64) * 7 >= np.abs(w).reshape(8, 3, 32).max(2))
     back = run.dequantise(packed, scale, {"kind": "int4", "group": 32})
-    step = np.repeat(scale, 32, axis=1)
+    step = np.repeat(scale.astype(np.float32), 32, axis=1)
     assert np.all(np.abs(back - w) <= step / 2 * (1 + 1e-6))
     # the nibble layout: the low nibble holds the even input, both stored as q + 8
-    q = np.clip(np.round(w[0, :2] / scale[0, 0]), -8, 7).astype(int) + 8
+    q = np.clip(np.round(w[0, :2] / np.float32(scale[0, 0])), -8, 7).astype(int) + 8
     assert packed[0, 0] == q[0] | (q[1] << 4)
     with pytest.raises(ValueError, match="divides 96"):
         export.quantise_int4(w, group=40)
@@ -218,3 +219,40 @@ def test_run_py_runs_in_a_process_where_only_numpy_imports(tmp_path):
     runner = run.GPT(tmp_path / "model.safetensors")
     expected = run.decode(runner, run.generate(runner, run.encode(runner, "AB"), 20, 0.8, seed=3))
     assert done.stdout.startswith(expected + "\n") and "tokens/s" in done.stdout
+
+
+# ---------------------------------------------------------------------------- notebook 13 = the package
+NOTEBOOK = ROOT / "notebooks" / "13_two_files.ipynb"
+
+
+def test_the_notebooks_run_py_cells_are_the_package_file():
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    parts = ["".join(c["source"]) for c in cells
+             if c["cell_type"] == "code" and "".join(c["source"]).startswith("# run.py · ")]
+    assert [p.splitlines()[0][:14] for p in parts] == [f"# run.py · {k}/4" for k in range(1, 5)]
+    guard = '\n\n\nif __name__ == "__main__":\n    main()\n'
+    assert "\n\n\n".join(parts) + guard == export.RUNNER.read_text(encoding="utf-8"), (
+        "notebook 13's run.py cells and course/two_files/run.py differ: edit both the same way")
+
+
+def test_the_notebooks_hand_written_file_is_what_export_writes(tmp_path):
+    # notebook 13, section 2, line for line
+    model = tiny_gpt()
+    tensors, config = export.model_tensors(model)
+    header, offset = {}, 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + t.nbytes]}
+        offset += t.nbytes
+    header["__metadata__"] = {"format": "llm-course/two-files", "version": "1",
+                              "config": json.dumps(config), "tokenizer": json.dumps(CHARS),
+                              "quant": json.dumps({})}
+    header_bytes = json.dumps(header, ensure_ascii=False).encode("utf-8")
+    header_bytes += b" " * (-len(header_bytes) % 8)
+    with open(tmp_path / "by_hand.safetensors", "wb") as f:
+        f.write(len(header_bytes).to_bytes(8, "little"))
+        f.write(header_bytes)
+        for name in sorted(tensors):
+            f.write(tensors[name].astype("<f4").tobytes())
+    export.write(tmp_path / "package.safetensors", tensors, config, CHARS)
+    assert (tmp_path / "by_hand.safetensors").read_bytes() == (tmp_path / "package.safetensors").read_bytes()

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 FORMAT, VERSION = "llm-course/two-files", "1"
-DTYPES = {"F32": np.float32, "BF16": np.uint16, "I8": np.int8, "U8": np.uint8}
+DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "I8": np.int8, "U8": np.uint8}
 
 
 def read_weights(path):
@@ -48,7 +48,7 @@ def dequantise(packed, scale, scheme):
     low = (packed & 0x0F).astype(np.int8) - 8  # int4: two weights per byte, stored as q + 8
     high = (packed >> 4).astype(np.int8) - 8
     q = np.stack([low, high], axis=-1).reshape(packed.shape[0], -1, scheme["group"])
-    return (q * scale[:, :, None]).reshape(packed.shape[0], -1).astype(np.float32)
+    return (q * scale[:, :, None].astype(np.float32)).reshape(packed.shape[0], -1)
 
 
 # run.py · 2/4 · the building blocks
