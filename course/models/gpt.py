@@ -219,8 +219,10 @@ class GPT(nn.Module):
 
     # ------------------------------------------------------------------ accounting
     def num_parameters(self, non_embedding: bool = True) -> int:
-        """Parameter count; by default without the position embedding (as in Kaplan et al. 2020 and
-        nanoGPT). The token embedding stays in: it is also the LM head (weight tying)."""
+        """Parameter count; by default without the position embedding (nanoGPT's count, used for the
+        6N of :meth:`flops_per_token`). The token embedding stays in: it is also the LM head (weight
+        tying), a real V x C matmul. Kaplan et al. (2020)'s "non-embedding" N leaves it out too:
+        ``num_parameters() - wte.weight.numel()``."""
         n = sum(p.numel() for p in self.parameters())  # tied weights are counted once by parameters()
         return n - self.wpe.weight.numel() if non_embedding else n
 
