@@ -12,6 +12,8 @@ import json
 import os
 from pathlib import Path
 
+from course import atomic
+
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 ALLOWED_CELL_METADATA = {"tags", "jupyter", "collapsed"}
@@ -21,7 +23,13 @@ def clean(path: str | Path) -> bool:
     """Strip outputs, counts and stray metadata in place; return True when the file changed."""
     path = Path(path)
     original = path.read_text(encoding="utf-8")
-    nb = json.loads(original)
+    try:
+        nb = json.loads(original)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON ({error}), so it is not a notebook Jupyter can open; "
+                         "restore it (e.g. `git checkout -- FILE`) or repair it in a text editor") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise ValueError(f"{path} is JSON but not a notebook (no list of cells); give .ipynb files")
     nb["metadata"] = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
     for cell in nb["cells"]:
         cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in ALLOWED_CELL_METADATA}
@@ -35,7 +43,7 @@ def clean(path: str | Path) -> bool:
             cell["source"] = "".join(cell["source"])
     text = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     if text != original:
-        path.write_text(text, encoding="utf-8")
+        atomic.write_text(path, text)
         return True
     return False
 
@@ -65,5 +73,6 @@ def execute(path: str | Path, output: str | Path | None = None, *, fast: bool = 
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    nbformat.write(nb, output)
+    with atomic.replacing(output) as tmp:  # an interrupted write never leaves half a notebook
+        nbformat.write(nb, str(tmp))
     return output

@@ -340,3 +340,69 @@ def test_download_checksum_failure_has_its_own_fix(tmp_path, monkeypatch, capsys
     out = capsys.readouterr().out
     assert "other bytes than the course expects" in out and f"sha256 is {'0' * 64}" in out
     assert "internet" not in out
+
+
+def _half_then_full_disk(self, data):  # half the bytes reach the disk, then it is full
+    with open(self, "wb") as handle:
+        handle.write(data[: len(data) // 2])
+    raise OSError(28, "No space left on device")
+
+
+def test_run_checks_the_output_path_before_running(tmp_path, monkeypatch, capsys):
+    from course import atomic
+
+    nb = _write_notebook(tmp_path / "99_toy.ipynb", "print(1)")
+    monkeypatch.setattr(notebooks_cli.policy, "execute", lambda *a, **k: pytest.fail("ran with a bad -o"))
+    (tmp_path / "afile").write_text("keep")
+    assert main(["run", str(nb), "-o", str(tmp_path / "afile" / "out.ipynb")]) == 2  # was a traceback
+    assert "is a file, not a folder" in capsys.readouterr().out
+    assert main(["run", str(nb), "-o", str(tmp_path)]) == 2
+    assert "it is a folder" in capsys.readouterr().out
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic.os, "access", lambda path, mode: False)  # a read-only folder (tests may run as root)
+        assert main(["run", str(nb), "-o", str(tmp_path / "ro" / "out.ipynb")]) == 2
+    out = capsys.readouterr().out
+    assert "not writable" in out and "fix: give -o a file path in a folder you can write to" in out
+
+
+def test_the_executed_copy_is_written_atomically(tmp_path, monkeypatch):
+    import nbclient
+
+    from course import notebooks as policy
+
+    class NoKernel:  # skip the kernel: only the writing is under test
+        def __init__(self, nb, **kwargs):
+            pass
+
+        def execute(self):
+            pass
+
+    monkeypatch.setattr(nbclient, "NotebookClient", NoKernel)
+    nb = _write_notebook(tmp_path / "99_toy.ipynb", "print(1)")
+    out = tmp_path / "out.ipynb"
+    out.write_text("previous run")
+
+    def half_written(nb, path, **kwargs):  # the disk fills up half-way through the notebook
+        Path(path).write_text('{"cells": [')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(nbformat, "write", half_written)
+    with pytest.raises(OSError, match="No space"):
+        policy.execute(nb, out)
+    monkeypatch.undo()
+    assert out.read_text() == "previous run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["99_toy.ipynb", "out.ipynb"]
+
+
+def test_clean_reports_invalid_json_and_writes_atomically(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "99_broken.ipynb"
+    broken.write_text('{"cells": [')
+    assert main(["clean", str(broken)]) == 1  # was a JSONDecodeError traceback
+    assert "is not valid JSON" in capsys.readouterr().out and broken.read_text() == '{"cells": ['
+    nb = _write_notebook(tmp_path / "99_dirty.ipynb", "print(1)", outputs=True)
+    before = nb.read_text()
+    monkeypatch.setattr(type(nb), "write_bytes", _half_then_full_disk)
+    assert main(["clean", str(nb)]) == 1
+    assert "No space left" in capsys.readouterr().out
+    assert nb.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["99_broken.ipynb", "99_dirty.ipynb"]

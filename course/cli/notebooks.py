@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
+from course import atomic
 from course import notebooks as policy
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the checkout that holds course/ and notebooks/
@@ -57,6 +59,19 @@ def _claims(record: Path) -> list[dict]:
     return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _unwritable(output: Path) -> str | None:
+    """Why ``output`` cannot receive a notebook (None when it can); creates its folder."""
+    if output.is_dir():
+        return "it is a folder"
+    try:
+        atomic.check_writable_folder(output.parent)
+    except OSError as error:
+        return str(error)
+    if output.exists() and not os.access(output, os.W_OK):
+        return "the file exists and is read-only"
+    return None
+
+
 def run_command(args) -> int:
     try:
         path = resolve_notebook(args.notebook)
@@ -64,7 +79,11 @@ def run_command(args) -> int:
         print(error)
         return 2
     output = Path(args.output) if args.output else Path.cwd() / "artifacts" / "notebooks" / path.name
-    output.parent.mkdir(parents=True, exist_ok=True)
+    problem = _unwritable(output)
+    if problem:  # found now, not after the whole notebook has run
+        print(f"cannot write the executed copy to {output}: {problem}\n"
+              "fix: give -o a file path in a folder you can write to")
+        return 2
     mode = "FAST" if args.fast else "full"
     print(f"running {path} in {mode} mode (timeout {args.timeout} s per cell) ...", flush=True)
     began = time.perf_counter()
@@ -92,15 +111,20 @@ def clean_command(args) -> int:
     if missing:
         print(f"not found: {', '.join(missing)} (give notebook files, e.g. notebooks/*.ipynb)")
         return 2
-    dirty = []
+    dirty, broken = [], []
     for path in paths:
-        if args.check:
-            with tempfile.TemporaryDirectory() as tmp:
-                copy = Path(tmp) / path.name
-                shutil.copyfile(path, copy)
-                changed = policy.clean(copy)
-        else:
-            changed = policy.clean(path)
+        try:
+            if args.check:
+                with tempfile.TemporaryDirectory() as tmp:
+                    copy = Path(tmp) / path.name
+                    shutil.copyfile(path, copy)
+                    changed = policy.clean(copy)
+            else:
+                changed = policy.clean(path)
+        except (ValueError, UnicodeDecodeError, OSError) as error:
+            broken.append(path)
+            print(f"  FAIL {path}: {error}")
+            continue
         if changed:
             dirty.append(path)
         print(f"  {'would clean' if args.check and changed else 'cleaned' if changed else 'clean'}: {path}")
@@ -108,7 +132,7 @@ def clean_command(args) -> int:
         print(f"{len(dirty)} notebook(s) have outputs or stray metadata: run `python -m course clean "
               f"{' '.join(map(str, dirty))}`")
         return 1
-    return 0
+    return 1 if broken else 0
 
 
 def register(commands) -> None:
