@@ -186,7 +186,8 @@ def _remove_unlisted(directory: Path, names: list[str | None]) -> None:
             (directory / name).unlink(missing_ok=True)
 
 
-def _target_folder(directory: str | Path) -> Path:
+def check_folder(directory: str | Path) -> Path:
+    """Create the checkpoint folder now, or raise CheckpointError saying why it cannot hold one."""
     directory = Path(directory)
     try:
         return atomic.check_writable_folder(directory)
@@ -203,7 +204,7 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any =
     other files: they are left alone. The previous checkpoint there stays loadable until the new
     one is complete (see the module docstring).
     """
-    directory = _target_folder(directory)
+    directory = check_folder(directory)
     state = dict(state or {})
     if MANIFEST in state:
         raise ValueError(f"state may not use the key {MANIFEST!r}: the checkpoint keeps its file list there")

@@ -364,6 +364,8 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     model.to(device)
     optimizer = optimizer or make_optimizer(model, config)
     model_config = model_config if model_config is not None else getattr(model, "config", None)
+    if checkpoint_dir is not None and main:
+        ckpt.check_folder(checkpoint_dir)  # a wrong folder is found now, not after the last step
     history, start, trainer = History(), 0, None
     if resume and checkpoint_dir is not None and ckpt.exists(checkpoint_dir):
         state = ckpt.load_checkpoint(checkpoint_dir, model, config=model_config, optimizer=optimizer,

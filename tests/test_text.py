@@ -82,3 +82,9 @@ def test_loading_a_damaged_file_says_what_is_wrong(tmp_path, content, message):
     (tmp_path / "tok.json").write_text(content)
     with pytest.raises(ValueError, match=message):
         CharTokenizer.load(tmp_path / "tok.json")
+
+
+def test_word_decode_refuses_ids_outside_the_vocabulary():
+    tok = WordTokenizer.fit("to be or not to be")
+    with pytest.raises(ValueError, match=r"\[-1\] are outside"):
+        tok.decode([-1])  # used to return the last word

@@ -294,3 +294,24 @@ def test_settings_that_cannot_train_are_refused_clearly(settings, wrong):
         setattr(config, key, value)  # changed after construction: fit checks again
     with pytest.raises(ValueError, match=wrong):
         fit(Bigram(), make_batches(), val_batches=make_batches(), config=config, device="cpu", progress=False)
+
+
+def test_a_checkpoint_folder_that_is_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "lesson.ipynb").write_text("{}")
+    calls = []
+
+    def counted():
+        calls.append(1)
+        return make_batches()()
+
+    with pytest.raises(ckpt.CheckpointError, match="is a file, not a folder"):
+        fit(Bigram(), counted, config=TrainConfig(steps=5), device="cpu", progress=False,
+            checkpoint_dir=tmp_path / "lesson.ipynb")
+    assert calls == [] and (tmp_path / "lesson.ipynb").read_text() == "{}"
+
+
+def test_fit_keeps_the_other_files_of_its_checkpoint_folder(tmp_path):
+    (tmp_path / "lesson.ipynb").write_text("{}")  # used to vanish: the save replaced the whole folder
+    fit(Bigram(), make_batches(), config=TrainConfig(steps=4, checkpoint_every=2), device="cpu", progress=False,
+        checkpoint_dir=tmp_path)
+    assert (tmp_path / "lesson.ipynb").read_text() == "{}" and ckpt.read_state(tmp_path)["step"] == 4

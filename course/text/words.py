@@ -59,4 +59,9 @@ class WordTokenizer:
         return [self.stoi.get(t, self.unk_id) for t in tokens]
 
     def decode(self, ids: Iterable[int]) -> str:
-        return " ".join(self.itos[int(i)] for i in ids)
+        ids = [int(i) for i in ids]
+        wrong = [i for i in ids if not 0 <= i < self.vocab_size]  # itos[-1] would quietly be the last word
+        if wrong:
+            raise ValueError(f"token ids {wrong[:5]} are outside this vocabulary [0, {self.vocab_size}); "
+                             "decode ids that this tokenizer's encode (or a model with its vocab_size) produced")
+        return " ".join(self.itos[i] for i in ids)
