@@ -207,7 +207,17 @@ def shuffled_loader():
     return loader, [(x[:8], (x[:8] + 1) % 8)]
 
 
-@pytest.mark.parametrize("sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader])
+def endless_generator():
+    def batches():
+        generator = torch.Generator().manual_seed(0)
+        while True:
+            x = torch.randint(0, 8, (16, 12), generator=generator)
+            yield x, (x + 1) % 8
+
+    return batches(), make_batches()
+
+
+@pytest.mark.parametrize("sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader, endless_generator])
 def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path, sources):
     config = TrainConfig(steps=12, lr=0.05, eval_every=4, eval_batches=2, checkpoint_every=5)
 
