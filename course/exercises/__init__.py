@@ -2,7 +2,9 @@
 
 A check never raises: an unfinished exercise (a function that still returns ``...`` or raises
 ``NotImplementedError``) prints what to do next, so the notebook keeps running top to bottom
-(and nbval stays green). Each check returns True only when every case passes; the tests run every
+(and nbval stays green). The one exception is grading: with ``COURSE_GRADING=1`` (a teacher running
+``nbgrader autograde``, see ``course.grading``) a check that does not pass raises AssertionError after
+printing its hint, which is how nbgrader counts a failed test. Each check returns True only when every case passes; the tests run every
 check on its worked solution (``course.exercises.solutions``) and on a wrong answer.
 
 Writing a check, in ``course/exercises/nbNN.py``::
@@ -14,6 +16,7 @@ Writing a check, in ``course/exercises/nbNN.py``::
 """
 from __future__ import annotations
 
+import os
 import traceback
 from contextlib import contextmanager
 
@@ -60,5 +63,12 @@ def exercise(name: str):
         print(f"✅ {name}: all {ex.cases} checks pass.")
     except _NotYet:
         print(f"✏️  {name}: not attempted yet — replace the `...` with your code and run the cell again.")
+        _fail_when_grading(name, "not attempted")
     except _Failed as failure:
         print(f"❌ {name}: not yet. Hint: {failure}")
+        _fail_when_grading(name, str(failure))
+
+
+def _fail_when_grading(name: str, why: str) -> None:
+    if os.environ.get("COURSE_GRADING", "").strip() == "1":
+        raise AssertionError(f"{name}: {why}")
