@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real-browser end-to-end test (pytest marker `browser`): a JupyterLab server on 127.0.0.1 driven
-# by Playwright with Debian's Chromium, every request off the machine refused.
+# by Playwright with Debian's Chromium, every request off the machine refused: widgets, bertviz views
+# and one of the course's own diagrams (notebooks/figures/) must render.
 # Installs chromium with apt-get (Playwright's own browser download is never used) and playwright with
 # pip into .venv, then runs `pytest -m browser`. Called by .ci/run after `make install`; about 2-3 min.
 # Screenshots and logs: artifacts/browser/ (or $COURSE_BROWSER_ARTIFACTS).

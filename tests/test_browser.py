@@ -7,11 +7,12 @@ browser download is never used).
 1. ``test_notebook_in_jupyterlab``: a real JupyterLab server on 127.0.0.1; Chromium opens a copy of a
    lesson notebook (07 when it exists and has a slider, else 00; ``COURSE_BROWSER_NOTEBOOK=NN`` picks),
    runs all cells in FAST mode through the Run menu, checks that a matplotlib figure is an image,
-   that the widgets are live (moving the slider / typing in the text box changes the output), and
-   that bertviz's head and model views of our own GPT render and respond to the mouse, while every
-   request that leaves the machine is refused.
-2. ``test_exported_html``: a notebook holding the bertviz views, exported by nbconvert, renders in
-   Chromium from a file with the network cut off.
+   that the widgets are live (moving the slider / typing in the text box changes the output), that
+   one of the course's own diagrams (an SVG from notebooks/figures/ in a markdown cell) loads as an
+   image with a size, and that bertviz's head and model views of our own GPT render and respond to
+   the mouse, while every request that leaves the machine is refused.
+2. ``test_exported_html``: a notebook holding the bertviz views and a diagram, exported by
+   nbconvert, renders in Chromium from a file with the network cut off.
 
 Screenshots go to ``$COURSE_BROWSER_ARTIFACTS`` (``.ci/browser.sh``: artifacts/browser/) or the test's
 tmp folder.
@@ -94,6 +95,10 @@ def _copy_with_bertviz_cell(source: Path, folder: Path) -> Path:
     nb["cells"].append({"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
                         "source": BERTVIZ_CELL})
     folder.mkdir(parents=True, exist_ok=True)
+    # the diagrams its markdown cells show, at the same relative path (figures/NN_name.svg)
+    if (source.parent / "figures").is_dir():
+        shutil.copytree(source.parent / "figures", folder / "figures", dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     copy = folder / source.name
     copy.write_text(json.dumps(nb, indent=1), encoding="utf-8")
     return copy
@@ -163,6 +168,29 @@ def _move_first_widget(page, artefacts: Path) -> str:
     return kind
 
 
+def _shows_diagrams(notebook: Path) -> bool:
+    return "](figures/" in notebook.read_text(encoding="utf-8")
+
+
+def _check_diagram(page, artefacts: Path, prefix: str) -> str:
+    """One of the course's own diagrams (notebooks/figures/*.svg in a markdown cell) loaded with a size."""
+    images = page.locator("img[src*='figures/'][src*='.svg']")
+    assert images.count() > 0, "no diagram from figures/ on the page: are the markdown cells rendered?"
+    image = images.first
+    image.scroll_into_view_if_needed()
+    src = image.get_attribute("src")
+    try:  # JupyterLab resolves a markdown image's relative path to its file server asynchronously
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(),
+                               timeout=30_000)
+    except Exception:
+        pass
+    size = image.evaluate("img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width]")
+    assert size[0] > 0 and size[1] > 0, f"the diagram {src} did not load (natural size {size[:2]})"
+    assert size[2] > 0, f"the diagram {src} loaded but is not displayed"
+    image.screenshot(path=str(artefacts / f"{prefix}-diagram.png"))
+    return f"{src.split('?')[0].rsplit('/', 1)[-1]} ({size[0]}x{size[1]})"
+
+
 def _bertviz_roots(page) -> list[dict]:
     return page.eval_on_selector_all(
         "div[id^='bertviz-']:not([id$='-fallback'])",
@@ -210,6 +238,8 @@ def test_notebook_in_jupyterlab(tmp_path, artefacts):
         with browser_page() as browser:
             page = browser.page
             open_notebook(page, server.notebook_url(notebook.name))
+            # the course's own diagrams are markdown images: they render before any cell runs
+            diagram = _check_diagram(page, artefacts, "lab") if _shows_diagrams(notebook) else "no diagram"
             run_all_cells(page)
             states = wait_all_executed(page, timeout_s=float(os.environ.get("COURSE_BROWSER_TIMEOUT", "300")))
             page.screenshot(path=str(artefacts / f"{notebook.stem}-after-run-all.png"))
@@ -228,7 +258,8 @@ def test_notebook_in_jupyterlab(tmp_path, artefacts):
             _check_bertviz(page, artefacts, browser.blocked, browser.errors, "lab")
             (artefacts / "blocked-requests.txt").write_text("\n".join(browser.blocked) + "\n")
             (artefacts / "browser-errors.txt").write_text("\n".join(browser.errors) + "\n")
-            print(f"{notebook.name}: {len(states)} code cells run, {figures.count()} figures, {kind} moved, "
+            print(f"{notebook.name}: {len(states)} code cells run, {figures.count()} figures, {diagram} shown, "
+                  f"{kind} moved, "
                   f"{len(browser.blocked)} outside requests blocked; screenshots in {artefacts}")
     finally:
         server.stop()
@@ -264,7 +295,11 @@ def test_exported_html(tmp_path, artefacts):
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "bertviz view"})
                     for html in (head_view_html(attentions, tokens), model_view_html(attentions, tokens),
                                  encoder_decoder)]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# bertviz export"), cell])
+    # one of the course's own diagrams, at the relative path the notebooks use
+    diagram = sorted((ROOT / "notebooks" / "figures").glob("*.svg"))[0]
+    shutil.copytree(diagram.parent, tmp_path / "figures", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    figure_cell = nbformat.v4.new_markdown_cell(f"![a diagram of the course](figures/{diagram.name})")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# bertviz export"), figure_cell, cell])
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     page_file = tmp_path / "export.html"
     page_file.write_text(body, encoding="utf-8")
@@ -274,4 +309,5 @@ def test_exported_html(tmp_path, artefacts):
             "() => document.querySelectorAll(\"div[id^='bertviz-'][data-course-rendered='1']\").length >= 3",
             timeout=30_000)
         _check_bertviz(browser.page, artefacts, browser.blocked, browser.errors, "export")
+        _check_diagram(browser.page, artefacts, "export")
         browser.page.screenshot(path=str(artefacts / "exported-html.png"), full_page=True)
