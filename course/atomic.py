@@ -1,10 +1,10 @@
 """Atomic file writes: a file is either its old self or its complete new self, never half of one.
 
-Every writer in the package (tokenizers, checkpoints, downloads, ``course run -o``, ``course clean``)
-writes through :func:`replacing`: the bytes go to a temporary name in the same folder, are flushed
-to disk (fsync), and only then ``os.replace`` moves them over the old name — one step that a crash,
-a full disk or an exception half-way through cannot split. On failure the temporary file is removed
-and the old file is untouched.
+Every writer in the package (tokenizers, checkpoints, downloads, ``course run -o``,
+``course clean``) writes through :func:`replacing`: the bytes go to a temporary name in the same
+folder, are flushed to disk (fsync), and only then ``os.replace`` moves them over the old name —
+one step that a crash, a full disk or an exception half-way through cannot split. On failure the
+temporary file is removed and the old file is untouched.
 
     >>> with replacing("notes.json") as tmp:
     ...     tmp.write_text("{}")
@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 def temporary_name(path: str | Path) -> Path:
-    """A fresh hidden name beside ``path`` (same folder, so ``os.replace`` is a rename, not a copy)."""
+    """A fresh hidden name beside ``path`` (same folder: ``os.replace`` renames, never copies)."""
     path = Path(path)
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
 
@@ -34,10 +34,12 @@ def check_writable_folder(folder: str | Path) -> Path:
     folder = Path(folder)
     for part in [folder, *folder.parents]:
         if part.exists() and not part.is_dir():
-            raise NotADirectoryError(f"{part} is a file, not a folder; choose another path or move that file away")
+            raise NotADirectoryError(f"{part} is a file, not a folder; "
+                                     "choose another path or move that file away")
     folder.mkdir(parents=True, exist_ok=True)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"the folder {folder} is not writable; choose another one or change its permissions")
+        raise PermissionError(f"the folder {folder} is not writable; "
+                              "choose another one or change its permissions")
     return folder
 
 

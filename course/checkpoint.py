@@ -37,7 +37,8 @@ from course import atomic
 
 WEIGHTS, CONFIG, TRAINER, STATE = "model.safetensors", "config.json", "trainer.pt", "state.json"
 MANIFEST = "_checkpoint"  # the key of state.json that lists the checkpoint's files
-_OUR_FILE = re.compile(r"(model|trainer)-[A-Za-z0-9_-]+\.(safetensors|pt)")  # names a save may create
+# the names a save may create (and so the only ones it may delete)
+_OUR_FILE = re.compile(r"(model|trainer)-[A-Za-z0-9_-]+\.(safetensors|pt)")
 
 
 class CheckpointError(RuntimeError):
@@ -62,8 +63,9 @@ def _read_json(path: Path, what: str) -> dict:
         raise CheckpointError(f"{path} is not valid JSON ({error}); the checkpoint is corrupt, "
                               "delete the folder and train again") from None
     if not isinstance(value, dict):
-        raise CheckpointError(f"{path} should hold a JSON object ({what}), not {type(value).__name__}; "
-                              "the checkpoint is corrupt, delete the folder and train again")
+        kind = type(value).__name__
+        raise CheckpointError(f"{path} should hold a JSON object ({what}), not {kind}; the "
+                              "checkpoint is corrupt, delete the folder and train again")
     return value
 
 
@@ -77,11 +79,13 @@ def _files(directory: Path) -> dict:
     manifest = _raw_state(directory).get(MANIFEST)
     if manifest is None:
         return {"weights": WEIGHTS, "trainer": TRAINER, "config": None}
-    names = [manifest.get("weights"), manifest.get("trainer")] if isinstance(manifest, dict) else [0]
-    if not isinstance(names[0], str) or not all(n is None or (isinstance(n, str) and _OUR_FILE.fullmatch(n))
-                                                for n in names):
-        raise CheckpointError(f"{directory / STATE} lists files that a checkpoint never writes ({manifest!r}); "
-                              "the checkpoint is corrupt, delete the folder and train again")
+    listed = manifest if isinstance(manifest, dict) else {}
+    names = [listed.get("weights"), listed.get("trainer")]
+    ours = all(n is None or (isinstance(n, str) and _OUR_FILE.fullmatch(n)) for n in names)
+    if not isinstance(names[0], str) or not ours:
+        raise CheckpointError(f"{directory / STATE} lists files that a checkpoint never writes "
+                              f"({manifest!r}); the checkpoint is corrupt, delete the folder and "
+                              "train again")
     return manifest
 
 
@@ -105,10 +109,11 @@ def exists(directory: str | Path) -> bool:
 def read_config(directory: str | Path) -> dict:
     directory = Path(directory)
     if not exists(directory):
-        raise CheckpointError(f"no checkpoint at {directory} (expected {STATE} naming the weights, or "
-                              f"{WEIGHTS} and {CONFIG}); train a model first, or point to the folder that holds one")
+        raise CheckpointError(f"no checkpoint at {directory} (expected {STATE} naming the weights, "
+                              f"or {WEIGHTS} and {CONFIG}); train a model first, or point to the "
+                              "folder that holds one")
     config = _files(directory).get("config")
-    if config is not None:  # the copy that belongs to these weights (config.json may be a newer save's)
+    if config is not None:  # the copy that belongs to these weights (config.json may be newer)
         if not isinstance(config, dict):
             raise CheckpointError(f"{directory / STATE} holds a config that is not a JSON object; "
                                   "the checkpoint is corrupt, delete the folder and train again")
@@ -130,8 +135,8 @@ def read_trainer(directory: str | Path) -> dict:
     legacy = files["weights"] == WEIGHTS  # an older checkpoint: fixed names
     path = directory / (TRAINER if legacy else files.get("trainer") or "")
     if path == directory or not path.is_file():
-        raise CheckpointError(f"{directory} holds no trainer state (optimizer, RNG), so training cannot "
-                              "resume from it; train from scratch (resume=False)")
+        raise CheckpointError(f"{directory} holds no trainer state (optimizer, RNG), so training "
+                              "cannot resume from it; train from scratch (resume=False)")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or foreign file
@@ -145,8 +150,9 @@ def rng_state() -> dict:
     import numpy as np
 
     kind, keys, position, has_gauss, gauss = np.random.get_state(legacy=True)
+    numpy_rng = [kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, gauss]
     state = {"torch_rng": torch.get_rng_state(), "python_rng": random.getstate(),
-             "numpy_rng": [kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, gauss]}
+             "numpy_rng": numpy_rng}
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
     return state
@@ -181,8 +187,9 @@ def _remove_unlisted(directory: Path, names: list[str | None]) -> None:
         listed = _files(directory)
     except CheckpointError:
         return
+    keep = (listed.get("weights"), listed.get("trainer"))
     for name in names:
-        if name and _OUR_FILE.fullmatch(name) and name not in (listed.get("weights"), listed.get("trainer")):
+        if name and _OUR_FILE.fullmatch(name) and name not in keep:
             (directory / name).unlink(missing_ok=True)
 
 
@@ -198,7 +205,7 @@ def check_folder(directory: str | Path) -> Path:
 def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any = None, *,
                     optimizer: torch.optim.Optimizer | None = None, state: dict | None = None,
                     trainer_state: dict | None = None) -> Path:
-    """Save ``model`` (and optionally optimizer, RNG and ``trainer_state``) as a checkpoint in ``directory``.
+    """Save ``model`` (and optimizer, RNG, ``trainer_state``) as a checkpoint in ``directory``.
 
     The folder is created if needed (nested folders too, with the usual permissions) and may hold
     other files: they are left alone. The previous checkpoint there stays loadable until the new
@@ -207,7 +214,8 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any =
     directory = check_folder(directory)
     state = dict(state or {})
     if MANIFEST in state:
-        raise ValueError(f"state may not use the key {MANIFEST!r}: the checkpoint keeps its file list there")
+        raise ValueError(f"state may not use the key {MANIFEST!r}: the checkpoint lists its files "
+                         "there")
     config_dict = as_dict(config)
     step = state.get("step")
     tag = f"step{step:06d}" if isinstance(step, int) and step >= 0 else secrets.token_hex(3)
@@ -230,15 +238,16 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any =
         state[MANIFEST] = {"weights": weights, "trainer": trainer, "config": config_dict}
         atomic.write_text(directory / STATE, json.dumps(state, indent=1))  # the commit point
     finally:  # whichever set state.json does not name (the old one, or a failed new one) goes
-        _remove_unlisted(directory, [weights, trainer, previous.get("weights"), previous.get("trainer")])
+        ours = [weights, trainer, previous.get("weights"), previous.get("trainer")]
+        _remove_unlisted(directory, ours)
     return directory
 
 
 # ----------------------------------------------------------------------------- loading
 def _check_shapes(path: Path, model: torch.nn.Module) -> None:
     if not path.is_file():
-        raise CheckpointError(f"{path} is missing although {path.parent / STATE} names it; the checkpoint "
-                              "is incomplete, delete the folder and train again")
+        raise CheckpointError(f"{path} is missing although {path.parent / STATE} names it; the "
+                              "checkpoint is incomplete, delete the folder and train again")
     try:
         with safe_open(str(path), framework="pt") as f:
             stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
@@ -279,7 +288,8 @@ def load_checkpoint(directory: str | Path, model: torch.nn.Module, *, config: An
         trainer = read_trainer(directory)
         if optimizer is not None:
             if trainer.get("optimizer") is None:
-                raise CheckpointError(f"{directory} holds no optimizer state, so training cannot resume from it")
+                raise CheckpointError(f"{directory} holds no optimizer state, so training cannot "
+                                      "resume from it")
             optimizer.load_state_dict(trainer["optimizer"])
         if restore_rng:
             set_rng_state(trainer)

@@ -27,8 +27,8 @@ from course import atomic
 CHUNK = 1 << 16
 DEFAULT_TIMEOUT = 20.0  # seconds without a byte before a download is abandoned
 DEFAULT_DEADLINE = 300.0  # seconds for a whole file (the largest is ~2 MB): a 1-byte drip stops too
-GET_IT_ANOTHER_WAY = ("fetch it on another connection with `python -m course download --dir FOLDER` "
-                      "and point COURSE_DATA_DIR at that folder")
+GET_IT_ANOTHER_WAY = ("fetch it on another connection with `python -m course download --dir "
+                      "FOLDER` and point COURSE_DATA_DIR at that folder")
 
 
 class DataUnavailable(RuntimeError):
@@ -169,7 +169,8 @@ def locate(name: str) -> Path | None:
                 if _verified(candidate, entry):
                     return candidate
             except OSError as error:  # e.g. PermissionError: a share copied without read rights
-                print(f"[course.data] ignoring {candidate}: it cannot be read ({error.strerror or error}); "
+                reason = error.strerror or error
+                print(f"[course.data] ignoring {candidate}: it cannot be read ({reason}); "
                       f"fix its permissions (chmod a+r {candidate}) or remove it")
                 continue
             print(f"[course.data] ignoring {candidate}: its sha256 is not the registry's (corrupt or a different version)")
@@ -195,19 +196,20 @@ def _receive(url: str, out, *, timeout: float, deadline: float, limit: int | Non
         if limit is not None and announced > limit:
             raise ChecksumError(f"{url} announces {announced:,} bytes, far more than the expected "
                                 f"{limit:,} at most (a different file?); {GET_IT_ANOTHER_WAY}")
-        read = getattr(response, "read1", response.read)  # whatever has arrived: a slow drip can't hide
-        with tqdm(total=announced or limit, unit="B", unit_scale=True, desc=label, disable=not progress) as bar:
+        read = getattr(response, "read1", response.read)  # what has arrived: a drip can't stall us
+        with tqdm(total=announced or limit, unit="B", unit_scale=True, desc=label,
+                  disable=not progress) as bar:
             for block in iter(lambda: read(CHUNK), b""):
                 out.write(block)
                 digest.update(block)
                 received += len(block)
                 bar.update(len(block))
                 if limit is not None and received > limit:
-                    raise ChecksumError(f"{url} sent more than {limit:,} bytes, more than the expected file "
-                                        f"(a different file?); {GET_IT_ANOTHER_WAY}")
+                    raise ChecksumError(f"{url} sent more than {limit:,} bytes, more than the "
+                                        f"expected file (a different file?); {GET_IT_ANOTHER_WAY}")
                 if time.monotonic() - began > deadline:
-                    raise TimeoutError(f"{url}: {received:,} bytes in {deadline:.0f} s, too slow to finish; "
-                                       f"{GET_IT_ANOTHER_WAY}")
+                    raise TimeoutError(f"{url}: {received:,} bytes in {deadline:.0f} s, too slow "
+                                       f"to finish; {GET_IT_ANOTHER_WAY}")
     return digest.hexdigest(), received
 
 
@@ -224,8 +226,9 @@ def fetch(url: str, dest: Path, *, sha256: str, size: int | None = None, timeout
     atomic.check_writable_folder(dest.parent)
     with atomic.replacing(dest) as tmp:
         with open(tmp, "wb") as out:
-            got_sha, received = _receive(url, out, timeout=timeout, deadline=deadline, limit=_size_limit(size),
-                                         progress=progress, label=dest.name)
+            got_sha, received = _receive(url, out, timeout=timeout, deadline=deadline,
+                                         limit=_size_limit(size), progress=progress,
+                                         label=dest.name)
         if size is not None and received != size:
             raise ChecksumError(f"{url}: received {received} bytes, expected {size} (interrupted or changed upstream)")
         if got_sha != sha256:
@@ -278,8 +281,9 @@ def path(name: str) -> Path:
             reason = f"download failed: {getattr(error, 'reason', error)}"
     raise DataUnavailable(
         f"Could not get dataset {name!r} ({reason}). Download {entry.url} and save it as "
-        f"{cache_dir() / entry.filename}, or set COURSE_DATA_DIR to a folder that holds {entry.filename} "
-        "(`python -m course download --dir FOLDER` fills one on a machine with internet)."
+        f"{cache_dir() / entry.filename}, or set COURSE_DATA_DIR to a folder that holds "
+        f"{entry.filename} (`python -m course download --dir FOLDER` fills one on a machine with "
+        "internet)."
     )
 
 

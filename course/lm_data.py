@@ -63,8 +63,8 @@ class Batcher:
         self.generator, self.device = generator, device
 
     def __call__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return random_windows(self.tokens, self.batch_size, self.block_size, generator=self.generator,
-                              device=self.device)
+        return random_windows(self.tokens, self.batch_size, self.block_size,
+                              generator=self.generator, device=self.device)
 
     def state_dict(self) -> dict:
         """Where the stream is (empty without a seed: batches then come from torch's global RNG)."""

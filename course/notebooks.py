@@ -26,8 +26,9 @@ def clean(path: str | Path) -> bool:
     try:
         nb = json.loads(original)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}), so it is not a notebook Jupyter can open; "
-                         "restore it (e.g. `git checkout -- FILE`) or repair it in a text editor") from None
+        raise ValueError(f"{path} is not valid JSON ({error}), so it is not a notebook Jupyter can "
+                         "open; restore it (e.g. `git checkout -- FILE`) or repair it in a text "
+                         "editor") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ValueError(f"{path} is JSON but not a notebook (no list of cells); give .ipynb files")
     nb["metadata"] = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}

@@ -59,17 +59,18 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError, saying what to change, for settings that cannot train."""
-        whole = {"steps": (self.steps, 0), "eval_every": (self.eval_every, 1), "eval_batches": (self.eval_batches, 1),
-                 "warmup_steps": (self.warmup_steps, 0)}
+        whole = {"steps": (self.steps, 0), "eval_every": (self.eval_every, 1),
+                 "eval_batches": (self.eval_batches, 1), "warmup_steps": (self.warmup_steps, 0)}
         if self.checkpoint_every is not None:
             whole["checkpoint_every"] = (self.checkpoint_every, 1)
         for name, (value, least) in whole.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
-                raise ValueError(f"TrainConfig.{name}={value!r}: it must be a whole number >= {least}")
+                raise ValueError(f"TrainConfig.{name}={value!r}: give a whole number >= {least}")
         if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"TrainConfig.grad_clip={self.grad_clip!r}: give a positive norm, or None for no clipping")
+            raise ValueError(f"TrainConfig.grad_clip={self.grad_clip!r}: give a positive norm, "
+                             "or None for no clipping")
         if not (math.isfinite(self.lr) and self.lr >= 0):
-            raise ValueError(f"TrainConfig.lr={self.lr!r}: the learning rate must be a finite number >= 0")
+            raise ValueError(f"TrainConfig.lr={self.lr!r}: give a finite learning rate >= 0")
 
 
 @dataclass
@@ -266,12 +267,15 @@ def _checkpoint_note(checkpoint_dir: str | Path | None) -> str:
             "overwritten; resume from it with resume=True after the fix.")
 
 
+BEFORE_THE_STEP = "Training stopped before that step changed the weights."
+
+
 def _diverged(what: str, step: int, lr: float, checkpoint_dir,
-              stopped: str = "Training stopped before that step changed the weights.") -> TrainingDiverged:
+              stopped: str = BEFORE_THE_STEP) -> TrainingDiverged:
     return TrainingDiverged(
-        f"{what} at step {step} (learning rate {lr:.2e}). {stopped} {_checkpoint_note(checkpoint_dir)} "
-        "Lower the learning rate, turn on gradient clipping, or check the batch and the loss function "
-        "for bad values (log of 0, division by 0).")
+        f"{what} at step {step} (learning rate {lr:.2e}). {stopped} "
+        f"{_checkpoint_note(checkpoint_dir)} Lower the learning rate, turn on gradient clipping, "
+        "or check the batch and the loss function for bad values (log of 0, division by 0).")
 
 
 def _clip_gradients(model: torch.nn.Module, grad_clip: float | None) -> torch.Tensor:
@@ -292,9 +296,10 @@ def _is_function(batches) -> bool:
 
 
 def _stream_states(train_batches, val_batches) -> dict:
-    """Where each batch function is (``state_dict()``, e.g. ``course.lm_data.batcher``), for exact resume."""
+    """Where each batch function is (its ``state_dict()``, e.g. ``course.lm_data.batcher``'s)."""
     def state_of(source):
-        return source.state_dict() if _is_function(source) and hasattr(source, "load_state_dict") else None
+        stateful = _is_function(source) and hasattr(source, "load_state_dict")
+        return source.state_dict() if stateful else None
 
     return {"train": state_of(train_batches), "val": state_of(val_batches)}
 
@@ -344,7 +349,7 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
        with ``model.eval()`` and no gradients;
     7. with ``checkpoint_dir``: a checkpoint every ``checkpoint_every`` steps and at the end
        (weights, optimizer, RNG and batch-stream state; never weights that hold NaN or inf).
-       ``resume=True`` continues a saved run; with batches from ``course.lm_data.batcher(seed=...)``,
+       ``resume=True`` continues a saved run; with batches from ``lm_data.batcher(seed=...)``,
        a list or an unshuffled DataLoader the resumed run equals an uninterrupted one exactly.
 
     Under ``torchrun --nproc_per_node=N`` every process calls ``fit`` with the same arguments and
@@ -381,9 +386,10 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
             raise _diverged("the weights hold NaN or infinite values", step - 1, lr, checkpoint_dir,
                             stopped="Training stopped and did not save them.")
         if main:  # one writer; the others wait so nobody reads a half-written folder
+            state = {"step": step, "history": asdict(history), "train_config": asdict(config)}
+            streams = _stream_states(train_batches, val_batches)
             ckpt.save_checkpoint(checkpoint_dir, model, model_config, optimizer=optimizer,
-                                 state={"step": step, "history": asdict(history), "train_config": asdict(config)},
-                                 trainer_state=_stream_states(train_batches, val_batches))
+                                 state=state, trainer_state=streams)
         if info.enabled:
             torch.distributed.barrier()
 
@@ -398,7 +404,8 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     stream = _stream(_sharded(train_batches, info))
     val_source = _sharded(val_batches, info) if val_batches is not None else None
     if trainer is not None:
-        _restore_streams(trainer.get("trainer_state", {}), train_batches, val_batches, stream, start)
+        saved_streams = trainer.get("trainer_state", {})
+        _restore_streams(saved_streams, train_batches, val_batches, stream, start)
         ckpt.set_rng_state(trainer)  # last, so replaying an iterable cannot disturb it
     model.train()
     bar = tqdm(range(start, config.steps), desc=title, disable=not progress or not main, initial=start,
@@ -422,8 +429,8 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         grad_norm = _clip_gradients(model, config.grad_clip)
         if not torch.isfinite(grad_norm):
             bar.close()
-            raise _diverged(f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})", step, lr,
-                            checkpoint_dir)
+            what = f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})"
+            raise _diverged(what, step, lr, checkpoint_dir)
         optimizer.step()
         history.step_seconds.append(time.perf_counter() - step_began)
         seq_len = _sequence_length(batch)

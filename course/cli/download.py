@@ -23,18 +23,20 @@ def fix_for(error: BaseException, entry: data.Dataset, folder: Path) -> str:
     """The one line that tells the learner what to do about ``error``."""
     by_hand = f"download {entry.url}\n       yourself and save it as {folder / entry.filename}"
     if isinstance(error, NotADirectoryError) or isinstance(error, FileExistsError):
-        return f"fix: --dir must name a folder, and {folder} is (or lies below) a file; choose another path"
+        return (f"fix: --dir must name a folder, and {folder} is (or lies below) a file; "
+                "choose another path")
     if isinstance(error, PermissionError):
-        return (f"fix: {folder} is not writable by you; choose a folder you can write to with --dir, "
-                "or change its permissions (chmod u+w)")
+        return (f"fix: {folder} is not writable by you; choose a folder you can write to with "
+                "--dir, or change its permissions (chmod u+w)")
     if isinstance(error, data.ChecksumError):
-        return ("fix: the server sent other bytes than the course expects (a proxy or captive portal, or a "
-                f"changed upstream file); run again later on another network, or {by_hand} and check that "
-                f"its sha256 is {entry.sha256}")
+        return ("fix: the server sent other bytes than the course expects (a proxy or captive "
+                "portal, or a changed upstream file); run again later on another network, or "
+                f"{by_hand} and check that its sha256 is {entry.sha256}")
     if isinstance(error, (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError)):
         return f"fix: check the internet connection (or proxy) and run again, or {by_hand}"
     if isinstance(error, OSError):  # a full disk, a read-only file system, ...
-        return f"fix: {getattr(error, 'strerror', None) or error} while writing to {folder}; free space or choose another --dir"
+        reason = getattr(error, "strerror", None) or error
+        return f"fix: {reason} while writing to {folder}; free space or choose another --dir"
     return f"fix: {by_hand}"
 
 
@@ -60,7 +62,8 @@ def fetch_one(entry: data.Dataset, folder: Path, *, force: bool = False, progres
         with atomic.replacing(dest) as partial:
             shutil.copyfile(found, partial)
             if not _verified(partial, entry):
-                raise data.ChecksumError(f"copying {found} gave a file whose sha256 differs; copy it by hand")
+                raise data.ChecksumError(f"copying {found} gave a file whose sha256 differs; "
+                                         "copy it by hand")
         return dest, "copied"
     transformed = entry.transform is not None
     # Same arguments as course.data.download, with the destination of our choice.
@@ -92,7 +95,7 @@ def command(args) -> int:
         began = time.perf_counter()
         try:
             path, what = fetch_one(entry, folder, force=args.force, progress=not args.quiet)
-        except (urllib.error.URLError, OSError, TimeoutError, HTTPException, data.ChecksumError) as error:
+        except (urllib.error.URLError, OSError, HTTPException, data.ChecksumError) as error:
             failures += 1
             reason = getattr(error, "reason", error)
             print(f"  FAIL {name}: {reason}\n       {fix_for(error, entry, folder)}")

@@ -211,7 +211,7 @@ class BPETokenizer:
 
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path) -> None:
-        """Write the merges and special tokens as JSON, atomically (a failed save keeps the old file)."""
+        """Write merges and special tokens as JSON, atomically (a failure keeps the old file)."""
         atomic.write_text(path, json.dumps({"type": "byte-bpe", "merges": self.merges,
                                             "special_tokens": list(self.special_tokens)}))
 
@@ -220,14 +220,20 @@ class BPETokenizer:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} is not a valid tokenizer file ({error}); save the tokenizer again") from None
+            raise ValueError(f"{path} is not a valid tokenizer file ({error}); "
+                             "save the tokenizer again") from None
         if not isinstance(data, dict) or data.get("type") != "byte-bpe":
             raise ValueError(f"{path} does not hold a byte-level BPE tokenizer")
         merges, special = data.get("merges"), data.get("special_tokens", [])
+
+        def earlier_pair(m, i):  # merge i joins two tokens that exist before it: ids < 256 + i
+            return (isinstance(m, list) and len(m) == 2
+                    and all(type(t) is int and 0 <= t < 256 + i for t in m))
+
         pairs_ok = isinstance(merges, list) and all(
-            isinstance(m, list) and len(m) == 2 and all(type(t) is int and 0 <= t < 256 + i for t in m)
-            for i, m in enumerate(merges))
-        if not pairs_ok or not isinstance(special, list) or not all(isinstance(t, str) for t in special):
-            raise ValueError(f"{path} is damaged: 'merges' should list pairs of earlier token ids and "
-                             "'special_tokens' strings; train or save the tokenizer again")
+            earlier_pair(m, i) for i, m in enumerate(merges))
+        names_ok = isinstance(special, list) and all(isinstance(t, str) for t in special)
+        if not pairs_ok or not names_ok:
+            raise ValueError(f"{path} is damaged: 'merges' should list pairs of earlier token ids "
+                             "and 'special_tokens' strings; train or save the tokenizer again")
         return cls([tuple(m) for m in merges], special)

@@ -47,20 +47,23 @@ class CharTokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         ids = [int(i) for i in ids]
-        wrong = [i for i in ids if not 0 <= i < self.vocab_size]  # chars[-1] would quietly be the last one
+        # (a negative id would silently index from the end: chars[-1])
+        wrong = [i for i in ids if not 0 <= i < self.vocab_size]
         if wrong:
-            raise ValueError(f"token ids {wrong[:5]} are outside this tokenizer's vocabulary [0, {self.vocab_size}); "
-                             "decode ids that this tokenizer's encode (or a model with its vocab_size) produced")
+            raise ValueError(f"token ids {wrong[:5]} are outside this tokenizer's vocabulary "
+                             f"[0, {self.vocab_size}); decode ids that this tokenizer's encode "
+                             "(or a model with its vocab_size) produced")
         return "".join(self.chars[i] for i in ids)
 
     def save(self, path: str | Path) -> None:
-        """Write the vocabulary as JSON, atomically: a failed save leaves an older file as it was."""
+        """Write the vocabulary as JSON, atomically: a failed save leaves an older file intact."""
         text = json.dumps({"type": "char", "chars": self.chars}, ensure_ascii=False)
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("the vocabulary holds a lone surrogate character, which UTF-8 cannot store; clean "
-                             "the text first: text.encode('utf-8', 'replace').decode('utf-8')") from None
+            raise ValueError("the vocabulary holds a lone surrogate character, which UTF-8 cannot "
+                             "store; clean the text first: "
+                             "text.encode('utf-8', 'replace').decode('utf-8')") from None
         atomic.write_bytes(path, data)
 
     @classmethod
@@ -68,10 +71,12 @@ class CharTokenizer:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} is not a valid tokenizer file ({error}); save the tokenizer again") from None
+            raise ValueError(f"{path} is not a valid tokenizer file ({error}); "
+                             "save the tokenizer again") from None
         chars = data.get("chars") if isinstance(data, dict) else None
         if not isinstance(data, dict) or data.get("type") != "char":
             raise ValueError(f"{path} does not hold a character tokenizer")
         if not isinstance(chars, list) or not all(isinstance(c, str) for c in chars):
-            raise ValueError(f"{path} is damaged: 'chars' should be a list of characters; save the tokenizer again")
+            raise ValueError(f"{path} is damaged: 'chars' should be a list of characters; "
+                             "save the tokenizer again")
         return cls(chars)

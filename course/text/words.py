@@ -60,8 +60,11 @@ class WordTokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         ids = [int(i) for i in ids]
-        wrong = [i for i in ids if not 0 <= i < self.vocab_size]  # itos[-1] would quietly be the last word
+        # (a negative id would silently index from the end: itos[-1])
+        wrong = [i for i in ids if not 0 <= i < self.vocab_size]
         if wrong:
-            raise ValueError(f"token ids {wrong[:5]} are outside this vocabulary [0, {self.vocab_size}); "
-                             "decode ids that this tokenizer's encode (or a model with its vocab_size) produced")
+            raise ValueError(f"token ids {wrong[:5]} are outside this vocabulary "
+                             f"[0, {self.vocab_size}); "
+                             "decode ids that this tokenizer's encode (or a model with its "
+                             "vocab_size) produced")
         return " ".join(self.itos[i] for i in ids)
