@@ -68,12 +68,11 @@ def test_clear_errors(tok):
 
 
 # ----------------------------------------------------------------------------- issue 15
-@pytest.mark.parametrize("content, message", [("{not json", "not a valid tokenizer file"),
-                                              ('"byte-bpe"', "does not hold"),
-                                              ('{"type": "byte-bpe", "merges": [[-1, 5]]}', "damaged"),
-                                              ('{"type": "byte-bpe", "merges": [[97, 300]]}', "damaged"),
-                                              ('{"type": "byte-bpe", "merges": [[97]]}', "damaged"),
-                                              ('{"type": "byte-bpe"}', "damaged")])
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not a valid tokenizer file"), ('"byte-bpe"', "does not hold"),
+    ('{"type": "byte-bpe", "merges": [[-1, 5]]}', "damaged"),
+    ('{"type": "byte-bpe", "merges": [[97, 300]]}', "damaged"),
+    ('{"type": "byte-bpe", "merges": [[97]]}', "damaged"), ('{"type": "byte-bpe"}', "damaged")])
 def test_loading_a_malformed_file_is_a_clear_error(tmp_path, content, message):
     (tmp_path / "bpe.json").write_text(content)
     with pytest.raises(ValueError, match=message):  # [[-1, 5]] used to raise KeyError: -1

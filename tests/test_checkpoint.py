@@ -68,8 +68,8 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
 def test_resaving_replaces_the_checkpoint_and_leaves_no_temporaries(tmp_path):
     model = Tiny()
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    ckpt.save_checkpoint(tmp_path / "run", model, {"vocab": 10, "dim": 4}, optimizer=opt, state={"step": 1})
-    ckpt.save_checkpoint(tmp_path / "run", model, {"vocab": 10, "dim": 4}, optimizer=opt, state={"step": 2})
+    for step in (1, 2):
+        ckpt.save_checkpoint(tmp_path / "run", model, CONFIG, optimizer=opt, state={"step": step})
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
         "config.json", "model-step000002.safetensors", "state.json", "trainer-step000002.pt"]
@@ -84,7 +84,7 @@ def test_load_model_from_rebuilds_with_the_saved_config(tmp_path):
     torch.testing.assert_close(rebuilt.embed.weight, model.embed.weight)
 
 
-# ----------------------------------------------------------------------------- issue 15: nothing lost
+# ------------------------------------------------------------------------ issue 15: nothing lost
 def filled(value: float) -> Tiny:
     model = Tiny()
     with torch.no_grad():
@@ -103,7 +103,7 @@ def test_a_save_leaves_unrelated_files_and_folders_alone(tmp_path):
     (tmp_path / "run1").mkdir()
     (tmp_path / "run1" / "lesson.ipynb").write_text("{}")
     for value in (1.0, 2.0):
-        ckpt.save_checkpoint(tmp_path, filled(value), {"vocab": 10, "dim": 4}, state={"step": int(value)})
+        ckpt.save_checkpoint(tmp_path, filled(value), CONFIG, state={"step": int(value)})
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert (tmp_path / "run1" / "lesson.ipynb").read_text() == "{}"
     assert loaded_value(tmp_path) == 2.0
@@ -149,7 +149,10 @@ def test_corrupt_state_and_a_config_that_is_not_an_object_are_clear_errors(tmp_p
     with pytest.raises(ckpt.CheckpointError, match="should hold a JSON object"):
         ckpt.read_config(legacy)
     (legacy / ckpt.CONFIG).write_text('{"vocab": 10, "dim": 4}')
-    ckpt.load_checkpoint(legacy, Tiny(), config={"vocab": 10, "dim": 4})  # older checkpoints still load
+    ckpt.load_checkpoint(legacy, Tiny(), config=CONFIG)  # older checkpoints still load
+
+
+CONFIG = {"vocab": 10, "dim": 4}
 
 
 class Crash(Exception):
@@ -157,8 +160,9 @@ class Crash(Exception):
 
 
 def crash_at(monkeypatch, point: int, folder, on_crash=None):
-    """Make the ``point``-th moment of a save raise: 2k = file k written under its temporary name,
-    2k+1 = file k renamed into place. ``on_crash(folder)`` sees the folder as a kill would leave it."""
+    """Make the ``point``-th moment of a save raise: 2k = file k written under its temporary
+    name, 2k+1 = file k renamed into place. ``on_crash(folder)`` sees the folder as a kill
+    would leave it."""
     real = atomic.replacing
     moments = iter(range(10_000))
 
@@ -179,19 +183,20 @@ def crash_at(monkeypatch, point: int, folder, on_crash=None):
 
 
 @pytest.mark.parametrize("point", range(8))
-def test_a_save_that_crashes_midway_leaves_the_previous_checkpoint_loadable(tmp_path, monkeypatch, point):
+def test_a_save_that_crashes_midway_leaves_the_previous_checkpoint_loadable(tmp_path, monkeypatch,
+                                                                           point):
     folder = tmp_path / "run"
     opt = torch.optim.SGD(Tiny().parameters(), lr=0.1)
-    ckpt.save_checkpoint(folder, filled(1.0), {"vocab": 10, "dim": 4}, optimizer=opt, state={"step": 1})
+    ckpt.save_checkpoint(folder, filled(1.0), CONFIG, optimizer=opt, state={"step": 1})
     with monkeypatch.context() as patch:
         crash_at(patch, point, folder)
         with pytest.raises(Crash):
-            ckpt.save_checkpoint(folder, filled(2.0), {"vocab": 10, "dim": 4}, optimizer=opt, state={"step": 2})
+            ckpt.save_checkpoint(folder, filled(2.0), CONFIG, optimizer=opt, state={"step": 2})
     committed = point == 7  # the crash came after state.json, the commit point, was renamed
     assert loaded_value(folder) == (2.0 if committed else 1.0)
     assert ckpt.read_state(folder) == {"step": 2 if committed else 1}
     leftovers = {p.name for p in folder.iterdir()} - {"config.json", "state.json"}
-    assert len(leftovers) == 2  # only the weights and trainer files of one checkpoint: nothing stray
+    assert len(leftovers) == 2  # the weights and trainer files of one checkpoint: nothing stray
 
 
 def test_random_saves_crashes_and_resumes_never_lose_the_last_good_checkpoint(tmp_path_factory):
@@ -199,8 +204,8 @@ def test_random_saves_crashes_and_resumes_never_lose_the_last_good_checkpoint(tm
 
     # each save crashes at one of its 8 moments (see crash_at) or completes (None); a crash is a
     # kill: the folder stays exactly as it was at that moment (temporary files and all)
-    plans = st.lists(st.tuples(st.sampled_from(["save", "resume"]), st.one_of(st.none(), st.integers(0, 7))),
-                     min_size=1, max_size=8)
+    steps = st.tuples(st.sampled_from(["save", "resume"]), st.one_of(st.none(), st.integers(0, 7)))
+    plans = st.lists(steps, min_size=1, max_size=8)
 
     @settings(max_examples=30, deadline=None, derandomize=True)
     @given(plans)

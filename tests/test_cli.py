@@ -302,9 +302,10 @@ def test_run_passes_a_relative_data_folder_on_as_an_absolute_path(tmp_path, monk
     assert printed == str(tmp_path / "data")
 
 
-# ----------------------------------------------------------------------------- issue 15: each failure, its own fix
-def test_download_dir_that_is_a_file_says_so_before_fetching(toy_registry, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(data, "fetch", lambda *a, **k: pytest.fail("fetched although --dir is a file"))
+# ------------------------------------------------------------ issue 15: each failure, its own fix
+def test_download_dir_that_is_a_file_says_so_before_fetching(toy_registry, tmp_path, monkeypatch,
+                                                             capsys):
+    monkeypatch.setattr(data, "fetch", lambda *a, **k: pytest.fail("fetched into a file"))
     (tmp_path / "afile").write_text("keep")
     for target in (tmp_path / "afile", tmp_path / "afile" / "below"):
         assert main(["download", "--dir", str(target), "--quiet"]) == 1
@@ -319,7 +320,8 @@ def test_download_into_a_read_only_folder_says_so(toy_registry, tmp_path, monkey
     target = tmp_path / "readonly"
     target.mkdir()
     with monkeypatch.context() as patch:
-        patch.setattr(atomic.os, "access", lambda path, mode: False)  # as chmod a-w would (tests may run as root)
+        # as chmod a-w would do (tests may run as root, who may write anywhere)
+        patch.setattr(atomic.os, "access", lambda path, mode: False)
         assert main(["download", "--dir", str(target), "--quiet"]) == 1
     out = capsys.readouterr().out
     assert "not writable" in out and "chmod u+w" in out and "internet" not in out
@@ -352,14 +354,15 @@ def test_run_checks_the_output_path_before_running(tmp_path, monkeypatch, capsys
     from course import atomic
 
     nb = _write_notebook(tmp_path / "99_toy.ipynb", "print(1)")
-    monkeypatch.setattr(notebooks_cli.policy, "execute", lambda *a, **k: pytest.fail("ran with a bad -o"))
+    monkeypatch.setattr(notebooks_cli.policy, "execute", lambda *a, **k: pytest.fail("ran, bad -o"))
     (tmp_path / "afile").write_text("keep")
-    assert main(["run", str(nb), "-o", str(tmp_path / "afile" / "out.ipynb")]) == 2  # was a traceback
+    assert main(["run", str(nb), "-o", str(tmp_path / "afile" / "o.ipynb")]) == 2  # was a traceback
     assert "is a file, not a folder" in capsys.readouterr().out
     assert main(["run", str(nb), "-o", str(tmp_path)]) == 2
     assert "it is a folder" in capsys.readouterr().out
     with monkeypatch.context() as patch:
-        patch.setattr(atomic.os, "access", lambda path, mode: False)  # a read-only folder (tests may run as root)
+        # a read-only folder (tests may run as root, who may write anywhere)
+        patch.setattr(atomic.os, "access", lambda path, mode: False)
         assert main(["run", str(nb), "-o", str(tmp_path / "ro" / "out.ipynb")]) == 2
     out = capsys.readouterr().out
     assert "not writable" in out and "fix: give -o a file path in a folder you can write to" in out

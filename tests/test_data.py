@@ -32,7 +32,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
-        elif self.path == "/huge.txt":  # far more than the file the registry describes, no length announced
+        elif self.path == "/huge.txt":  # far more than the registry's file, no length announced
             self.send_response(200)
             self.end_headers()
             for _ in range(500):  # 32 MB if nobody stops reading
@@ -185,7 +185,7 @@ def test_registry_checksums_match_the_shared_copies(name):
 # ----------------------------------------------------------------------------- issue 15
 def test_a_server_sending_far_more_than_the_registry_size_is_cut_off(server, tmp_path):
     dest = tmp_path / "huge.txt"
-    with pytest.raises(data.ChecksumError, match="more than .* bytes.*course download.*COURSE_DATA_DIR"):
+    with pytest.raises(data.ChecksumError, match="more than .* bytes.*course download.*COURSE_"):
         data.fetch(f"{server}/huge.txt", dest, sha256=GOOD_SHA, size=1200, progress=False)
     assert list(tmp_path.iterdir()) == []
 
@@ -193,8 +193,8 @@ def test_a_server_sending_far_more_than_the_registry_size_is_cut_off(server, tmp
 def test_a_one_byte_drip_hits_the_overall_deadline(server, tmp_path):
     began = time.monotonic()
     with pytest.raises(TimeoutError, match="too slow to finish.*course download.*COURSE_DATA_DIR"):
-        data.fetch(f"{server}/drip.txt", tmp_path / "drip.txt", sha256=GOOD_SHA, size=len(GOOD), progress=False,
-                   timeout=5, deadline=0.3)
+        data.fetch(f"{server}/drip.txt", tmp_path / "drip.txt", sha256=GOOD_SHA, size=len(GOOD),
+                   progress=False, timeout=5, deadline=0.3)
     assert time.monotonic() - began < 4  # the per-read timeout alone would never have fired
     assert list(tmp_path.iterdir()) == []
 
@@ -217,6 +217,6 @@ def test_an_unreadable_copy_is_skipped_with_a_fix(clean_env, monkeypatch, capsys
 def test_a_download_into_a_file_or_below_one_is_refused_clearly(server, tmp_path):
     (tmp_path / "file").write_text("keep me")
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
-        data.fetch(f"{server}/good.txt", tmp_path / "file" / "good.txt", sha256=GOOD_SHA, size=len(GOOD),
-                   progress=False)
+        data.fetch(f"{server}/good.txt", tmp_path / "file" / "good.txt", sha256=GOOD_SHA,
+                   size=len(GOOD), progress=False)
     assert (tmp_path / "file").read_text() == "keep me"

@@ -52,4 +52,4 @@ def test_a_batcher_saves_and_restores_its_place_in_the_stream():
     for x, y in expected:
         fx, fy = fresh()
         assert torch.equal(fx, x) and torch.equal(fy, y)
-    assert batcher(torch.arange(500), 4, 8).state_dict() == {}  # no seed: torch's global RNG decides
+    assert batcher(torch.arange(500), 4, 8).state_dict() == {}  # no seed: the global RNG decides

@@ -54,6 +54,7 @@ def test_folders_and_files_in_the_way_are_clear_errors(tmp_path):
 
 
 def test_an_unwritable_folder_is_named(tmp_path, monkeypatch):
-    monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)  # chmod a-w (tests may run as root)
+    # as chmod a-w would do (tests may run as root, who may write anywhere)
+    monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)
     with pytest.raises(PermissionError, match="is not writable"):
         atomic.check_writable_folder(tmp_path)

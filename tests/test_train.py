@@ -162,13 +162,13 @@ def test_evaluate_weights_batches_by_their_rows():
     assert evaluate(model, uneven) == pytest.approx(sum(per_row) / 5, rel=1e-5)
 
 
-# ----------------------------------------------------------------------------- issue 15: guards, exact resume
+# ------------------------------------------------------------------ issue 15: guards, exact resume
 class Stop(Exception):
     pass
 
 
 def crash_after(train_steps: int, loss_fn=next_token_loss):
-    """A training loss that raises on training step ``train_steps`` (evaluation calls don't count)."""
+    """A training loss that raises on training step ``train_steps`` (evaluations don't count)."""
     seen = {"n": 0}
 
     def loss(model, batch):
@@ -202,8 +202,9 @@ def shuffled_loader():
     from torch.utils.data import DataLoader, TensorDataset
 
     x = torch.randint(0, 8, (40, 12), generator=torch.Generator().manual_seed(0))
+    # 3 batches a pass, the last one short
     loader = DataLoader(TensorDataset(x, (x + 1) % 8), batch_size=16, shuffle=True,
-                        generator=torch.Generator().manual_seed(0))  # 3 batches a pass, the last short
+                        generator=torch.Generator().manual_seed(0))
     return loader, [(x[:8], (x[:8] + 1) % 8)]
 
 
@@ -217,7 +218,8 @@ def endless_generator():
     return batches(), make_batches()
 
 
-@pytest.mark.parametrize("sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader, endless_generator])
+@pytest.mark.parametrize("sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader,
+                                     endless_generator])
 def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path, sources):
     config = TrainConfig(steps=12, lr=0.05, eval_every=4, eval_batches=2, checkpoint_every=5)
 
@@ -225,13 +227,14 @@ def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one_bit_for_bit
         torch.manual_seed(0)  # a fresh process: same seed, a new model, new batch sources
         model = Bigram()
         train, val = sources()
-        history = fit(model, train, val_batches=val, config=config, loss_fn=loss_fn, eval_loss_fn=next_token_loss,
-                      device="cpu", progress=False, checkpoint_dir=folder, resume=resume)
+        history = fit(model, train, val_batches=val, config=config, loss_fn=loss_fn,
+                      eval_loss_fn=next_token_loss, device="cpu", progress=False,
+                      checkpoint_dir=folder, resume=resume)
         return model, history
 
     straight, straight_history = run(tmp_path / "straight")
     with pytest.raises(Stop):
-        run(tmp_path / "cut", loss_fn=crash_after(7))  # dies at step 7; the step-5 checkpoint is on disk
+        run(tmp_path / "cut", loss_fn=crash_after(7))  # dies at step 7, after the step-5 save
     assert ckpt.read_state(tmp_path / "cut")["step"] == 5
     resumed, history = run(tmp_path / "cut", resume=True)
     assert history.train_loss == straight_history.train_loss
@@ -251,15 +254,16 @@ def test_nan_gradients_with_a_finite_loss_never_reach_a_checkpoint(tmp_path):
     before = ckpt.weights_path(tmp_path / "c").read_bytes()
     weights = model.table.weight.detach().clone()
     with pytest.raises(TrainingDiverged, match="gradient norm became nan") as stop:
-        fit(model, make_batches(), config=TrainConfig(steps=3, checkpoint_every=1), loss_fn=nan_gradient_loss,
-            device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+        fit(model, make_batches(), config=TrainConfig(steps=3, checkpoint_every=1),
+            loss_fn=nan_gradient_loss, device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
     message = str(stop.value)
-    assert "(step 3) holds finite weights and was not overwritten" in message and "Nothing" not in message
+    assert "(step 3) holds finite weights and was not overwritten" in message
+    assert "Nothing" not in message
     assert ckpt.weights_path(tmp_path / "c").read_bytes() == before
     assert torch.equal(model.table.weight, weights)  # the bad step was not applied
     with pytest.raises(TrainingDiverged, match="gradient norm became nan"):  # without clipping, too
-        fit(model, make_batches(), config=TrainConfig(steps=3, grad_clip=None), loss_fn=nan_gradient_loss,
-            device="cpu", progress=False)
+        fit(model, make_batches(), config=TrainConfig(steps=3, grad_clip=None),
+            loss_fn=nan_gradient_loss, device="cpu", progress=False)
 
 
 def test_the_message_after_a_nan_loss_names_the_checkpoint_this_run_saved(tmp_path):
@@ -270,10 +274,10 @@ def test_the_message_after_a_nan_loss_names_the_checkpoint_this_run_saved(tmp_pa
 
     nan_from_step_4.calls = 0
     with pytest.raises(TrainingDiverged, match=r"the loss became nan at step 4") as stop:
-        fit(Bigram(), make_batches(), config=TrainConfig(steps=10, checkpoint_every=2), loss_fn=nan_from_step_4,
-            device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+        fit(Bigram(), make_batches(), config=TrainConfig(steps=10, checkpoint_every=2),
+            loss_fn=nan_from_step_4, device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
     assert f"{tmp_path / 'c'} (step 4) holds finite weights" in str(stop.value)
-    with pytest.raises(TrainingDiverged, match="No checkpoint folder was given, so nothing was saved"):
+    with pytest.raises(TrainingDiverged, match="No checkpoint folder was given, so nothing was"):
         fit(Bigram(), make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False,
             loss_fn=lambda m, b: next_token_loss(m, b) * float("inf"))
 
@@ -286,16 +290,17 @@ def test_non_finite_weights_are_never_saved(tmp_path):
                 self.param_groups[0]["params"][0][0, 0] = float("nan")
 
     model = Bigram()
-    with pytest.raises(TrainingDiverged, match="weights hold NaN or infinite values.*did not save them"):
-        fit(model, make_batches(), config=TrainConfig(steps=1), optimizer=Poisoning(model.parameters(), lr=0.1),
-            device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    with pytest.raises(TrainingDiverged, match="weights hold NaN or infinite values.*did not save"):
+        fit(model, make_batches(), config=TrainConfig(steps=1),
+            optimizer=Poisoning(model.parameters(), lr=0.1), device="cpu", progress=False,
+            checkpoint_dir=tmp_path / "c")
     assert not ckpt.exists(tmp_path / "c")
 
 
-@pytest.mark.parametrize("settings, wrong", [({"steps": -5}, "steps=-5"), ({"eval_every": 0}, "eval_every=0"),
-                                             ({"checkpoint_every": 0}, "checkpoint_every=0"),
-                                             ({"grad_clip": 0.0}, "grad_clip=0.0"),
-                                             ({"lr": float("nan")}, "lr=nan")])
+@pytest.mark.parametrize("settings, wrong", [
+    ({"steps": -5}, "steps=-5"), ({"eval_every": 0}, "eval_every=0"),
+    ({"checkpoint_every": 0}, "checkpoint_every=0"), ({"grad_clip": 0.0}, "grad_clip=0.0"),
+    ({"lr": float("nan")}, "lr=nan")])
 def test_settings_that_cannot_train_are_refused_clearly(settings, wrong):
     with pytest.raises(ValueError, match=wrong):
         TrainConfig(**settings)
@@ -303,7 +308,8 @@ def test_settings_that_cannot_train_are_refused_clearly(settings, wrong):
     for key, value in settings.items():
         setattr(config, key, value)  # changed after construction: fit checks again
     with pytest.raises(ValueError, match=wrong):
-        fit(Bigram(), make_batches(), val_batches=make_batches(), config=config, device="cpu", progress=False)
+        fit(Bigram(), make_batches(), val_batches=make_batches(), config=config, device="cpu",
+            progress=False)
 
 
 def test_a_checkpoint_folder_that_is_a_file_is_refused_before_training(tmp_path):
@@ -321,7 +327,8 @@ def test_a_checkpoint_folder_that_is_a_file_is_refused_before_training(tmp_path)
 
 
 def test_fit_keeps_the_other_files_of_its_checkpoint_folder(tmp_path):
-    (tmp_path / "lesson.ipynb").write_text("{}")  # used to vanish: the save replaced the whole folder
-    fit(Bigram(), make_batches(), config=TrainConfig(steps=4, checkpoint_every=2), device="cpu", progress=False,
-        checkpoint_dir=tmp_path)
-    assert (tmp_path / "lesson.ipynb").read_text() == "{}" and ckpt.read_state(tmp_path)["step"] == 4
+    (tmp_path / "lesson.ipynb").write_text("{}")  # used to vanish: a save replaced the whole folder
+    fit(Bigram(), make_batches(), config=TrainConfig(steps=4, checkpoint_every=2), device="cpu",
+        progress=False, checkpoint_dir=tmp_path)
+    assert (tmp_path / "lesson.ipynb").read_text() == "{}"
+    assert ckpt.read_state(tmp_path)["step"] == 4
