@@ -280,6 +280,23 @@ def load_gpt2(source: str | Path = GPT2_REPO, *, revision: str | None = None,
     return model.to(device) if device is not None else model
 
 
+def load_gpt2_if_available(device: torch.device | str | None = None):
+    """``(model, tokenizer)`` of GPT-2 124M, or None with the reason printed: in FAST mode (a 548 MB
+    download and a 124M-parameter model do not fit a one-minute run) and offline without a cached
+    copy. For optional notebook sections: ``real = load_gpt2_if_available(device)``."""
+    from course.config import budget
+
+    if not budget(full=True, fast=False):
+        print("[skipped in FAST mode: GPT-2 is a 548 MB download and 124M parameters; "
+              "unset COURSE_FAST to run this section]")
+        return None
+    try:
+        return load_gpt2(device=device), gpt2_tokenizer()
+    except (PretrainedUnavailable, PretrainedChecksumError) as error:
+        print(f"[skipped: {error}]")
+        return None
+
+
 # ----------------------------------------------------------------------------- the tokenizer
 class GPT2Tokenizer:
     """GPT-2's byte-level BPE (50,257 tokens) read from its ``tokenizer.json`` by the ``tokenizers``

@@ -281,3 +281,22 @@ def test_gpt2_tokenizer_matches_the_tokenizers_library(hf_folder):
     assert tok.decode(tok.encode(text)) == text
     assert "".join(tok.tokens("the mat")) == "the mat"
     assert tok.vocab_size == reference.get_vocab_size() <= VOCAB
+
+
+def test_the_optional_section_skips_with_a_reason(hf_folder, monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert pretrained.load_gpt2_if_available() is None
+    assert "skipped in FAST mode" in capsys.readouterr().out
+    monkeypatch.delenv("COURSE_FAST")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.hf_hub_download",
+                        lambda *a, **kw: (_ for _ in ()).throw(not_cached()))
+    assert pretrained.load_gpt2_if_available() is None
+    assert "[skipped: Could not get config.json" in capsys.readouterr().out
+    monkeypatch.setattr("huggingface_hub.hf_hub_download",
+                        lambda repo, filename, **kw: str(hf_folder / filename))
+    monkeypatch.setitem(pretrained.PINNED, pretrained.GPT2_REPO, pretrained.PinnedWeights(
+        revision="abc", sha256=pretrained._sha256(hf_folder / "model.safetensors"),
+        size=(hf_folder / "model.safetensors").stat().st_size))
+    model, tokenizer = pretrained.load_gpt2_if_available()
+    assert isinstance(model, GPT) and tokenizer.decode(tokenizer.encode("the mat")) == "the mat"
