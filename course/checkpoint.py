@@ -153,7 +153,7 @@ def rng_state() -> dict:
     numpy_rng = [kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, gauss]
     state = {"torch_rng": torch.get_rng_state(), "python_rng": random.getstate(),
              "numpy_rng": numpy_rng}
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
+    if torch.cuda.is_initialized():  # (is_available() would be a CUDA call on the CPU path)
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
     return state
 
@@ -168,7 +168,7 @@ def set_rng_state(state: dict) -> None:
     if "numpy_rng" in state:
         kind, keys, position, has_gauss, gauss = state["numpy_rng"]
         np.random.set_state((kind, keys.numpy().astype("uint32"), position, has_gauss, gauss))
-    if "cuda_rng" in state and torch.cuda.is_available():
+    if "cuda_rng" in state and torch.cuda.is_initialized():
         torch.cuda.set_rng_state_all(state["cuda_rng"])
 
 
