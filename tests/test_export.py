@@ -256,3 +256,10 @@ def test_the_notebooks_hand_written_file_is_what_export_writes(tmp_path):
             f.write(tensors[name].astype("<f4").tobytes())
     export.write(tmp_path / "package.safetensors", tensors, config, CHARS)
     assert (tmp_path / "by_hand.safetensors").read_bytes() == (tmp_path / "package.safetensors").read_bytes()
+
+
+def test_runner_refuses_more_positions_than_the_context(tmp_path):
+    export.export(tiny_gpt(), CHARS, tmp_path / "m.safetensors")
+    runner = run.GPT(tmp_path / "m.safetensors")
+    with pytest.raises(ValueError, match="context is 16"):
+        runner.forward(list(range(17)), runner.new_cache())

@@ -112,6 +112,9 @@ class GPT:
     def forward(self, tokens, cache):
         """Logits (T, vocab) for T new tokens; their keys and values join the cache."""
         c, start, T = self.config, cache["length"], len(tokens)
+        if start + T > c["block_size"]:
+            raise ValueError(f"{start + T} positions but the model's context is {c['block_size']}; "
+                             "crop the input to its last block_size tokens")
         H, KV, D = c["n_head"], c["n_kv_head"], c["n_embd"] // c["n_head"]
         positions = np.arange(start, start + T)
         x = self.w("tok_emb.weight")[tokens]  # (T, C)
