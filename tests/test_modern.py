@@ -263,21 +263,19 @@ def test_course_generate_samples_from_a_modern_model():
 
 
 # ----------------------------------------------------------------------------- initialisation
-def test_swiglu_gate_and_up_start_at_fan_in_scale_so_the_layer_is_not_switched_off():
+def test_swiglu_and_expert_inputs_start_at_fan_in_scale_so_the_layer_is_not_switched_off():
     torch.manual_seed(0)
-    for changes in ({"mlp": "swiglu"}, {"mlp": "swiglu", "n_expert": 4, "top_k": 2}):
+    for changes in ({"mlp": "swiglu"}, {"mlp": "swiglu", "n_expert": 4, "top_k": 2}, {"n_expert": 4, "top_k": 2}):
         model = ModernGPT(ModernConfig(**TINY, **changes))
-        stds = {n: p.std().item() for n, p in model.named_parameters() if n.endswith(("gate.weight", "up.weight"))}
+        stds = {n: p.std().item() for n, p in model.named_parameters()
+                if n.endswith(("gate.weight", "up.weight")) or (".experts." in n and n.endswith("fc.weight"))}
         assert stds and all(abs(s - 1 / math.sqrt(32)) < 0.03 for s in stds.values()), stds
         down = [p.std().item() for n, p in model.named_parameters() if n.endswith("ffn.proj.weight")
                 or (n.endswith("proj.weight") and "experts" in n)]
         assert down and all(abs(s - 0.02 / math.sqrt(2 * 2)) < 0.003 for s in down)
-    # a GELU model draws exactly what it always drew
-    torch.manual_seed(0)
-    a = ModernGPT(ModernConfig(**TINY))
-    torch.manual_seed(0)
-    b = ModernGPT(ModernConfig(**TINY))
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    # the dense GELU layer keeps GPT-2's initialisation (the baseline of notebook 08 is GPT-2)
+    dense = ModernGPT(ModernConfig(**TINY))
+    assert abs(dense.blocks[0].ffn.fc.weight.std().item() - 0.02) < 0.002
 
 
 # ----------------------------------------------------------------------------- KV cache

@@ -355,12 +355,15 @@ class ModernGPT(nn.Module):
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
         gpt2_init(self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name)
-        # SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): started at GPT-2's std 0.02 both
-        # factors are small and their product (and its gradient) is near 0, so the layer starts almost
-        # switched off. Fan-in scale (std 1/sqrt(C)) gives each factor unit variance on the normalised
-        # input, as a single projection would have; the down projection keeps the residual scaling.
+        # Two feed-forward layers would start almost switched off at GPT-2's std 0.02, so their input
+        # projections start at fan-in scale instead (std 1/sqrt(C): unit-variance pre-activations on
+        # the normalised input); the output projections keep the residual scaling above.
+        # - SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): two small factors make a product
+        #   (and a gradient) near 0.
+        # - A routed expert's output is scaled by its mixing weight (about 1/top_k at the start) and it
+        #   sees only part of the tokens; at 0.02 the MoE learned far more slowly than the dense layer.
         for name, p in self.named_parameters():
-            if name.endswith(("gate.weight", "up.weight")):
+            if name.endswith(("gate.weight", "up.weight")) or (".experts." in name and name.endswith("fc.weight")):
                 nn.init.normal_(p, mean=0.0, std=1 / math.sqrt(config.n_embd))
         self.aux_loss = torch.zeros(())
 
