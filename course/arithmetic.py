@@ -1,25 +1,26 @@
-"""Adding a list of numbers, written two ways: the answer at once, or a scratchpad of steps first.
+"""Arithmetic that takes several steps, written two ways: the answer at once, or a scratchpad first.
 
-A problem is a list of two-digit numbers (its "terms"). A GPT reads the prompt and learns to write
-one of two completions (Nye et al. 2021, "Show your work"):
+A problem is a chain of one-digit numbers joined by "+" and "*", worked out from left to right and
+keeping only the last digit (arithmetic modulo 10, like a calculator with a one-digit display). A GPT
+reads the prompt and learns to write one of two completions (Nye et al. 2021, "Show your work"):
 
-    prompt       23+45+17+88=
-    direct       173.                                   the answer, then "." (the end)
-    scratchpad   023+45=068;068+17=085;085+88=173;173.   one running total per step, then the answer
+    prompt       3+5*7+9=
+    direct       5.                     the answer, then "." (the end)
+    scratchpad   3+5=8;8*7=6;6+9=5;5.   one step per operation, each reading the last result
 
-Totals and answers are always three digits and terms two, so every step has the same shape. A model
-that writes the scratchpad does one two-number addition per step; a model that answers directly must
-add all the terms inside one forward pass, with a fixed number of layers.
+Each step is a lookup in a table of 200 entries; the answer at once needs every step inside one
+forward pass. Problems have 2 to 9 numbers ("terms"); every step has the same shape.
 
 Splits are fixed by the problem itself (a checksum of its prompt), so a held-out problem never appears
 in training, whatever the seed: 10% test, 10% dev (for choosing recipes), 80% train. Training uses
 2, 3, 4 and 6 terms; problems with 5 terms are a held-out *length* no model is trained on.
 
 A training row holds one worked problem from position 0, padded to the row length; the loss is taken
-on the completion only (the terms of a prompt are random and cannot be predicted).
+on the completion only (the numbers of a prompt are random and cannot be predicted).
 """
 from __future__ import annotations
 
+import itertools
 import random
 import zlib
 from collections.abc import Callable, Sequence
@@ -28,52 +29,76 @@ import torch
 import torch.nn.functional as F
 
 DIGITS = "0123456789"
-VOCAB = DIGITS + "+=;."  # 14 characters; "." ends every completion
+OPS = "+*"
+VOCAB = DIGITS + OPS + "=;."  # 15 characters; "." ends every completion
 STOI = {ch: i for i, ch in enumerate(VOCAB)}
 FORMATS = ("direct", "scratchpad")
 TRAIN_TERMS = (2, 3, 4, 6)  # numbers of terms seen in training
 HELD_OUT_TERMS = 5  # a length never trained on
 ALL_TERMS = (2, 3, 4, 5, 6)
+MAX_TERMS = 9
 IGNORE = -100  # target value that F.cross_entropy skips
 
-Problem = tuple[int, ...]
+Problem = tuple  # (3, "+", 5, "*", 7): numbers 0-9 and operators, alternating
 
 
 # ---------------------------------------------------------------------------- text of a problem
-def prompt(terms: Problem) -> str:
-    """``(23, 45, 17)`` -> ``"23+45+17="``."""
-    if len(terms) < 2 or any(not 0 <= t <= 99 for t in terms):
-        raise ValueError(f"a problem is at least two numbers from 0 to 99, got {terms}")
-    return "+".join(f"{t:02d}" for t in terms) + "="
+def n_terms(problem: Problem) -> int:
+    """How many numbers a problem has: ``(3, "+", 5, "*", 7)`` -> 3."""
+    return (len(problem) + 1) // 2
 
 
-def scratchpad_steps(terms: Problem) -> list[str]:
-    """The running totals, one step per added term: ``(23, 45, 17)`` -> ``["023+45=068", "068+17=085"]``."""
-    steps, total = [], terms[0]
-    for t in terms[1:]:
-        steps.append(f"{total:03d}+{t:02d}={total + t:03d}")
-        total += t
+def apply(op: str, a: int, b: int) -> int:
+    """One step: ``a op b``, keeping the last digit."""
+    return (a + b) % 10 if op == "+" else (a * b) % 10
+
+
+def prompt(problem: Problem) -> str:
+    """``(3, "+", 5, "*", 7)`` -> ``"3+5*7="``."""
+    numbers, ops = problem[0::2], problem[1::2]
+    if not 2 <= len(numbers) <= MAX_TERMS or len(ops) != len(numbers) - 1 \
+            or any(not (isinstance(d, int) and 0 <= d <= 9) for d in numbers) or any(o not in OPS for o in ops):
+        raise ValueError(f"a problem alternates 2 to {MAX_TERMS} digits with '+' or '*', "
+                         f"like (3, '+', 5, '*', 7); got {problem}")
+    return "".join(str(x) for x in problem) + "="
+
+
+def scratchpad_steps(problem: Problem) -> list[str]:
+    """One step per operation: ``(3, "+", 5, "*", 7)`` -> ``["3+5=8", "8*7=6"]``."""
+    prompt(problem)  # refuses a malformed problem
+    steps, value = [], problem[0]
+    for op, d in zip(problem[1::2], problem[2::2]):
+        steps.append(f"{value}{op}{d}={apply(op, value, d)}")
+        value = apply(op, value, d)
     return steps
 
 
-def completion(terms: Problem, fmt: str) -> str:
+def evaluate(problem: Problem) -> int:
+    """The answer: the problem worked out from left to right, modulo 10."""
+    value = problem[0]
+    for op, d in zip(problem[1::2], problem[2::2]):
+        value = apply(op, value, d)
+    return value
+
+
+def completion(problem: Problem, fmt: str) -> str:
     """What the model should write after the prompt, in format ``"direct"`` or ``"scratchpad"``."""
-    answer = f"{sum(terms):03d}."
+    answer = f"{evaluate(problem)}."
     if fmt == "direct":
         return answer
     if fmt == "scratchpad":
-        return "".join(step + ";" for step in scratchpad_steps(terms)) + answer
+        return "".join(step + ";" for step in scratchpad_steps(problem)) + answer
     raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
 
 
 def answer_of(text: str) -> str:
-    """The answer a completion states: the digits after the last ";" and before the first "."."""
+    """The answer a completion states: what follows the last ";" and comes before the first "."."""
     return text.split(".")[0].split(";")[-1]
 
 
-def completion_length(n_terms: int, fmt: str) -> int:
-    """Characters in a completion: 4 for direct, 11 more per step for the scratchpad."""
-    return 4 if fmt == "direct" else 4 + 11 * (n_terms - 1)
+def completion_length(terms: int, fmt: str) -> int:
+    """Characters in a completion of a problem with ``terms`` numbers: 2 direct, 6 more per step."""
+    return 2 if fmt == "direct" else 2 + 6 * (terms - 1)
 
 
 def encode(text: str) -> list[int]:
@@ -88,25 +113,37 @@ def decode(ids: Sequence[int]) -> str:
 
 
 # ---------------------------------------------------------------------------- splits and sampling
-def split_of(terms: Problem) -> str:
+def split_of(problem: Problem) -> str:
     """``"test"``, ``"dev"`` or ``"train"``, from a checksum of the prompt (the same on every machine)."""
-    bucket = zlib.crc32(prompt(terms).encode()) % 10
+    bucket = zlib.crc32(prompt(problem).encode()) % 10
     return "test" if bucket == 0 else "dev" if bucket == 1 else "train"
 
 
-def sample_problem(rng: random.Random, n_terms: int, split: str) -> Problem:
-    """A random problem with ``n_terms`` terms from ``split`` (rejection sampling: ~1.25 draws for train)."""
+def _build(numbers, ops) -> Problem:
+    return tuple(x for pair in zip(numbers, ops + ("",)) for x in pair)[:-1]
+
+
+def sample_problem(rng: random.Random, terms: int, split: str) -> Problem:
+    """A random problem with ``terms`` numbers from ``split`` (rejection sampling: ~1.25 draws for train)."""
     while True:
-        terms = tuple(rng.randrange(100) for _ in range(n_terms))
-        if split_of(terms) == split:
-            return terms
+        problem = _build(tuple(rng.randrange(10) for _ in range(terms)),
+                         tuple(rng.choice(OPS) for _ in range(terms - 1)))
+        if split_of(problem) == split:
+            return problem
 
 
-def problems(n: int, n_terms: int, split: str, seed: int = 0) -> list[Problem]:
-    """``n`` distinct problems of one length from one split (seeded)."""
-    rng, seen = random.Random(f"{seed}-{n_terms}-{split}"), {}
+def problems(n: int, terms: int, split: str, seed: int = 0) -> list[Problem]:
+    """``n`` distinct problems with ``terms`` numbers from one split (seeded), or all of them when the
+    split holds fewer (two terms make only 200 problems, about 20 of them in the test split)."""
+    rng = random.Random(f"{seed}-{terms}-{split}")
+    if 10 ** terms * 2 ** (terms - 1) <= 20 * n:  # few enough to list: a random sample of all of them
+        every = [_build(ds, ops) for ds in itertools.product(range(10), repeat=terms)
+                 for ops in itertools.product(OPS, repeat=terms - 1)]
+        every = [p for p in every if split_of(p) == split]
+        return rng.sample(every, min(n, len(every)))
+    seen: dict[Problem, None] = {}
     while len(seen) < n:
-        seen.setdefault(sample_problem(rng, n_terms, split), None)
+        seen.setdefault(sample_problem(rng, terms, split), None)
     return list(seen)
 
 
@@ -117,15 +154,15 @@ def worked_text(terms: Problem, fmt: str) -> tuple[list[int], list[bool]]:
     return encode(p + c), [False] * len(p) + [True] * len(c)
 
 
-def row_length(fmt: str, n_terms: Sequence[int] = TRAIN_TERMS) -> int:
+def row_length(fmt: str, terms: Sequence[int] = TRAIN_TERMS) -> int:
     """Input tokens per training row: the longest worked problem, less the last token (only a target)."""
-    return max(3 * k + completion_length(k, fmt) for k in n_terms) - 1
+    return max(2 * k + completion_length(k, fmt) for k in terms) - 1
 
 
 def training_rows(fmt: str, batch_size: int, *, seed: int = 0,
-                  n_terms: Sequence[int] = TRAIN_TERMS) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+                  terms: Sequence[int] = TRAIN_TERMS) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A function that returns one batch ``(x, y)`` of random training problems, each
-    (batch_size, row_length(fmt, n_terms)).
+    (batch_size, row_length(fmt, terms)).
 
     Each row holds one worked problem from position 0, padded with "." to the row length, so every
     row costs the same compute. ``y`` is ``x`` shifted by one, with IGNORE wherever the next token is
@@ -133,12 +170,12 @@ def training_rows(fmt: str, batch_size: int, *, seed: int = 0,
     is given.
     """
     rng = random.Random(seed)
-    length = row_length(fmt, n_terms) + 1
+    length = row_length(fmt, terms) + 1
 
     def batch():
         rows, targets = [], []
         for _ in range(batch_size):
-            ids, scored = worked_text(sample_problem(rng, rng.choice(n_terms), "train"), fmt)
+            ids, scored = worked_text(sample_problem(rng, rng.choice(terms), "train"), fmt)
             pad = length - len(ids)
             ids, scored = ids + [STOI["."]] * pad, scored + [False] * pad
             rows.append(ids[:-1])
@@ -151,8 +188,8 @@ def training_rows(fmt: str, batch_size: int, *, seed: int = 0,
 # ---------------------------------------------------------------------------- measuring a model
 def _group_by_length(items: Sequence[Problem]) -> dict[int, list[int]]:
     groups: dict[int, list[int]] = {}
-    for i, terms in enumerate(items):
-        groups.setdefault(len(terms), []).append(i)
+    for i, problem in enumerate(items):
+        groups.setdefault(n_terms(problem), []).append(i)
     return groups
 
 
@@ -169,8 +206,8 @@ def generate_completions(model: torch.nn.Module, items: Sequence[Problem], fmt: 
     was_training = model.training
     model.eval()
     out: list[str] = [""] * len(items)
-    for n_terms, index in _group_by_length(items).items():
-        new = min(completion_length(n_terms, fmt) + 4, model.config.block_size - len(context) - 3 * n_terms)
+    for terms, index in _group_by_length(items).items():
+        new = min(completion_length(terms, fmt) + 4, model.config.block_size - len(context) - 2 * terms)
         for start in range(0, len(index), batch_size):
             chunk = index[start:start + batch_size]
             idx = torch.tensor([encode(context + prompt(items[i])) for i in chunk], device=device)
@@ -190,8 +227,8 @@ def generate_completions(model: torch.nn.Module, items: Sequence[Problem], fmt: 
 
 
 def exact_match(completions: Sequence[str], items: Sequence[Problem]) -> float:
-    """Fraction of problems whose stated answer is exactly the right three digits."""
-    return sum(answer_of(c) == f"{sum(t):03d}" for c, t in zip(completions, items)) / len(items)
+    """Fraction of problems whose stated answer is exactly right."""
+    return sum(answer_of(c) == str(evaluate(p)) for c, p in zip(completions, items)) / len(items)
 
 
 @torch.no_grad()
@@ -212,7 +249,7 @@ def teacher_forced(model: torch.nn.Module, items: Sequence[Problem], fmt: str,
     n = len(items)
     result = {k: torch.zeros(n) for k in ("digits_right", "digits", "log_likelihood", "all_right")}
     digit_ids = torch.tensor([STOI[d] for d in DIGITS], device=device)
-    for n_terms, index in _group_by_length(items).items():
+    for _, index in _group_by_length(items).items():
         for start in range(0, len(index), batch_size):
             chunk = index[start:start + batch_size]
             ids = torch.tensor([worked_text(items[i], fmt)[0] for i in chunk], device=device)  # (B, L)

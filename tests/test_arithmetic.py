@@ -1,3 +1,4 @@
+import itertools
 import random
 
 import pytest
@@ -8,76 +9,84 @@ from course.models.gpt import GPT, GPTConfig
 
 
 def test_the_two_formats_of_one_problem():
-    terms = (23, 45, 17, 88)
-    assert ar.prompt(terms) == "23+45+17+88="
-    assert ar.completion(terms, "direct") == "173."
-    assert ar.completion(terms, "scratchpad") == "023+45=068;068+17=085;085+88=173;173."
-    assert ar.scratchpad_steps((5, 7)) == ["005+07=012"]
-    assert ar.completion((5, 7), "direct") == "012."
-    assert ar.answer_of("023+45=068;068+17=085;085+88=173;173.") == "173"
-    assert ar.answer_of("173.") == "173"
-    assert ar.answer_of("17") == "17"  # unfinished: what is there
+    problem = (3, "+", 5, "*", 7, "+", 9)
+    assert ar.n_terms(problem) == 4
+    assert ar.prompt(problem) == "3+5*7+9="
+    assert ar.evaluate(problem) == 5  # ((3 + 5) * 7 + 9) mod 10 = 65 mod 10
+    assert ar.completion(problem, "direct") == "5."
+    assert ar.completion(problem, "scratchpad") == "3+5=8;8*7=6;6+9=5;5."
+    assert ar.scratchpad_steps((9, "*", 9)) == ["9*9=1"]
+    assert ar.answer_of("3+5=8;8*7=6;6+9=5;5.") == "5"
+    assert ar.answer_of("5.") == "5"
+    assert ar.answer_of("3+5=8;8*7=6;6") == "6"  # unfinished: what is there
     for n in ar.ALL_TERMS:
+        problem = ar.problems(1, n, "train")[0]
+        assert ar.n_terms(problem) == n
         for fmt in ar.FORMATS:
-            assert len(ar.completion(tuple(range(n)), fmt)) == ar.completion_length(n, fmt)
+            assert len(ar.completion(problem, fmt)) == ar.completion_length(n, fmt)
 
 
 def test_the_notebook_scratchpad_agrees_with_the_package():
     # the notebook's hand-written version (section 1)
-    def scratchpad(terms):
-        total, steps = terms[0], []
-        for t in terms[1:]:
-            steps.append(f"{total:03d}+{t:02d}={total + t:03d};")
-            total += t
-        return "".join(steps) + f"{total:03d}."
+    def scratchpad(problem):
+        value, steps = problem[0], []
+        for op, d in zip(problem[1::2], problem[2::2]):
+            new = (value + d) % 10 if op == "+" else (value * d) % 10  # keep the last digit
+            steps.append(f"{value}{op}{d}={new};")
+            value = new
+        return "".join(steps) + f"{value}."
 
     rng = random.Random(0)
-    for _ in range(50):
-        terms = tuple(rng.randrange(100) for _ in range(rng.choice(ar.ALL_TERMS)))
-        assert scratchpad(terms) == ar.completion(terms, "scratchpad")
+    for _ in range(100):
+        problem = ar.sample_problem(rng, rng.choice(ar.ALL_TERMS), "train")
+        assert scratchpad(problem) == ar.completion(problem, "scratchpad")
 
 
 def test_bad_input_is_refused_with_a_message():
-    with pytest.raises(ValueError, match="at least two numbers"):
-        ar.prompt((5,))
-    with pytest.raises(ValueError, match="0 to 99"):
-        ar.prompt((5, 100))
+    for bad in [(5,), (5, "+", 10), (5, "-", 3), (5, 3), (5, "+", 3, "+")]:
+        with pytest.raises(ValueError, match="alternates 2 to 9 digits"):
+            ar.prompt(bad)
     with pytest.raises(ValueError, match="format"):
-        ar.completion((1, 2), "cot")
+        ar.completion((1, "+", 2), "cot")
     with pytest.raises(ValueError, match="vocabulary"):
         ar.encode("1 + 2")
-    assert ar.decode(ar.encode("12+34=046.")) == "12+34=046."
+    assert ar.decode(ar.encode("1*3=3;3.")) == "1*3=3;3."
 
 
 def test_splits_are_fixed_disjoint_and_about_ten_percent():
-    assert ar.split_of((23, 45)) == ar.split_of((23, 45))
-    every = [(a, b) for a in range(100) for b in range(100)]
+    assert ar.split_of((2, "+", 4)) == ar.split_of((2, "+", 4))
+    every = [(a, op1, b, op2, c) for a in range(10) for b in range(10) for c in range(10)
+             for op1 in "+*" for op2 in "+*"]
     counts = {s: sum(ar.split_of(p) == s for p in every) for s in ("train", "dev", "test")}
-    assert sum(counts.values()) == 10_000
-    assert 900 <= counts["test"] <= 1100 and 900 <= counts["dev"] <= 1100
-    test = ar.problems(200, 3, "test", seed=0)
-    assert len(set(test)) == 200 and all(ar.split_of(p) == "test" and len(p) == 3 for p in test)
-    assert ar.problems(200, 3, "test", seed=0) == test  # seeded
+    assert sum(counts.values()) == 4000
+    assert 350 <= counts["test"] <= 450 and 350 <= counts["dev"] <= 450
+    test = ar.problems(200, 5, "test", seed=0)
+    assert len(set(test)) == 200 and all(ar.split_of(p) == "test" and ar.n_terms(p) == 5 for p in test)
+    assert ar.problems(200, 5, "test", seed=0) == test  # seeded
+    small = ar.problems(200, 2, "test", seed=0)  # two terms: only the ~20 test problems there are
+    assert sorted(small, key=str) == sorted((p for a in range(10) for b in range(10) for op in "+*"
+                                             if ar.split_of(p := (a, op, b)) == "test"), key=str)
+    assert len(ar.problems(50, 3, "dev", seed=0)) == 50
 
 
 def test_training_rows_score_only_completions_of_training_problems():
     x, y = ar.training_rows("scratchpad", 8, seed=0)()
-    assert ar.row_length("scratchpad") == 76 and ar.row_length("direct") == 21  # 6 terms: 18 + 59 - 1, 18 + 4 - 1
-    assert x.shape == y.shape == (8, 76)
+    assert ar.row_length("scratchpad") == 43 and ar.row_length("direct") == 13  # 6 terms: 12 + 32 - 1, 12 + 2 - 1
+    assert x.shape == y.shape == (8, 43)
     assert torch.equal(x[:, 1:], torch.where(y[:, :-1] == ar.IGNORE, x[:, 1:], y[:, :-1]))  # y is x shifted
     for row, target in zip(x, y):
         text = ar.decode(row.tolist())
         p = text.index("=") + 1
-        terms = tuple(int(t) for t in text[:p - 1].split("+"))
-        assert len(terms) in ar.TRAIN_TERMS and ar.split_of(terms) == "train"
+        problem = tuple(int(ch) if ch.isdigit() else ch for ch in text[:p - 1])
+        assert ar.n_terms(problem) in ar.TRAIN_TERMS and ar.split_of(problem) == "train"
         assert (target[:p - 1] == ar.IGNORE).all()  # the prompt's own tokens are never targets
-        n = ar.completion_length(len(terms), "scratchpad")
-        assert ar.decode(target[p - 1:p - 1 + n].tolist()) == ar.completion(terms, "scratchpad")
+        n = ar.completion_length(ar.n_terms(problem), "scratchpad")
+        assert ar.decode(target[p - 1:p - 1 + n].tolist()) == ar.completion(problem, "scratchpad")
         assert (target[p - 1 + n:] == ar.IGNORE).all()  # nor is the padding
     x2, _ = ar.training_rows("scratchpad", 8, seed=0)()
     assert torch.equal(x, x2)
-    x, y = ar.training_rows("direct", 3, seed=0, n_terms=(2,))()
-    assert x.shape == (3, 9) and (y[:, 5:] != ar.IGNORE).all() and (y[:, :5] == ar.IGNORE).all()
+    x, y = ar.training_rows("direct", 3, seed=0, terms=(2,))()
+    assert x.shape == (3, 5) and (y[:, 3:] != ar.IGNORE).all() and (y[:, :3] == ar.IGNORE).all()
 
 
 class Oracle(torch.nn.Module):
@@ -93,8 +102,8 @@ class Oracle(torch.nn.Module):
         if "=" not in text:
             return "0"  # inside a prompt: the terms are random, any guess will do
         p = text[:text.index("=") + 1]
-        terms = tuple(int(t) for t in p[:-1].split("+"))
-        full = p + ar.completion(terms, self.fmt)
+        problem = tuple(int(ch) if ch.isdigit() else ch for ch in p[:-1])
+        full = p + ar.completion(problem, self.fmt)
         return full[len(text)] if len(text) < len(full) else "."
 
     def forward(self, idx, kv_cache=None):
@@ -116,7 +125,7 @@ class Oracle(torch.nn.Module):
 
 @pytest.mark.parametrize("fmt", ar.FORMATS)
 def test_metrics_of_a_perfect_model(fmt):
-    items = [(23, 45), (99, 99, 99), (1, 2, 3, 4, 5)]
+    items = [(2, "+", 4), (9, "*", 9, "+", 9), (1, "+", 2, "*", 3, "*", 4, "+", 5, "*", 6)]
     oracle = Oracle(fmt)
     texts = ar.generate_completions(oracle, items, fmt)
     assert texts == [ar.completion(t, fmt) for t in items]
@@ -130,15 +139,15 @@ def test_metrics_of_a_perfect_model(fmt):
 
 
 def test_metrics_by_hand():
-    items = [(23, 45), (10, 20)]
-    assert ar.exact_match(["068.", "031."], items) == 0.5
-    assert ar.exact_match(["023+45=068;068.", "010+20=030;030."], items) == 1.0
-    # an untrained model: uniform-ish, so log p(completion) ~ -len * log(14)
+    items = [(2, "+", 4), (3, "*", 4)]
+    assert ar.exact_match(["6.", "7."], items) == 0.5
+    assert ar.exact_match(["2+4=6;6.", "3*4=2;2."], items) == 1.0
+    # an untrained model: uniform-ish, so log p(completion) ~ -len * log(15)
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=len(ar.VOCAB), block_size=32, n_layer=1, n_head=2, n_embd=16))
     scores = ar.teacher_forced(model, items, "direct")
-    assert scores["digits"].tolist() == [3.0, 3.0]
-    assert ar.mean_log_likelihood(scores) == pytest.approx(-4 * torch.log(torch.tensor(14.0)).item(), rel=0.05)
+    assert scores["digits"].tolist() == [1.0, 1.0]
+    assert ar.mean_log_likelihood(scores) == pytest.approx(-2 * torch.log(torch.tensor(15.0)).item(), rel=0.05)
     texts = ar.generate_completions(model, items, "direct")
     assert all(len(t) <= ar.completion_length(2, "direct") + 4 for t in texts)
 
