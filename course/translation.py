@@ -407,11 +407,12 @@ def load_task(name: str = "eng-deu", *, max_len: int = 10, limit: int | None = 2
 
 # ----------------------------------------------------------------------------- using a trained model
 def translate(model, task: TranslationTask, sentences: Sequence[str], *, beam_size: int = 1, max_len: int | None = None,
-              batch_size: int = 256, strict: bool = False) -> list[str]:
+              batch_size: int = 256, strict: bool = False, length_penalty: float = 0.0) -> list[str]:
     """Translate source strings with any model that has ``greedy_decode(src, src_mask, max_len)`` and
     ``beam_search(src, src_mask, beam_size, max_len)`` returning ``(ids, attention)`` (as
     ``course.models.seq2seq.Seq2Seq`` does; a Transformer can offer the same two methods).
-    ``max_len`` defaults to twice the longest source plus 10 tokens."""
+    ``max_len`` defaults to twice the longest source plus 10 tokens; ``length_penalty`` is passed to
+    beam search (a finished output is ranked by log p / length**length_penalty)."""
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
@@ -425,7 +426,8 @@ def translate(model, task: TranslationTask, sentences: Sequence[str], *, beam_si
             if beam_size == 1:
                 ids, _ = model.greedy_decode(src, mask, max_len=limit)
             else:
-                ids, _ = model.beam_search(src, mask, beam_size=beam_size, max_len=limit)
+                extra = {"length_penalty": length_penalty} if length_penalty else {}
+                ids, _ = model.beam_search(src, mask, beam_size=beam_size, max_len=limit, **extra)
             outputs += [task.decode_target(row.tolist()) for row in ids.cpu()]
     finally:
         model.train(was_training)
