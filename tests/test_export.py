@@ -263,3 +263,15 @@ def test_runner_refuses_more_positions_than_the_context(tmp_path):
     runner = run.GPT(tmp_path / "m.safetensors")
     with pytest.raises(ValueError, match="context is 16"):
         runner.forward(list(range(17)), runner.new_cache())
+
+
+def test_an_untied_lm_head_is_stored_and_used(tmp_path):
+    model = tiny_gpt()
+    model.lm_head.weight = torch.nn.Parameter(torch.randn(40, 32) * 0.1)  # no longer the embedding
+    tensors, _ = export.model_tensors(model)
+    assert "lm_head.weight" in tensors
+    export.export(model, CHARS, tmp_path / "m.safetensors")
+    runner = run.GPT(tmp_path / "m.safetensors")
+    with torch.no_grad():
+        reference = model(torch.arange(10)[None])[0].numpy()
+    assert np.abs(runner.forward(list(range(10)), runner.new_cache()) - reference).max() < 1e-4

@@ -143,9 +143,9 @@ class GPT:
                 h = gelu(self.linear(h, p + "mlp.up"))
             x = x + self.linear(h, p + "mlp.down")
         cache["length"] = start + T
-        head = self.w("lm_head.weight") if "lm_head.weight" in self.tensors else self.w(
-            "tok_emb.weight")  # weight tying: the embedding matrix also reads out the logits
-        return self.norm(x, "norm_f") @ head.T
+        # weight tying: without an lm_head of its own, the embedding matrix reads out the logits
+        head = "lm_head.weight" if "lm_head.weight" in self.tensors else "tok_emb.weight"
+        return self.norm(x, "norm_f") @ self.w(head).T  # (T, vocab)
 
 
 # run.py · 4/4 · tokenizer, sampling, the command line
