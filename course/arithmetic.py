@@ -231,6 +231,11 @@ def exact_match(completions: Sequence[str], items: Sequence[Problem]) -> float:
     return sum(answer_of(c) == str(evaluate(p)) for c, p in zip(completions, items)) / len(items)
 
 
+def completion_match(completions: Sequence[str], items: Sequence[Problem], fmt: str) -> float:
+    """Fraction of problems whose whole completion (every step and the answer) is exactly right."""
+    return sum(c == completion(p, fmt) for c, p in zip(completions, items)) / len(items)
+
+
 @torch.no_grad()
 def teacher_forced(model: torch.nn.Module, items: Sequence[Problem], fmt: str,
                    batch_size: int = 500) -> dict[str, torch.Tensor]:

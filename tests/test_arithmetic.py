@@ -129,7 +129,7 @@ def test_metrics_of_a_perfect_model(fmt):
     oracle = Oracle(fmt)
     texts = ar.generate_completions(oracle, items, fmt)
     assert texts == [ar.completion(t, fmt) for t in items]
-    assert ar.exact_match(texts, items) == 1.0
+    assert ar.exact_match(texts, items) == 1.0 and ar.completion_match(texts, items, fmt) == 1.0
     scores = ar.teacher_forced(oracle, items, fmt)
     assert ar.digit_accuracy(scores) == 1.0
     assert scores["all_right"].tolist() == [1.0, 1.0, 1.0]
@@ -142,6 +142,9 @@ def test_metrics_by_hand():
     items = [(2, "+", 4), (3, "*", 4)]
     assert ar.exact_match(["6.", "7."], items) == 0.5
     assert ar.exact_match(["2+4=6;6.", "3*4=2;2."], items) == 1.0
+    assert ar.completion_match(["2+4=6;6.", "3*4=2;2."], items, "scratchpad") == 1.0
+    assert ar.completion_match(["2+4=7;6.", "3*4=2;2."], items, "scratchpad") == 0.5  # a wrong step
+    assert ar.exact_match(["2+4=7;6."], items[:1]) == 1.0  # ...that the answer alone does not see
     # an untrained model: uniform-ish, so log p(completion) ~ -len * log(15)
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=len(ar.VOCAB), block_size=32, n_layer=1, n_head=2, n_embd=16))
