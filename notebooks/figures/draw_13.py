@@ -13,34 +13,34 @@ def file_layout(folder: Path) -> None:
     y, h = 44, 46
     c.box(20, y, 110, h, "N", fill=NORM, sub="8 bytes, uint64")
     c.box(130, y, 210, h, "header: N bytes of JSON", fill=ATTN, sub="names, dtypes, shapes, offsets")
-    parts = [("tok_emb", EMBED, 70), ("pos_emb", EMBED, 60), ("blocks.0.…", MLP, 130),
-             ("…", LIGHT, 40), ("norm_f", NORM, 60)]
+    parts = [("k.bias", NORM, 50), ("blocks.0.attn.k.weight", MLP, 150), ("scale", NORM, 46),
+             ("…", LIGHT, 46), ("pos_emb", EMBED, 54), ("tok_emb", EMBED, 54)]
     x = 340
     starts = {}
     for name, fill, w in parts:
-        c.box(x, y, w, h, name, fill=fill, size=11, radius=0, mono=name != "…")
+        c.box(x, y, w, h, name, fill=fill, size=10 if name != "…" else 11, radius=0, mono=name != "…")
         starts[name] = x
         x += w
     c.text(20, y + h + 14, "byte 0", size=10, color=GREY, anchor="start")
     c.text(130, y + h + 14, "8", size=10, color=GREY, anchor="start")
-    c.text(340, y + h + 14, "8 + N: tensor data starts", size=10, color=GREY, anchor="start")
+    c.text(340, y + h + 14, "8 + N: tensor data", size=10, color=GREY, anchor="start")
     c.text(x, y + h + 14, "end of file", size=10, color=GREY, anchor="end")
-    # the header, zoomed
+    # the header, zoomed (tensors sorted by name)
     hy = 128
     c.rect(20, hy, 525, 178, fill="white", stroke=GREY, dashed=True)
-    lines = ['{"tok_emb.weight": {"dtype": "I8", "shape": [65, 128],',
-             '                    "data_offsets": [0, 8320]},',
-             ' "tok_emb.weight.scale": {"dtype": "F32", "shape": [65], ...},',
-             ' "blocks.0.attn.q.weight": {...}, ...',
-             ' "__metadata__": {"format": "llm-course/two-files",',
-             '                  "version": "1",',
-             '                  "config": "{\\"n_layer\\": 4, \\"n_head\\": 4, ...}",',
+    lines = ['{"blocks.0.attn.k.bias": {"dtype": "F32", "shape": [128],',
+             '                          "data_offsets": [0, 512]},',
+             ' "blocks.0.attn.k.weight": {"dtype": "I8", "shape": [128, 128],',
+             '                            "data_offsets": [512, 16896]},',
+             ' "blocks.0.attn.k.weight.scale": {"dtype": "F32", ...}, ...',
+             ' "__metadata__": {"format": "llm-course/two-files", "version": "1",',
+             '                  "config": "{\\"n_kv_head\\": 4, \\"norm\\": \\"layernorm\\", ...}",',
              '                  "tokenizer": "[\\"\\\\n\\", \\" \\", \\"!\\", ...]",',
-             '                  "quant": "{\\"tok_emb.weight\\": {...}, ...}"}}']
+             '                  "quant": "{\\"blocks.0.attn.k.weight\\": {...}, ...}"}}']
     for i, line in enumerate(lines):
         c.text(30, hy + 18 + i * 18, line, size=11, mono=True, anchor="start")
     c.path_arrow([(225, y + h), (225, hy)], color=GREY)
-    c.curve_arrow(300, hy + 27, 380, 112, starts["tok_emb"] + 20, y + h + 2, color=ACCENT)
+    c.curve_arrow(440, hy + 63, 470, 112, starts["blocks.0.attn.k.weight"] + 75, y + h + 2, color=ACCENT)
     c.text(560, 150, "data\\_offsets count from", size=11, color=ACCENT, anchor="start")
     c.text(560, 165, "the start of the data", size=11, color=ACCENT, anchor="start")
     c.text(560, 215, "\\_\\_metadata\\_\\_ makes the file", size=11, color=GREY, anchor="start")
