@@ -1,8 +1,8 @@
 """Arithmetic that takes several steps, written two ways: the answer at once, or a scratchpad first.
 
 A problem is a chain of one-digit numbers joined by "+" and "*", worked out from left to right and
-keeping only the last digit (arithmetic modulo 10, like a calculator with a one-digit display). A GPT
-reads the prompt and learns to write one of two completions (Nye et al. 2021, "Show your work"):
+keeping only the last digit (arithmetic modulo 10, like a calculator with a one-digit display). A
+GPT reads the prompt and learns to write one of two completions (Nye et al. 2021, "Show your work"):
 
     prompt       3+5*7+9=
     direct       5.                     the answer, then "." (the end)
@@ -11,9 +11,10 @@ reads the prompt and learns to write one of two completions (Nye et al. 2021, "S
 Each step is a lookup in a table of 200 entries; the answer at once needs every step inside one
 forward pass. Problems have 2 to 9 numbers ("terms"); every step has the same shape.
 
-Splits are fixed by the problem itself (a checksum of its prompt), so a held-out problem never appears
-in training, whatever the seed: 10% test, 10% dev (for choosing recipes), 80% train. Training uses
-2, 3, 4 and 6 terms; problems with 5 terms are a held-out *length* no model is trained on.
+Splits are fixed by the problem itself (a checksum of its prompt), so a held-out problem never
+appears in training, whatever the seed: 10% test, 10% dev (for choosing recipes), 80% train.
+Training uses 2, 3, 4 and 6 terms; problems with 5 terms are a held-out *length* no model is trained
+on.
 
 A training row holds one worked problem from position 0, padded to the row length; the loss is taken
 on the completion only (the numbers of a prompt are random and cannot be predicted).
@@ -56,8 +57,9 @@ def apply(op: str, a: int, b: int) -> int:
 def prompt(problem: Problem) -> str:
     """``(3, "+", 5, "*", 7)`` -> ``"3+5*7="``."""
     numbers, ops = problem[0::2], problem[1::2]
-    if not 2 <= len(numbers) <= MAX_TERMS or len(ops) != len(numbers) - 1 \
-            or any(not (isinstance(d, int) and 0 <= d <= 9) for d in numbers) or any(o not in OPS for o in ops):
+    digits_ok = all(isinstance(d, int) and 0 <= d <= 9 for d in numbers)
+    if not 2 <= len(numbers) <= MAX_TERMS or len(ops) != len(numbers) - 1 or not digits_ok \
+            or any(o not in OPS for o in ops):
         raise ValueError(f"a problem alternates 2 to {MAX_TERMS} digits with '+' or '*', "
                          f"like (3, '+', 5, '*', 7); got {problem}")
     return "".join(str(x) for x in problem) + "="
@@ -105,7 +107,8 @@ def encode(text: str) -> list[int]:
     try:
         return [STOI[ch] for ch in text]
     except KeyError as error:
-        raise ValueError(f"{error.args[0]!r} is not in the arithmetic vocabulary {VOCAB!r}") from None
+        raise ValueError(f"{error.args[0]!r} is not in the arithmetic vocabulary {VOCAB!r}") \
+            from None
 
 
 def decode(ids: Sequence[int]) -> str:
@@ -114,7 +117,7 @@ def decode(ids: Sequence[int]) -> str:
 
 # ---------------------------------------------------------------------------- splits and sampling
 def split_of(problem: Problem) -> str:
-    """``"test"``, ``"dev"`` or ``"train"``, from a checksum of the prompt (the same on every machine)."""
+    """``"test"``, ``"dev"`` or ``"train"``, from a checksum of the prompt (same on any machine)."""
     bucket = zlib.crc32(prompt(problem).encode()) % 10
     return "test" if bucket == 0 else "dev" if bucket == 1 else "train"
 
@@ -124,7 +127,7 @@ def _build(numbers, ops) -> Problem:
 
 
 def sample_problem(rng: random.Random, terms: int, split: str) -> Problem:
-    """A random problem with ``terms`` numbers from ``split`` (rejection sampling: ~1.25 draws for train)."""
+    """A random problem with ``terms`` numbers from ``split`` (rejection sampling)."""
     while True:
         problem = _build(tuple(rng.randrange(10) for _ in range(terms)),
                          tuple(rng.choice(OPS) for _ in range(terms - 1)))
@@ -133,10 +136,10 @@ def sample_problem(rng: random.Random, terms: int, split: str) -> Problem:
 
 
 def problems(n: int, terms: int, split: str, seed: int = 0) -> list[Problem]:
-    """``n`` distinct problems with ``terms`` numbers from one split (seeded), or all of them when the
-    split holds fewer (two terms make only 200 problems, about 20 of them in the test split)."""
+    """``n`` distinct problems with ``terms`` numbers from one split (seeded), or all of them when
+    the split holds fewer (two terms make only 200 problems, about 20 of them in the test split)."""
     rng = random.Random(f"{seed}-{terms}-{split}")
-    if 10 ** terms * 2 ** (terms - 1) <= 20 * n:  # few enough to list: a random sample of all of them
+    if 10 ** terms * 2 ** (terms - 1) <= 20 * n:  # few enough to list: sample from all of them
         every = [_build(ds, ops) for ds in itertools.product(range(10), repeat=terms)
                  for ops in itertools.product(OPS, repeat=terms - 1)]
         every = [p for p in every if split_of(p) == split]
@@ -155,19 +158,20 @@ def worked_text(terms: Problem, fmt: str) -> tuple[list[int], list[bool]]:
 
 
 def row_length(fmt: str, terms: Sequence[int] = TRAIN_TERMS) -> int:
-    """Input tokens per training row: the longest worked problem, less the last token (only a target)."""
+    """Input tokens per training row: the longest worked problem, less its last token (a target)."""
     return max(2 * k + completion_length(k, fmt) for k in terms) - 1
 
 
 def training_rows(fmt: str, batch_size: int, *, seed: int = 0,
-                  terms: Sequence[int] = TRAIN_TERMS) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+                  terms: Sequence[int] = TRAIN_TERMS
+                  ) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A function that returns one batch ``(x, y)`` of random training problems, each
     (batch_size, row_length(fmt, terms)).
 
     Each row holds one worked problem from position 0, padded with "." to the row length, so every
-    row costs the same compute. ``y`` is ``x`` shifted by one, with IGNORE wherever the next token is
-    part of the prompt or padding: the model is scored on what it writes, not on the random terms it
-    is given.
+    row costs the same compute. ``y`` is ``x`` shifted by one, with IGNORE wherever the next token
+    is part of the prompt or padding: the model is scored on what it writes, not on the random
+    numbers it is given.
     """
     rng = random.Random(seed)
     length = row_length(fmt, terms) + 1
@@ -207,7 +211,8 @@ def generate_completions(model: torch.nn.Module, items: Sequence[Problem], fmt: 
     model.eval()
     out: list[str] = [""] * len(items)
     for terms, index in _group_by_length(items).items():
-        new = min(completion_length(terms, fmt) + 4, model.config.block_size - len(context) - 2 * terms)
+        room = model.config.block_size - len(context) - 2 * terms  # positions left after the prompt
+        new = min(completion_length(terms, fmt) + 4, room)
         for start in range(0, len(index), batch_size):
             chunk = index[start:start + batch_size]
             idx = torch.tensor([encode(context + prompt(items[i])) for i in chunk], device=device)
@@ -257,9 +262,10 @@ def teacher_forced(model: torch.nn.Module, items: Sequence[Problem], fmt: str,
     for _, index in _group_by_length(items).items():
         for start in range(0, len(index), batch_size):
             chunk = index[start:start + batch_size]
-            ids = torch.tensor([worked_text(items[i], fmt)[0] for i in chunk], device=device)  # (B, L)
+            ids = [worked_text(items[i], fmt)[0] for i in chunk]
+            ids = torch.tensor(ids, device=device)  # (B, L): prompt + correct completion
             p_len = len(prompt(items[chunk[0]]))
-            logits = model(ids[:, :-1])[:, p_len - 1:].float()  # predictions of the completion (B, C, V)
+            logits = model(ids[:, :-1])[:, p_len - 1:].float()  # the completion's (B, C, V)
             target = ids[:, p_len:]  # (B, C)
             logp = F.log_softmax(logits, -1).gather(-1, target[..., None])[..., 0]  # (B, C)
             right = logits.argmax(-1) == target
@@ -284,8 +290,8 @@ def mean_log_likelihood(scores: dict[str, torch.Tensor]) -> float:
 
 
 def largest_jump_share(values: Sequence[float]) -> float:
-    """How sharp a curve over a ladder of sizes is: the largest rise between neighbours, as a share of
-    the rise from the first to the best value. 0.2 for an even climb over five steps, 1.0 for a
+    """How sharp a curve over a ladder of sizes is: the largest rise between neighbours, as a share
+    of the rise from the first to the best value. 0.2 for an even climb over five steps, 1.0 for a
     single jump. A curve that never rises returns 0."""
     total = max(values) - values[0]
     if total <= 0:

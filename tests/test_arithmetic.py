@@ -61,7 +61,8 @@ def test_splits_are_fixed_disjoint_and_about_ten_percent():
     assert sum(counts.values()) == 4000
     assert 350 <= counts["test"] <= 450 and 350 <= counts["dev"] <= 450
     test = ar.problems(200, 5, "test", seed=0)
-    assert len(set(test)) == 200 and all(ar.split_of(p) == "test" and ar.n_terms(p) == 5 for p in test)
+    assert len(set(test)) == 200
+    assert all(ar.split_of(p) == "test" and ar.n_terms(p) == 5 for p in test)
     assert ar.problems(200, 5, "test", seed=0) == test  # seeded
     small = ar.problems(200, 2, "test", seed=0)  # two terms: only the ~20 test problems there are
     assert sorted(small, key=str) == sorted((p for a in range(10) for b in range(10) for op in "+*"
@@ -71,9 +72,11 @@ def test_splits_are_fixed_disjoint_and_about_ten_percent():
 
 def test_training_rows_score_only_completions_of_training_problems():
     x, y = ar.training_rows("scratchpad", 8, seed=0)()
-    assert ar.row_length("scratchpad") == 43 and ar.row_length("direct") == 13  # 6 terms: 12 + 32 - 1, 12 + 2 - 1
+    # six terms: prompt 12 + completion 32 (or 2), less the last token
+    assert ar.row_length("scratchpad") == 43 and ar.row_length("direct") == 13
     assert x.shape == y.shape == (8, 43)
-    assert torch.equal(x[:, 1:], torch.where(y[:, :-1] == ar.IGNORE, x[:, 1:], y[:, :-1]))  # y is x shifted
+    shifted = torch.where(y[:, :-1] == ar.IGNORE, x[:, 1:], y[:, :-1])
+    assert torch.equal(x[:, 1:], shifted)  # y is x shifted by one
     for row, target in zip(x, y):
         text = ar.decode(row.tolist())
         p = text.index("=") + 1
@@ -150,7 +153,8 @@ def test_metrics_by_hand():
     model = GPT(GPTConfig(vocab_size=len(ar.VOCAB), block_size=32, n_layer=1, n_head=2, n_embd=16))
     scores = ar.teacher_forced(model, items, "direct")
     assert scores["digits"].tolist() == [1.0, 1.0]
-    assert ar.mean_log_likelihood(scores) == pytest.approx(-2 * torch.log(torch.tensor(15.0)).item(), rel=0.05)
+    uniform = -2 * torch.log(torch.tensor(15.0)).item()
+    assert ar.mean_log_likelihood(scores) == pytest.approx(uniform, rel=0.05)
     texts = ar.generate_completions(model, items, "direct")
     assert all(len(t) <= ar.completion_length(2, "direct") + 4 for t in texts)
 

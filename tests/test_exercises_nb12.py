@@ -9,9 +9,15 @@ def test_the_package_passes_the_same_checks():
 
 def test_wrong_answers_fail_with_a_hint(capsys):
     # forgets to keep only the last digit
-    assert not check.scratchpad(lambda p: "".join(f"{eval(''.join(map(str, p[:i])))}{p[i]}{p[i + 1]}="
-                                                  f"{eval(''.join(map(str, p[:i + 2])))};"
-                                                  for i in range(1, len(p), 2)) + f"{arithmetic.evaluate(p)}.")
+    def no_mod(problem):
+        value, steps = problem[0], []
+        for op, d in zip(problem[1::2], problem[2::2]):
+            new = value + d if op == "+" else value * d
+            steps.append(f"{value}{op}{d}={new};")
+            value = new
+        return "".join(steps) + f"{value}."
+
+    assert not check.scratchpad(no_mod)
     # the chance that at least one digit is right, not all of them
     assert not check.predicted_exact_match(lambda p, n: 1 - (1 - p) ** n)
     # share of the last value instead of the rise from the first

@@ -8,7 +8,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def scratchpad(folder: Path) -> None:
-    c = Canvas(860, 250, "One problem, two completions: the answer at once, or one written step per operation")
+    c = Canvas(860, 250, "One problem, two completions: the answer at once, "
+                         "or one written step per operation")
     c.title_text("3+5*7+9=   …   two ways to finish it (keep the last digit)")
     # the prompt's terms
     terms, tx = ["3", "+5", "*7", "+9"], [60, 130, 200, 270]
@@ -16,19 +17,22 @@ def scratchpad(folder: Path) -> None:
     for x, t in zip(tx, terms):
         c.box(x - 20, 76, 40, 30, t, fill=LIGHT, mono=True)
     # direct
-    c.text(360, 62, "direct: all three additions inside one forward pass", size=11, color=GREY, anchor="start")
+    c.text(360, 62, "direct: all three operations inside one forward pass", size=11, color=GREY,
+           anchor="start")
     c.box(360, 76, 70, 30, "5.", fill=OUT, mono=True)
     c.curve_arrow(290, 91, 325, 70, 360, 91, color=ACCENT)
     # scratchpad
-    c.text(20, 146, "scratchpad: one operation per step, each result written down", size=11, color=GREY,
-           anchor="start")
+    c.text(20, 146, "scratchpad: one operation per step, each result written down", size=11,
+           color=GREY, anchor="start")
     sx, w = [60, 250, 440], 150
     steps = ["3+5=8;", "8*7=6;", "6+9=5;"]
     for k, (x, s) in enumerate(zip(sx, steps)):
         c.box(x, 170, w, 32, s, fill=MLP, mono=True)
-        c.arrow(tx[k + 1], 106, x + 75, 170, color=GREY)  # the term this step adds
+        c.arrow(tx[k + 1], 106, x + 75, 170, color=GREY)  # the number this step uses
         if k:
-            c.curve_arrow(sx[k - 1] + w - 40, 202, x - 18, 232, x + 22, 202, color=BLUE)  # result read back
+            # the result of the step before, read back
+            c.curve_arrow(sx[k - 1] + w - 40, 202, x - 18, 232, x + 22, 202, color=BLUE)
+    c.arrow(tx[0], 106, sx[0] + 40, 170, color=GREY)  # the first number starts the chain
     c.box(640, 170, 70, 32, "5.", fill=OUT, mono=True)
     c.curve_arrow(sx[2] + w - 40, 202, 600, 232, 662, 202, color=BLUE)
     c.text(790, 186, "answer", size=11, color=GREY)
@@ -37,7 +41,8 @@ def scratchpad(folder: Path) -> None:
 
 
 def depth(folder: Path) -> None:
-    c = Canvas(860, 300, "Sequential depth per answer: L layers for the direct answer, L layers per step with a scratchpad")
+    c = Canvas(860, 300, "Sequential depth per answer: L layers for the direct answer, "
+                         "L layers per step with a scratchpad")
     layers, cell, gap = 3, 26, 6
 
     def column(x, bottom, label, fill, highlight=False):
@@ -64,12 +69,14 @@ def depth(folder: Path) -> None:
         column(x, bottom, t, OUT if k else LIGHT, highlight=k > 0)
         if k:
             top = bottom - layers * (cell + gap)
-            c.curve_arrow(sx[k - 1] + cell, top + 4, (sx[k - 1] + x) / 2 + cell / 2, top - 30, x + 4,
-                          bottom - 4, color=BLUE)
+            middle = (sx[k - 1] + x) / 2 + cell / 2
+            c.curve_arrow(sx[k - 1] + cell, top + 4, middle, top - 30, x + 4, bottom - 4,
+                          color=BLUE)
     c.text(630, 232, "each written result is input to the next step:", size=11, color=BLUE)
     c.text(630, 248, "L layers per step, L × steps in all", size=11, color=BLUE)
     c.line(410, 50, 410, 270, color=GREY, dashed=True)
-    c.text(430, 285, "(columns: token positions; squares: the L layers a token's computation passes through)",
+    c.text(430, 285, "(columns: token positions; squares: the L layers a token's computation "
+                     "passes through)",
            size=10, color=GREY)
     c.save(folder, "12_depth.svg")
 
