@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -101,3 +103,21 @@ def test_errors_say_what_to_do(tmp_path):
         add_lora(gpt(), targets=("nothing_like_this",))
     with pytest.raises(ValueError, match="add_lora"):
         save_adapters(gpt(), tmp_path / "a.safetensors")
+
+
+def test_a_failed_adapter_save_leaves_the_previous_file_whole(tmp_path, monkeypatch):
+    import safetensors.torch
+
+    model = gpt()
+    add_lora(model, r=2)
+    path = save_adapters(model, tmp_path / "adapters.safetensors")
+    before = path.read_bytes()
+
+    def full_disk(tensors, filename, metadata=None):
+        Path(filename).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        save_adapters(model, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["adapters.safetensors"]

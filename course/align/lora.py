@@ -159,6 +159,8 @@ def save_adapters(model: nn.Module, path: str | Path) -> Path:
     """Save the LoRA adapters alone (a few KB) as safetensors, with r and alpha in its metadata."""
     from safetensors.torch import save_file
 
+    from course.atomic import replacing
+
     layers = [m for m in model.modules() if isinstance(m, LoRALinear)]
     if not layers:
         raise ValueError("this model has no LoRA layers to save; call add_lora(model) and train it first")
@@ -169,7 +171,8 @@ def save_adapters(model: nn.Module, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"r": str(layers[0].r), "alpha": str(layers[0].alpha),
             "layers": json.dumps(sorted(n for n, m in model.named_modules() if isinstance(m, LoRALinear)))}
-    save_file(lora_state_dict(model), str(path), metadata=meta)
+    with replacing(path) as tmp:  # a failed save leaves the previous adapters whole
+        save_file(lora_state_dict(model), str(tmp), metadata=meta)
     return path
 
 
