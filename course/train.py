@@ -2,7 +2,8 @@
 
 What it does, in the order a learner meets the ideas:
 * AdamW (weight decay only on matrices), learning rate with linear warmup then cosine decay,
-* gradient clipping, bf16 autocast on CUDA (plain fp32 on the CPU),
+* gradient clipping, mixed precision on CUDA (bf16, or fp16 with a gradient scaler on GPUs without
+  bf16; plain fp32 on the CPU),
 * a tqdm progress bar, periodic evaluation, a live loss plot in a notebook,
 * a clear stop when the loss becomes NaN or infinite,
 * checkpoints (safetensors + JSON) that a later run or a later notebook resumes from.
@@ -29,7 +30,7 @@ import torch.nn.functional as F
 from course import checkpoint as ckpt
 from course import distributed
 from course import flops as flops_lib
-from course.device import autocast, get_device
+from course.device import autocast, get_device, grad_scaler
 from course.optim import MuonAdamW, decay_groups
 from course.live_plot import LivePlot, in_notebook
 
@@ -338,9 +339,10 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
 
     1. the learning rate of this step: linear warmup over ``warmup_steps``, then half a cosine down
        to ``min_lr`` (default ``lr / 10``) — :func:`cosine_lr`;
-    2. ``loss = loss_fn(model, batch)`` under autocast (bf16 on recent GPUs, fp32 on the CPU);
-       a NaN or infinite loss stops training (:class:`TrainingDiverged`);
-    3. ``optimizer.zero_grad()``, ``loss.backward()``;
+    2. ``loss = loss_fn(model, batch)`` under autocast (bf16 on recent GPUs, fp16 on GPUs without
+       bf16, fp32 on the CPU); a NaN or infinite loss stops training (:class:`TrainingDiverged`);
+    3. ``optimizer.zero_grad()``, ``loss.backward()`` (under fp16, through a gradient scaler that
+       skips the rare step whose gradients overflowed: ``course.device.grad_scaler``);
     4. gradient clipping: the global gradient norm is scaled down to ``grad_clip`` (1.0 by
        default); a NaN or infinite norm stops training before the step is applied;
     5. ``optimizer.step()``: AdamW, betas (0.9, 0.99), weight decay on matrices only
@@ -407,6 +409,7 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         saved_streams = trainer.get("trainer_state", {})
         _restore_streams(saved_streams, train_batches, val_batches, stream, start)
         ckpt.set_rng_state(trainer)  # last, so replaying an iterable cannot disturb it
+    scaler = grad_scaler(device)  # active only under fp16 autocast (GPUs without bf16); else a no-op
     model.train()
     bar = tqdm(range(start, config.steps), desc=title, disable=not progress or not main, initial=start,
                total=config.steps)
@@ -425,13 +428,15 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
             bar.close()
             raise _diverged(f"the loss became {loss_value}", step, lr, checkpoint_dir)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()  # under DDP the gradients are averaged across processes here
+        scaler.scale(loss).backward()  # under DDP the gradients are averaged across processes here
+        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
         grad_norm = _clip_gradients(model, config.grad_clip)
-        if not torch.isfinite(grad_norm):
+        if not torch.isfinite(grad_norm) and not scaler.is_enabled():
             bar.close()
             what = f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})"
             raise _diverged(what, step, lr, checkpoint_dir)
-        optimizer.step()
+        scaler.step(optimizer)  # under fp16 it skips a step whose gradients overflowed, and scales down
+        scaler.update()
         history.step_seconds.append(time.perf_counter() - step_began)
         seq_len = _sequence_length(batch)
         history.step.append(step)

@@ -332,3 +332,36 @@ def test_fit_keeps_the_other_files_of_its_checkpoint_folder(tmp_path):
         progress=False, checkpoint_dir=tmp_path)
     assert (tmp_path / "lesson.ipynb").read_text() == "{}"
     assert ckpt.read_state(tmp_path)["step"] == 4
+
+
+def test_a_gradient_scaler_changes_nothing_but_the_scale(monkeypatch):
+    # On a GPU without bf16, fit scales the loss for fp16 (course.device.grad_scaler). Scaling by a power
+    # of two and unscaling before clipping and the step is exact in fp32, so the CPU can check the plumbing:
+    # the same weights as without a scaler, and a step whose gradients overflow is skipped, not fatal.
+    import course.train as train
+
+    def run(scaler_factory):
+        monkeypatch.setattr(train, "grad_scaler", scaler_factory)
+        torch.manual_seed(0)
+        model = Bigram()
+        fit(model, make_batches(), config=TrainConfig(steps=20, lr=0.1), device="cpu", progress=False)
+        return model.table.weight.detach().clone()
+
+    plain = run(lambda device: torch.amp.GradScaler("cpu", enabled=False))
+    scaled = run(lambda device: torch.amp.GradScaler("cpu", init_scale=2.0**10, growth_interval=5))
+    torch.testing.assert_close(scaled, plain, rtol=0, atol=0)
+
+    calls = []
+
+    def overflow_first(model, batch):  # a finite loss whose first gradients overflow, as fp16 ones can
+        calls.append(1)
+        return nan_gradient_loss(model, batch) if len(calls) == 1 else next_token_loss(model, batch)
+
+    monkeypatch.setattr(train, "grad_scaler", lambda device: torch.amp.GradScaler("cpu", init_scale=2.0**10))
+    torch.manual_seed(0)
+    model = Bigram()
+    before = model.table.weight.detach().clone()
+    history = fit(model, make_batches(), config=TrainConfig(steps=3, lr=0.1), loss_fn=overflow_first,
+                  device="cpu", progress=False)
+    assert len(history.train_loss) == 3 and not torch.equal(model.table.weight, before)  # skipped, went on
+    assert torch.isfinite(model.table.weight).all()
