@@ -297,3 +297,10 @@ def largest_jump_share(values: Sequence[float]) -> float:
     if total <= 0:
         return 0.0
     return max(b - a for a, b in zip(values, values[1:])) / total
+
+
+def half_rise_index(values: Sequence[float]) -> int:
+    """Where a curve over a ladder of sizes gets going: the index of the first value that has covered
+    half of the rise from the first value to the best one (0 for a curve that never rises)."""
+    target = values[0] + 0.5 * (max(values) - values[0])
+    return next(i for i, v in enumerate(values) if v >= target)

@@ -164,3 +164,10 @@ def test_largest_jump_share():
     assert ar.largest_jump_share([0, 0, 0, 0.9, 1.0]) == pytest.approx(0.9)
     assert ar.largest_jump_share([0.5, 0.4, 0.3]) == 0.0
     assert ar.largest_jump_share([-60.0, -30.0, -10.0, -5.0]) == pytest.approx(30 / 55)
+
+
+def test_half_rise_index():
+    assert ar.half_rise_index([0.0, 0.0, 0.1, 0.9, 1.0]) == 3
+    assert ar.half_rise_index([0.3, 0.5, 0.86, 0.93, 1.0]) == 2  # half of 0.3 -> 1.0 is 0.65
+    assert ar.half_rise_index([-30.0, -23.0, -6.6, -2.9, -0.1]) == 2
+    assert ar.half_rise_index([0.5, 0.4]) == 0
