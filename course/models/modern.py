@@ -11,8 +11,9 @@ positions, multi-head attention). Each switch swaps in one modern block, so an a
 
 ``ModernConfig.llama_style(...)`` turns them all on. The model has GPT's interface:
 ``model(idx)`` (B, T) -> logits (B, T, V), ``model.hidden_states(idx)`` (B, T, C),
-``model.num_parameters()``, ``model.new_kv_cache(batch)`` for ``course.generate``; after each forward ``model.aux_loss`` holds the MoE load-balancing loss
-(0 without experts), and :func:`training_loss` adds it to the cross-entropy for ``course.train.fit``.
+``model.num_parameters()``, ``model.new_kv_cache(batch)`` for ``course.generate``; after each
+forward ``model.aux_loss`` holds the MoE load-balancing loss (0 without experts), and
+:func:`training_loss` adds it to the cross-entropy for ``course.train.fit``.
 """
 from __future__ import annotations
 
@@ -256,8 +257,9 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     only: the attention score sees relative position, with no position vector added to the input.
 
     Layout: the pairs are *interleaved* neighbours (x_0, x_1), (x_2, x_3), ... as in RoFormer and
-    Meta's LLaMA code. Hugging Face's ``rotate_half`` pairs x_i with x_{i + D/2} instead; the two are
-    the same rotation on permuted dimensions, so weights move between them only with that permutation.
+    Meta's LLaMA code. Hugging Face's ``rotate_half`` pairs x_i with x_{i + D/2} instead; the two
+    are the same rotation on permuted dimensions, so weights move between them only with that
+    permutation.
     """
     even, odd = x[..., 0::2].float(), x[..., 1::2].float()   # (..., T, D/2) each
     rotated_even = even * cos - odd * sin
@@ -297,31 +299,32 @@ class Attention(nn.Module):
             k = apply_rope(k, cos.to(x.device), sin.to(x.device))
         return k, v
 
-    def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None,
+                layer: int = 0) -> torch.Tensor:
         """x (B, T, C) -> (B, T, C). With ``kv_cache``, x holds the T tokens after the cached ones:
-        their keys/values (n_kv_head heads only) are appended, and their queries read the whole cache."""
+        their keys/values (n_kv_head heads only) are appended; their queries read all the cache."""
         B, T, C = x.shape
         offset = kv_cache.length if kv_cache is not None else 0
         q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)   # (B, H, T, D)
         if self.rope:
             cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base, offset)
             q = apply_rope(q, cos.to(x.device), sin.to(x.device))
-        k, v = self.project_kv(x, offset)                                             # (B, H_kv, T, D)
+        k, v = self.project_kv(x, offset)                      # (B, H_kv, T, D)
         if kv_cache is not None:
-            k, v = kv_cache.append(layer, k, v)                                       # (B, H_kv, offset + T, D)
+            k, v = kv_cache.append(layer, k, v)                # (B, H_kv, offset + T, D)
         group = self.n_head // self.n_kv_head
         if group > 1:  # each KV head serves `group` consecutive query heads
-            k = k.repeat_interleave(group, dim=1)                                     # (B, H, offset + T, D)
+            k = k.repeat_interleave(group, dim=1)              # (B, H, offset + T, D)
             v = v.repeat_interleave(group, dim=1)
         if offset == 0:
-            # flash / memory-efficient kernels on CUDA, a fused C++ kernel on the CPU (see causal_attention)
+            # flash / memory-efficient kernels on CUDA, a fused kernel on the CPU (causal_attention)
             y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         else:
-            # new token t (at position offset + t) may read every cached key and the new ones up to itself
+            # new token t (position offset + t) reads every cached key and the new ones up to itself
             mask = (torch.arange(offset + T, device=x.device)[None, :]
-                    <= torch.arange(offset, offset + T, device=x.device)[:, None])   # (T, offset + T)
+                    <= torch.arange(offset, offset + T, device=x.device)[:, None])  # (T, offset+T)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        y = y.transpose(1, 2).reshape(B, T, C)                                        # (B, T, C)
+        y = y.transpose(1, 2).reshape(B, T, C)                 # (B, T, C)
         return self.resid_dropout(self.proj(y))
 
 
@@ -355,28 +358,30 @@ class ModernGPT(nn.Module):
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
         gpt2_init(self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name)
-        # Two feed-forward layers would start almost switched off at GPT-2's std 0.02, so their input
-        # projections start at fan-in scale instead (std 1/sqrt(C): unit-variance pre-activations on
-        # the normalised input); the output projections keep the residual scaling above.
-        # - SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): two small factors make a product
-        #   (and a gradient) near 0.
-        # - A routed expert's output is scaled by its mixing weight (about 1/top_k at the start) and it
-        #   sees only part of the tokens; at 0.02 the MoE learned far more slowly than the dense layer.
+        # Two feed-forward layers would start almost switched off at GPT-2's std 0.02, so their
+        # input projections start at fan-in scale instead (std 1/sqrt(C): unit-variance
+        # pre-activations on the normalised input); output projections keep the residual scaling.
+        # - SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): two small factors make a
+        #   product (and a gradient) near 0.
+        # - A routed expert's output is scaled by its mixing weight (about 1/top_k at the start) and
+        #   it sees only part of the tokens; at 0.02 the MoE learned far more slowly than dense.
         for name, p in self.named_parameters():
-            if name.endswith(("gate.weight", "up.weight")) or (".experts." in name and name.endswith("fc.weight")):
+            expert_input = ".experts." in name and name.endswith("fc.weight")
+            if name.endswith(("gate.weight", "up.weight")) or expert_input:
                 nn.init.normal_(p, mean=0.0, std=1 / math.sqrt(config.n_embd))
         self.aux_loss = torch.zeros(())
 
     def hidden_states(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
         """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head.
-        With ``kv_cache``, idx holds the tokens that follow the cached ones (see :meth:`new_kv_cache`)."""
+        With ``kv_cache``, idx holds the tokens after the cached ones (:meth:`new_kv_cache`)."""
         if idx.dim() != 2:
             raise ValueError(f"idx must be (batch, time) token ids, got shape {tuple(idx.shape)}")
         B, T = idx.shape
         offset = kv_cache.length if kv_cache is not None else 0
         if offset + T > self.config.block_size:
-            raise ValueError(f"sequence of {offset + T} tokens exceeds block_size={self.config.block_size}; "
-                             "crop the input to the last block_size tokens (course.generate does this)")
+            raise ValueError(f"sequence of {offset + T} tokens exceeds block_size="
+                             f"{self.config.block_size}; crop the input to the last block_size "
+                             "tokens (course.generate does this)")
         x = self.tok_emb(idx)                                               # (B, T, C)
         if self.pos_emb is not None:
             x = x + self.pos_emb(torch.arange(offset, offset + T, device=idx.device))
@@ -394,14 +399,15 @@ class ModernGPT(nn.Module):
         return self.lm_head(self.hidden_states(idx, kv_cache))
 
     def new_kv_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
-        """An empty cache for ``batch_size`` sequences of up to ``max_len`` tokens (default block_size).
+        """An empty cache for ``batch_size`` sequences of up to ``max_len`` tokens (block_size).
 
         It holds n_kv_head heads per layer, not n_head: with grouped-query attention the cache is
         n_head / n_kv_head times smaller, the saving :func:`kv_cache_bytes` counts.
         """
         c = self.config
         p = self.tok_emb.weight
-        return KVCache(c.n_layer, batch_size, c.kv_heads, max_len or c.block_size, c.head_dim, p.device, p.dtype)
+        return KVCache(c.n_layer, batch_size, c.kv_heads, max_len or c.block_size, c.head_dim,
+                       p.device, p.dtype)
 
     def num_parameters(self, non_embedding: bool = True, active: bool = False) -> int:
         """Parameter count. ``non_embedding`` leaves out the embeddings (the tied LM head is shared
