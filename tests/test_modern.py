@@ -265,10 +265,12 @@ def test_course_generate_samples_from_a_modern_model():
 # ----------------------------------------------------------------------------- initialisation
 def test_swiglu_and_expert_inputs_start_at_fan_in_scale_so_the_layer_is_not_switched_off():
     torch.manual_seed(0)
-    for changes in ({"mlp": "swiglu"}, {"mlp": "swiglu", "n_expert": 4, "top_k": 2}, {"n_expert": 4, "top_k": 2}):
+    moe = {"n_expert": 4, "top_k": 2}
+    for changes in ({"mlp": "swiglu"}, {"mlp": "swiglu", **moe}, moe):
         model = ModernGPT(ModernConfig(**TINY, **changes))
         stds = {n: p.std().item() for n, p in model.named_parameters()
-                if n.endswith(("gate.weight", "up.weight")) or (".experts." in n and n.endswith("fc.weight"))}
+                if n.endswith(("gate.weight", "up.weight"))
+                or (".experts." in n and n.endswith("fc.weight"))}
         assert stds and all(abs(s - 1 / math.sqrt(32)) < 0.03 for s in stds.values()), stds
         down = [p.std().item() for n, p in model.named_parameters() if n.endswith("ffn.proj.weight")
                 or (n.endswith("proj.weight") and "experts" in n)]
@@ -280,8 +282,8 @@ def test_swiglu_and_expert_inputs_start_at_fan_in_scale_so_the_layer_is_not_swit
 
 # ----------------------------------------------------------------------------- KV cache
 KV_CONFIGS = [{}, {"position": "rope"}, {"n_kv_head": 2, "position": "rope"}, {"n_kv_head": 1},
-              {"norm": "rmsnorm", "mlp": "swiglu", "position": "rope", "n_kv_head": 2, "bias": False,
-               "n_expert": 4, "top_k": 2}]
+              {"norm": "rmsnorm", "mlp": "swiglu", "position": "rope", "n_kv_head": 2,
+               "bias": False, "n_expert": 4, "top_k": 2}]
 
 
 @pytest.mark.parametrize("changes", KV_CONFIGS)
@@ -292,9 +294,9 @@ def test_kv_cache_logits_equal_the_uncached_forward_token_by_token(changes):
     with torch.no_grad():
         full = model(idx)                                   # (2, 16, V) in one pass
         cache = model.new_kv_cache(2)
-        pieces = [model(idx[:, :5], kv_cache=cache)]        # a prompt of 5, then one token at a time,
+        pieces = [model(idx[:, :5], kv_cache=cache)]        # a prompt of 5, then one at a time,
         pieces += [model(idx[:, t:t + 1], kv_cache=cache) for t in range(5, 13)]
-        pieces.append(model(idx[:, 13:], kv_cache=cache))   # then several at once (a shifted causal mask)
+        pieces.append(model(idx[:, 13:], kv_cache=cache))   # then several (a shifted causal mask)
     torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-5, rtol=1e-5)
     assert cache.length == 16
 
@@ -316,12 +318,13 @@ def test_generate_with_the_cache_gives_the_uncached_tokens(prompt_len, changes):
     model = ModernGPT(ModernConfig(**TINY, **changes)).eval()
     prompt = torch.randint(0, 17, (2, prompt_len))
     for kwargs in (dict(greedy=True), dict(temperature=1.0, top_k=5)):
-        runs = [generate(model, prompt, 12, use_kv_cache=c, generator=torch.Generator().manual_seed(1), **kwargs)
+        runs = [generate(model, prompt, 12, use_kv_cache=c,
+                         generator=torch.Generator().manual_seed(1), **kwargs)
                 for c in (True, False)]
         assert torch.equal(*runs), (prompt_len, kwargs)
     calls = []
-    hook = model.register_forward_pre_hook(lambda m, args, kwargs: calls.append(kwargs.get("kv_cache")),
-                                           with_kwargs=True)
+    hook = model.register_forward_pre_hook(
+        lambda m, args, kwargs: calls.append(kwargs.get("kv_cache")), with_kwargs=True)
     generate(model, prompt, 3)
     hook.remove()
     assert calls[0] is not None  # the cache is really used (it was silently skipped before)
