@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from course.atomic import replacing
 from course.two_files import run as runner
 
 FORMAT, VERSION = runner.FORMAT, runner.VERSION
@@ -120,6 +121,10 @@ def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
     params = {k: _numpy(v) for k, v in model.state_dict().items()}
     c, out = model.config, {}
     if hasattr(model, "wte"):  # course.models.gpt.GPT
+        gelus = {block.mlp.gelu_approximate for block in model.blocks}
+        if gelus != {"none"}:  # e.g. OpenAI's GPT-2 loaded by course.pretrained uses the tanh form
+            raise ValueError(f"run.py computes the exact GELU, but this model's MLPs use {sorted(gelus)}; "
+                             "export a model trained with the course's GPT (exact GELU)")
         config = dict(n_kv_head=c.n_head, norm="layernorm", norm_eps=model.ln_f.eps, mlp="gelu",
                       position="learned", rope_base=10000.0)
         rename = {"wte": "tok_emb", "wpe": "pos_emb", "ln_1": "norm1", "ln_2": "norm2",
@@ -172,7 +177,7 @@ def write(path: str | Path, tensors: dict[str, np.ndarray], config: dict, chars:
     text = json.dumps(header, ensure_ascii=False).encode("utf-8")
     text += b" " * (-len(text) % 8)  # pad so the data starts 8-byte aligned
     path = Path(path)
-    with open(path, "wb") as f:
+    with replacing(path) as tmp, open(tmp, "wb") as f:  # a failed write keeps the old file whole
         f.write(len(text).to_bytes(8, "little"))
         f.write(text)
         for name in sorted(tensors):
@@ -197,5 +202,6 @@ def export(model: torch.nn.Module, chars: list[str], path: str | Path, scheme: s
 def write_runner(folder: str | Path) -> Path:
     """Copy run.py into ``folder`` (beside the weights); return its path."""
     target = Path(folder) / "run.py"
-    shutil.copyfile(RUNNER, target)
+    with replacing(target) as tmp:
+        shutil.copyfile(RUNNER, tmp)
     return target

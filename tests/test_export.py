@@ -275,3 +275,31 @@ def test_an_untied_lm_head_is_stored_and_used(tmp_path):
     with torch.no_grad():
         reference = model(torch.arange(10)[None])[0].numpy()
     assert np.abs(runner.forward(list(range(10)), runner.new_cache()) - reference).max() < 1e-4
+
+
+def test_a_failed_export_keeps_the_previous_file_whole(tmp_path, monkeypatch):
+    model, chars = _tiny_gpt_for_writer_tests()
+    path = tmp_path / "model.bin"
+    export.export(model, chars, path)
+    before = path.read_bytes()
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "ascontiguousarray", full_disk)  # fails half-way, after the header
+    with pytest.raises(OSError, match="No space"):
+        export.export(model, chars, path)
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["model.bin"]
+
+
+def test_a_gpt_with_the_tanh_gelu_is_refused_not_run_wrongly():
+    model, chars = _tiny_gpt_for_writer_tests()
+    model.blocks[0].mlp.gelu_approximate = "tanh"  # as course.pretrained loads OpenAI's GPT-2
+    with pytest.raises(ValueError, match="exact GELU"):
+        export.model_tensors(model)
+
+
+def _tiny_gpt_for_writer_tests():
+    torch.manual_seed(0)
+    chars = list("abcdefgh")
+    return GPT(GPTConfig(vocab_size=len(chars), block_size=8, n_layer=1, n_head=2, n_embd=8)), chars
