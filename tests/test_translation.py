@@ -151,3 +151,23 @@ def test_task_bleu_groups_the_targets_of_one_source():
     assert task.bleu(translate, multi_reference=True) == pytest.approx(100.0)
     assert seen[-1] == ["hi .", "go ."]  # each source translated once
     assert task.bleu(translate) < 100.0  # row by row, "servus ..." is scored against "hallo ..." too
+
+
+def test_translate_passes_the_length_penalty_to_beam_search_only_when_set():
+    from course.translation import TranslationTask, Vocab, translate
+
+    class Recorder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.zeros(1))
+            self.calls = []
+
+        def beam_search(self, src, src_mask, beam_size, max_len, **extra):
+            self.calls.append(extra)
+            return torch.tensor([[4, 2]]), None  # one word, then <eos>
+
+    task = TranslationTask("toy", [], [], [], Vocab(["hi", "."]), Vocab(["hallo"]))
+    model = Recorder()
+    assert translate(model, task, ["hi ."], beam_size=3, length_penalty=0.5) == ["hallo"]
+    translate(model, task, ["hi ."], beam_size=3)
+    assert model.calls == [{"length_penalty": 0.5}, {}]
