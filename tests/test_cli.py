@@ -252,12 +252,15 @@ def test_resolve_notebook_by_number_name_or_path(toy_notebooks):
 def test_run_executes_in_fast_mode_and_reports_claims(tmp_path, capsys):
     nb = _write_notebook(tmp_path / "nb" / "99_toy.ipynb",
                          "import os\nprint('fast =', os.environ['COURSE_FAST'])",
-                         "from course.claims import claim\nclaim('two is more than one', 2 > 1, '2 vs 1')")
+                         "from course.claims import claim\nclaim('two is more than one', 2 > 1, '2 vs 1')\n"
+                         "claim('pigs fly', False, 'no', fast='too few pigs at this budget')")
     out = tmp_path / "out" / "toy.ipynb"
     assert main(["run", str(nb), "--fast", "-o", str(out), "--timeout", "120"]) == 0
     executed = nbformat.read(out, as_version=4)
     assert executed.cells[1].outputs[0]["text"] == "fast = 1\n"
-    assert "[claim holds] two is more than one — 2 vs 1" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "  [claim holds] two is more than one — 2 vs 1" in printed
+    assert "  [claim not tested at FAST budget] pigs fly — no" in printed  # not reported as a failure
     assert nbformat.read(nb, as_version=4).cells[1].outputs == []  # the source notebook is untouched
 
 

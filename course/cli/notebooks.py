@@ -101,7 +101,9 @@ def run_command(args) -> int:
         claims = _claims(record)
     print(f"done in {time.perf_counter() - began:.0f} s; executed copy: {output}")
     for c in claims:
-        print(f"  [claim {'holds' if c['holds'] else 'FAILS'}] {c['claim']} — {c['figure']}")
+        mark = "holds" if c["holds"] else "FAILS"
+        mark = mark if c.get("tested", True) else "not tested at FAST budget"
+        print(f"  [claim {mark}] {c['claim']} — {c['figure']}")
     return 0
 
 
