@@ -16,7 +16,8 @@ from course import atomic
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
-ALLOWED_CELL_METADATA = {"tags", "jupyter", "collapsed"}
+# nbgrader: the exercise cells' grading metadata (course.grading), which a teacher's nbgrader reads
+ALLOWED_CELL_METADATA = {"tags", "jupyter", "collapsed", "nbgrader"}
 
 
 def clean(path: str | Path) -> bool:
