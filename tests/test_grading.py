@@ -92,3 +92,13 @@ def test_nbgrader_autograde_scores_a_solved_copy_full_and_an_untouched_one_zero(
                   for s in ("solver", "idler")}
     assert scores == {"solver": (len(checks), len(checks)), "idler": (0, len(checks))}
     shutil.rmtree(tmp_path / "autograded", ignore_errors=True)
+
+
+def test_every_exercise_of_every_notebook_is_marked_for_nbgrader():
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        assert mark_exercises(json.loads(json.dumps(nb)), "x") == 0, (
+            f"{path.name} has exercise cells without nbgrader metadata: run python -m course.grading {path}")
+        graded = [c["metadata"]["nbgrader"] for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+        ids = [g["grade_id"] for g in graded]
+        assert len(ids) == len(set(ids)) and all(i.startswith(f"nb{path.name[:2]}-") for i in ids), path.name

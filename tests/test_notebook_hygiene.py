@@ -137,8 +137,7 @@ def recommended_colab_cell() -> str:
 def test_colab_cell_is_the_documented_one(path):
     cells = _load(path)["cells"]
     found = [i for i, c in enumerate(cells) if _is_colab_cell(c)]
-    if not found:
-        pytest.skip(f"{path.name} has no Colab set-up cell")
+    assert found, f"{path.name} has no Colab set-up cell: copy the one in docs/colab.md after the title"
     assert found == [1], f"{path.name}: the Colab set-up cell must be the one code cell right after the title"
     assert _source(cells[1]).strip() == recommended_colab_cell().strip(), (
         f"{path.name}: its Colab cell differs from docs/colab.md; copy the documented one")
