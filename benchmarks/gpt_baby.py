@@ -20,36 +20,7 @@ default (non-fused) implementation on the CPU; batches gathered with a Python li
 from a uint16 numpy array, as nanoGPT's get_batch does from its memmap. Like nanoGPT on the CPU it
 trains in fp32 (nanoGPT uses bf16 autocast on GPUs only).
 
-Measured on this 2-core AMD EPYC VM (AVX512-BF16; the two vCPUs are independent cores):
-* Speed, same configuration. In fp32 our step does the same work as the reference (profile: ~53%
-  fp32 GEMMs, 17% exact GELU, 14% CPU flash attention) and is no faster: 0.99x on a quiet machine
-  (2026-11-23 morning, 2 threads: 40.3 vs 40.8 ms/iter). What makes it faster is arithmetic the CPU
-  does natively: a bf16 GEMM runs at 2.1x the fp32 rate here (209 vs 92 GFLOP/s per core at
-  768x128x512), so our trainer under bf16 autocast (weights, optimizer and loss in fp32;
-  ``course.device.autocast(cpu_bf16=True)``) with the explicit attention path that
-  ``course.models.attention.causal_attention`` takes for bf16 on the CPU (torch's fused kernel has a
-  slow bf16 backward there) trains at:
-  `compare --threads 2` (2,000 iterations, quiet machine, 2026-11-23 evening):
-      reference 45.2 ms/iter (96 s wall), val 1.8916 | ours fp32 44.2 ms/iter (1.02x), val 1.8951 |
-      ours bf16 29.2 ms/iter (**1.55x**, 64 s wall), val 1.8949 (validation always evaluated in fp32)
-  `compare --threads 1` (2,000 iterations; the other core busy with another job):
-      reference 76.0 ms/iter, val 1.8916 | ours fp32 72.3 ms/iter (1.05x), val 1.8951 |
-      ours bf16 43.0 ms/iter (**1.77x**), val 1.8944
-  -> the issue's 1.3x holds with bf16 autocast, at the same final loss; it does not hold in fp32.
-  Tried and not adopted: `--ddp 2` (two single-threaded DDP processes, 0.95x: gloo's all-reduce
-  costs what the second core gains), torch.compile (1.06x fp32; no gain on top of bf16), tanh GELU
-  and hand-written attention in fp32 (no faster).
-* Recipe (RECIPE: Muon for the blocks' matrices via ``course.optim.MuonAdamW``, rotary positions,
-  batch 32, lr 8e-3 with 50 warmup steps and cosine decay, bf16 autocast where the CPU has it),
-  quiet machine, 2 threads: `recipe --budget 91 --threads 2` (plain wall clock): val <= 1.70 first
-      seen at 61.1 s, 1.600 after 89.9 s (740 steps); `recipe --reference-ms 40 --threads 2`
-      (reference-equivalent): <= 1.70 at 55.3 s, 1.586 (970 steps).
-  `recipe --reference-ms 40 --budget 91 --threads 1` (reference-equivalent clock, machine shared):
-      bf16 + Muon: val <= 1.70 first seen at 49.9-53.6 s; 1.555-1.559 after 91 s (200-batch estimate, ~1,000 steps)
-      fp32 + Muon (`--set amp=False`): <= 1.70 at 67.8 s; 1.612 after 89 s (660 steps)
-      bf16 + AdamW (lr 8e-3): 1.663 (1,240 steps); fp32 + AdamW (lr 6e-3, last session): 1.775
-  nanoGPT's baby run: 1.886 in the same 91 s. Learning rates 4e-3/8e-3/1.2e-2 with Muon gave
-  1.589/1.555/1.577; batch 48, batch 24, block 128 and a 192-wide model were no better with AdamW.
+What was measured with it, and when, is in docs/benchmarks.md.
 
     python benchmarks/gpt_baby.py compare            # ~3-6 minutes on 2 quiet cores
     python benchmarks/gpt_baby.py recipe --budget 91

@@ -51,3 +51,9 @@ def test_repo2docker_picks_the_conda_build_pack_and_runs_post_build(monkeypatch)
     dockerfile = pack.render()
     assert "binder/environment.yml" in dockerfile
     assert "binder/postBuild" in dockerfile
+
+
+def test_readme_has_a_binder_badge_that_opens_the_first_notebook():
+    readme = (ROOT / "README.md").read_text()
+    assert "https://mybinder.org/v2/gh/llm-course/llm-course/main?urlpath=lab/tree/notebooks/00_welcome.ipynb" in readme
+    assert (ROOT / "notebooks" / "00_welcome.ipynb").is_file()
