@@ -2,6 +2,7 @@
 an untouched stub with "not attempted". The wrong answers, which differ per exercise, are in
 ``tests/test_exercises_nbNN.py`` beside each notebook's own agreement tests."""
 import importlib
+import json
 import inspect
 import pkgutil
 from pathlib import Path
@@ -42,3 +43,23 @@ def test_check_passes_its_worked_solution(check, solution, capsys):
 def test_check_calls_a_stub_not_attempted(check, solution, capsys):
     assert not check(lambda *args, **kwargs: ...)
     assert "not attempted" in capsys.readouterr().out
+
+
+def _answer_and_check_cells():
+    lessons = Path(__file__).resolve().parent.parent / "notebooks"
+    for path in sorted(lessons.glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for cell, after in zip(cells, cells[1:]):
+            if cell["metadata"].get("nbgrader", {}).get("solution"):
+                yield pytest.param(path.name[:2], "".join(cell["source"]), "".join(after["source"]),
+                                   id=f"nb{path.name[:2]}.{after['metadata']['nbgrader']['grade_id']}")
+
+
+@pytest.mark.parametrize("notebook, answer, check_call", list(_answer_and_check_cells()))
+def test_an_untouched_notebook_exercise_says_not_attempted_yet(notebook, answer, check_call, capsys):
+    # the stub the learner sees, run with the check cell after it: "not attempted yet", never a hint
+    namespace = {"check": importlib.import_module(f"course.exercises.nb{notebook}")}
+    exec(answer, namespace)
+    exec(check_call, namespace)
+    out = capsys.readouterr().out
+    assert "not attempted yet" in out and "Hint" not in out
