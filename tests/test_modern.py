@@ -13,13 +13,7 @@ from course.models.modern import (MoE, ModernConfig, ModernGPT, RMSNorm, SwiGLU,
 TINY = dict(vocab_size=17, block_size=16, n_layer=2, n_head=4, n_embd=32)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Models this small run fastest on one thread; on a busy 2-core machine two threads can be 30x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 # ----------------------------------------------------------------------------- RMSNorm

@@ -42,28 +42,14 @@ def multi_head(folder: Path) -> None:
     c.save(folder, "06_multi_head_attention.svg")
 
 
-def sublayer(c: Canvas, cx, bottom, label, code, fill, w=170):
-    """x <- x + Sublayer(LN(x)), drawn upwards from y=bottom; returns the y of the + node."""
-    c.box(cx - 45, bottom - 40, 90, 24, "LayerNorm", fill=NORM, size=11)
-    c.arrow(cx, bottom, cx, bottom - 16)
-    c.box(cx - w / 2, bottom - 92, w, 38, label, fill=fill, sub=code, size=12, sub_mono=True)
-    c.arrow(cx, bottom - 40, cx, bottom - 54)
-    plus = bottom - 116
-    c.op(cx, plus, "+")
-    c.arrow(cx, bottom - 92, cx, plus + 10)
-    c.path_arrow([(cx, bottom - 6), (cx - w / 2 - 20, bottom - 6), (cx - w / 2 - 20, plus),
-                  (cx - 10, plus)], color=GREY)
-    return plus
-
-
 def transformer_block(folder: Path) -> None:
     c = Canvas(760, 560, "Pre-LN Transformer layers: the encoder layer and the decoder layer")
     ex, dx, route = 220, 540, 375
     # the encoder layer
     c.box(ex - 80, 510, 160, 30, "src embedding + PE", fill=EMBED, size=12)
-    y = sublayer(c, ex, 510, "self-attention", "attn", ATTN)
+    y = c.residual(ex, 510, "self-attention", "attn", ATTN, w=170)
     c.arrow(ex, y - 10, ex, y - 28)
-    y = sublayer(c, ex, y - 28, "FFN: d → d_{ff} → d", "ffn", MLP)
+    y = c.residual(ex, y - 28, "FFN: d → d_{ff} → d", "ffn", MLP, w=170)
     c.rect(ex - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
     c.lines(ex - 126, (y + 510) / 2, ["EncoderLayer", "× N"], size=11, color=GREY, anchor="end",
             mono=True)
@@ -74,12 +60,12 @@ def transformer_block(folder: Path) -> None:
     memory_y = y - 95
     # the decoder layer
     c.box(dx - 80, 510, 160, 30, "tgt embedding + PE", fill=EMBED, size=12)
-    y = sublayer(c, dx, 510, "masked self-attention", "self_attn", ATTN)
+    y = c.residual(dx, 510, "masked self-attention", "self_attn", ATTN, w=170)
     c.arrow(dx, y - 10, dx, y - 22)
     cross_y = y - 22 - 73
-    y = sublayer(c, dx, y - 22, "cross-attention", "cross_attn", ATTN)
+    y = c.residual(dx, y - 22, "cross-attention", "cross_attn", ATTN, w=170)
     c.arrow(dx, y - 10, dx, y - 22)
-    y = sublayer(c, dx, y - 22, "FFN", "ffn", MLP)
+    y = c.residual(dx, y - 22, "FFN", "ffn", MLP, w=170)
     c.rect(dx - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
     c.lines(dx + 116, (y + 510) / 2, ["DecoderLayer", "× N"], size=11, color=GREY, anchor="start",
             mono=True)
