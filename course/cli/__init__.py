@@ -4,6 +4,7 @@
     python -m course download [--dir D]  # pre-fetch every dataset (offline classroom), checksummed
     python -m course run 07 [--fast]     # execute a notebook headless, keep a copy with outputs
     python -m course clean notebooks/*.ipynb [--check]   # strip outputs (the commit policy)
+    python -m course translate [--check] [NN ...]        # build notebooks/zh-CN/ from i18n/zh-CN/
 
 Each command lives in its own module; this one only parses the command line.
 """
@@ -12,14 +13,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from course.cli import doctor, download, notebooks
+from course.cli import doctor, download, notebooks, translate
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (doctor, download, notebooks):
+    for module in (doctor, download, notebooks, translate):
         module.register(commands)
     return parser
 
