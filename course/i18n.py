@@ -55,7 +55,9 @@ def read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); repair it in a text editor") from None
+        raise ValueError(
+            f"{path} is not valid JSON ({error}); repair it in a text editor"
+        ) from None
 
 
 def render(obj: dict) -> str:
@@ -111,7 +113,7 @@ class Edition:
         return [p for p in self.english_notebooks() if not self.translation_file(p).is_file()]
 
     def select(self, keys: list[str] | None) -> list[Path]:
-        """``["01", "13_two_files"]`` -> those English notebooks; none given -> every translated one."""
+        """``["01", "13_two_files"]`` -> those English notebooks; none -> every translated one."""
         if not keys:
             return self.translated()
         every, chosen = self.english_notebooks(), []
@@ -145,18 +147,25 @@ class Status:
         """What is wrong, in words a translator can act on (empty when nothing is)."""
         out = []
         if self.missing:
-            out.append(f"{self.notebook}: {len(self.missing)} cell(s) not translated: "
-                       + ", ".join(self.missing))
+            out.append(
+                f"{self.notebook}: {len(self.missing)} cell(s) not translated: "
+                + ", ".join(self.missing)
+            )
         if self.stale:
-            out.append(f"{self.notebook}: {len(self.stale)} cell(s) changed in English since they "
-                       "were translated (re-translate, then update en_sha256): "
-                       + ", ".join(self.stale))
+            out.append(
+                f"{self.notebook}: {len(self.stale)} cell(s) changed in English since they "
+                "were translated (re-translate, then update en_sha256): " + ", ".join(self.stale)
+            )
         if self.unknown:
-            out.append(f"{self.notebook}: entries for cells the English notebook no longer has "
-                       "(delete them): " + ", ".join(self.unknown))
+            out.append(
+                f"{self.notebook}: entries for cells the English notebook no longer has "
+                "(delete them): " + ", ".join(self.unknown)
+            )
         if self.unbuilt:
-            out.append(f"{self.notebook}: the built notebook is missing or out of date; run "
-                       "`python -m course translate`")
+            out.append(
+                f"{self.notebook}: the built notebook is missing or out of date; run "
+                "`python -m course translate`"
+            )
         return out
 
 
@@ -170,8 +179,10 @@ def status(english_nb: dict, translation: dict, name: str = "") -> Status:
             continue
         cell_id = cell.get("id")
         if not cell_id:
-            raise ValueError(f"{result.notebook}: a markdown cell has no id; give it one "
-                             "(nbformat 4.5) so its translation can be matched")
+            raise ValueError(
+                f"{result.notebook}: a markdown cell has no id; give it one "
+                "(nbformat 4.5) so its translation can be matched"
+            )
         markdown_ids.append(cell_id)
         entry = entries.get(cell_id)
         if entry is None:
@@ -198,21 +209,27 @@ def relocate(target: str, folder: str, sibling_notebooks: set[str], figures: Pat
     if "/" not in path and path in sibling_notebooks:
         return target  # the translated notebook sits beside this one
     if figures is not None and path.startswith("figures/"):
-        variant = f"figures/{folder}/{path[len('figures/'):]}"
+        variant = f"figures/{folder}/{path[len('figures/') :]}"
         if (figures.parent / variant).is_file():
             path = variant
     return posixpath.relpath(path, folder) + tail
 
 
-def rewrite_links(markdown: str, folder: str, sibling_notebooks: set[str] = frozenset(),
-                  figures: Path | None = None) -> str:
+def rewrite_links(
+    markdown: str,
+    folder: str,
+    sibling_notebooks: set[str] = frozenset(),
+    figures: Path | None = None,
+) -> str:
     """Rewrite every relative link and image target in a markdown cell for ``notebooks/<folder>/``.
 
     Fenced code blocks and inline code are left exactly as written.
     """
+
     def fix(match: re.Match) -> str:
         return match.group(0).replace(
-            match.group(1), relocate(match.group(1), folder, sibling_notebooks, figures), 1)
+            match.group(1), relocate(match.group(1), folder, sibling_notebooks, figures), 1
+        )
 
     pieces = re.split(r"(```.*?```|`[^`\n]*`)", markdown, flags=re.S)  # odd pieces are code
     for i in range(0, len(pieces), 2):
@@ -221,8 +238,13 @@ def rewrite_links(markdown: str, folder: str, sibling_notebooks: set[str] = froz
 
 
 # ----------------------------------------------------------------------------- the build
-def build(english_nb: dict, translation: dict, lang: str = "zh-CN",
-          sibling_notebooks: set[str] = frozenset(), figures: Path | None = None) -> dict:
+def build(
+    english_nb: dict,
+    translation: dict,
+    lang: str = "zh-CN",
+    sibling_notebooks: set[str] = frozenset(),
+    figures: Path | None = None,
+) -> dict:
     """The translated notebook: code cells copied, markdown translated, links moved one folder down.
 
     A markdown cell with no translation, or whose translation is stale, keeps its current English
@@ -248,19 +270,28 @@ def build_file(english: Path, edition: Edition) -> tuple[str, Status]:
     english_nb = read_json(english)
     translation = read_json(edition.translation_file(english))
     siblings = {p.name for p in edition.translated()}
-    text = render(build(english_nb, translation, edition.lang, siblings,
-                        edition.english_dir / "figures"))
+    text = render(
+        build(english_nb, translation, edition.lang, siblings, edition.english_dir / "figures")
+    )
     return text, status(english_nb, translation, english.name)
 
 
-def run(keys: list[str] | None = None, *, check: bool = False, lang: str = "zh-CN",
-        root: Path = ROOT, say=print) -> int:
+def run(
+    keys: list[str] | None = None,
+    *,
+    check: bool = False,
+    lang: str = "zh-CN",
+    root: Path = ROOT,
+    say=print,
+) -> int:
     """Build (or with ``check``, only verify) the translated notebooks; returns an exit code."""
     edition = Edition(lang, Path(root))
     chosen = edition.select(keys)
     without = [p.stem for p in chosen if not edition.translation_file(p).is_file()]
     if without:
-        say(f"no translation file for: {', '.join(without)} (expected in {edition.translation_dir})")
+        say(
+            f"no translation file for: {', '.join(without)} (expected in {edition.translation_dir})"
+        )
         return 1
     problems = 0
     for english in chosen:

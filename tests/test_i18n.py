@@ -1,4 +1,4 @@
-"""The builder of translated notebooks (course/i18n.py, ``python -m course translate``), on toy files."""
+"""The builder of translated notebooks (course/i18n.py, ``python -m course translate``), on toys."""
 
 from __future__ import annotations
 
@@ -17,8 +17,14 @@ def _markdown(cell_id: str, text: str) -> dict:
 
 
 def _code(cell_id: str, text: str, outputs=()) -> dict:
-    return {"cell_type": "code", "id": cell_id, "metadata": {"tags": ["x"]}, "source": text,
-            "outputs": list(outputs), "execution_count": None}
+    return {
+        "cell_type": "code",
+        "id": cell_id,
+        "metadata": {"tags": ["x"]},
+        "source": text,
+        "outputs": list(outputs),
+        "execution_count": None,
+    }
 
 
 def _english() -> dict:
@@ -26,10 +32,16 @@ def _english() -> dict:
         "cells": [
             _markdown("title", "# 01 · Counting\nSee ![the window](figures/01_window.svg)."),
             _code("c1", "print(1)", [{"output_type": "stream", "name": "stdout", "text": "1\n"}]),
-            _markdown("next", "Next: [notebook 02](02_next.ipynb), [notebook 03](03_other.ipynb#top),"
-                              " [docs](../docs/teaching.md) and [web](https://example.org/a.svg)."),
-            _markdown("html", '<img src="figures/01_window.svg" alt="w"> `figures/in_code.svg`\n'
-                              "```\n![x](figures/in_fence.svg)\n```"),
+            _markdown(
+                "next",
+                "Next: [notebook 02](02_next.ipynb), [notebook 03](03_other.ipynb#top),"
+                " [docs](../docs/teaching.md) and [web](https://example.org/a.svg).",
+            ),
+            _markdown(
+                "html",
+                '<img src="figures/01_window.svg" alt="w"> `figures/in_code.svg`\n'
+                "```\n![x](figures/in_fence.svg)\n```",
+            ),
         ],
         "metadata": {"kernelspec": {"name": "python3"}, "language_info": {"name": "python"}},
         "nbformat": 4,
@@ -41,13 +53,14 @@ def _translation(english: dict, skip=()) -> dict:
     cells = {}
     for cell in english["cells"]:
         if cell["cell_type"] == "markdown" and cell["id"] not in skip:
-            cells[cell["id"]] = {"en_sha256": i18n.sha256(cell["source"]),
-                                 "zh": "译：" + cell["source"]}
+            cells[cell["id"]] = {
+                "en_sha256": i18n.sha256(cell["source"]),
+                "zh": "译：" + cell["source"],
+            }
     return {"notebook": "01_count.ipynb", "cells": cells}
 
 
-def _checkout(tmp_path: Path, english: dict, translation: dict | None,
-              others=("02_next",)) -> Path:
+def _checkout(tmp_path: Path, english: dict, translation: dict | None, others=("02_next",)) -> Path:
     (tmp_path / "notebooks" / "figures").mkdir(parents=True)
     (tmp_path / "i18n" / "zh-CN").mkdir(parents=True)
     (tmp_path / "notebooks" / "01_count.ipynb").write_text(i18n.render(english), encoding="utf-8")
@@ -57,7 +70,8 @@ def _checkout(tmp_path: Path, english: dict, translation: dict | None,
         (tmp_path / "i18n" / "zh-CN" / f"{stem}.json").write_text(i18n.render_translation(other))
     if translation is not None:
         (tmp_path / "i18n" / "zh-CN" / "01_count.json").write_text(
-            i18n.render_translation(translation), encoding="utf-8")
+            i18n.render_translation(translation), encoding="utf-8"
+        )
     return tmp_path
 
 
@@ -86,7 +100,9 @@ def test_links_move_one_folder_down():
     assert "(https://example.org/a.svg)" in text
     html = built["cells"][3]["source"]
     assert 'src="../figures/01_window.svg"' in html
-    assert "`figures/in_code.svg`" in html and "![x](figures/in_fence.svg)" in html  # code untouched
+    assert (
+        "`figures/in_code.svg`" in html and "![x](figures/in_fence.svg)" in html
+    )  # code untouched
 
 
 def test_a_figure_with_a_translated_variant_links_to_it(tmp_path):

@@ -1,5 +1,5 @@
-"""``python -m course translate``: build the translated notebooks (notebooks/zh-CN/) from the English
-ones and the translation files in i18n/zh-CN/; ``--check`` only reports (CI, before a commit).
+"""``python -m course translate``: build the translated notebooks (notebooks/zh-CN/) from the
+English ones and the translation files in i18n/zh-CN/; ``--check`` only reports (CI, commits).
 
 python -m course translate               # build every notebook that has a translation file
 python -m course translate 01 13         # only these
@@ -24,9 +24,18 @@ def register(commands) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("notebooks", nargs="*", help="numbers (01) or names; default: all translated")
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 when a translation is missing, stale or unbuilt")
-    parser.add_argument("--lang", default="zh-CN", choices=sorted(i18n.LANGUAGES),
-                        help="the edition (default zh-CN)")
+    parser.add_argument(
+        "notebooks", nargs="*", help="numbers (01) or names; default: all translated"
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 when a translation is missing, stale or unbuilt",
+    )
+    parser.add_argument(
+        "--lang",
+        default="zh-CN",
+        choices=sorted(i18n.LANGUAGES),
+        help="the edition (default zh-CN)",
+    )
     parser.set_defaults(handler=translate_command)

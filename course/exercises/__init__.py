@@ -2,23 +2,71 @@
 
 A check never raises: an unfinished exercise (a function that still returns ``...`` or raises
 ``NotImplementedError``) prints what to do next, so the notebook keeps running top to bottom
-(and nbval stays green). The one exception is grading: with ``COURSE_GRADING=1`` (a teacher running
-``nbgrader autograde``, see ``course.grading``) a check that does not pass raises AssertionError after
-printing its hint, which is how nbgrader counts a failed test. Each check returns True only when every case passes; the tests run every
-check on its worked solution (``course.exercises.solutions``) and on a wrong answer.
+(and nbval stays green). The one exception is grading: with ``COURSE_GRADING=1`` (a teacher
+running ``nbgrader autograde``, see ``course.grading``) a check that does not pass raises
+AssertionError after printing its hint, which is how nbgrader counts a failed test. Each check
+returns True only when every case passes; the tests run every check on its worked solution
+(``course.exercises.solutions``) and on a wrong answer.
+
+Language: a check answers in Chinese when its notebook is the Chinese edition, found without any
+change to the code cells (which are the English notebook's): ``COURSE_LANG`` when set (``zh-CN`` or
+``en``), else the notebook's folder: Jupyter tells the kernel the notebook's path
+(``JPY_SESSION_NAME``) and starts it in the notebook's folder (as nbval and ``course run`` do), so a
+notebook opened from ``notebooks/zh-CN/`` gets the hints of ``course/exercises/zh_CN.py``. A hint
+with no translation there prints in English.
 
 Writing a check, in ``course/exercises/nbNN.py``::
 
     def tfidf(fn) -> bool:
         with exercise("tfidf") as ex:
-            ex.expect(fn(...) == pytest.approx(...), "idf uses log(N / df): did you count documents, not words?")
+            ex.expect(fn(...) == pytest.approx(...), "idf uses log(N / df): count documents")
         return ex.passed
 """
+
 from __future__ import annotations
 
 import os
 import traceback
 from contextlib import contextmanager
+from pathlib import Path
+
+ENGLISH = {
+    "pass": "✅ {name}: all {cases} checks pass.",
+    "not_attempted": "✏️  {name}: not attempted yet — replace the `...` with your code and run "
+    "the cell "
+    "again.",
+    "failed": "❌ {name}: not yet. Hint: {hint}",
+    "raised": "your function raised {error}: {message} (line {line})",
+}
+TRANSLATED_FOLDERS = {"zh-CN"}  # notebooks/<folder>/ holds an edition in that language
+
+
+def language() -> str:
+    """``"zh-CN"`` when the running notebook is the Chinese edition, else ``"en"`` (see above)."""
+    chosen = os.environ.get("COURSE_LANG", "").strip()
+    if chosen:
+        return chosen
+    session = os.environ.get("JPY_SESSION_NAME", "").strip()  # the notebook's path, from Jupyter
+    folder = Path(session).parent.name if session.endswith(".ipynb") else Path.cwd().name
+    return folder if folder in TRANSLATED_FOLDERS else "en"
+
+
+def _text(key: str, **fields) -> str:
+    """One of the fixed messages, in the notebook's language."""
+    if language() == "zh-CN":
+        from course.exercises.zh_CN import MESSAGES
+
+        return MESSAGES[key].format(**fields)
+    return ENGLISH[key].format(**fields)
+
+
+def translate_hint(hint: str, lang: str | None = None) -> str:
+    """The hint in ``lang`` (default: the notebook's language); English when not translated."""
+    if (lang or language()) == "zh-CN":
+        from course.exercises.zh_CN import HINTS
+
+        return HINTS.get(hint, hint)
+    return hint
 
 
 class _NotYet(Exception):
@@ -43,7 +91,9 @@ class Exercise:
             raise _NotYet from None
         except Exception as error:  # the learner's bug: show the message, not our internals
             where = traceback.extract_tb(error.__traceback__)[-1]
-            raise _Failed(f"your function raised {type(error).__name__}: {error} (line {where.lineno})") from None
+            raise _Failed(
+                _text("raised", error=type(error).__name__, message=error, line=where.lineno)
+            ) from None
         if result is Ellipsis:
             raise _NotYet
         return result
@@ -60,12 +110,12 @@ def exercise(name: str):
     try:
         yield ex
         ex.passed = True
-        print(f"✅ {name}: all {ex.cases} checks pass.")
+        print(_text("pass", name=name, cases=ex.cases))
     except _NotYet:
-        print(f"✏️  {name}: not attempted yet — replace the `...` with your code and run the cell again.")
+        print(_text("not_attempted", name=name))
         _fail_when_grading(name, "not attempted")
     except _Failed as failure:
-        print(f"❌ {name}: not yet. Hint: {failure}")
+        print(_text("failed", name=name, hint=translate_hint(str(failure))))
         _fail_when_grading(name, str(failure))
 
 

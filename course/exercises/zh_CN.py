@@ -1,0 +1,205 @@
+"""简体中文 for the exercise checks: the fixed messages, and each hint keyed by its English text.
+
+A hint with no entry here prints in English (``tests/test_exercises_i18n.py`` reports how many are
+translated per notebook). When you change a hint in ``nbNN.py``, change its key here too: the
+English text is the key, so an outdated entry simply stops matching. Terms: docs/glossary.md.
+"""
+
+from __future__ import annotations
+
+# The messages of course/exercises/__init__.py (str.format fields as in the English ones).
+MESSAGES = {
+    "pass": "✅ {name}：全部 {cases} 项检查通过。",
+    "not_attempted": "✏️  {name}：尚未作答——把 `...` 换成你的代码，再运行这个单元格。",
+    "failed": "❌ {name}：还没通过。提示：{hint}",
+    "raised": "你的函数抛出了 {error}：{message}（第 {line} 行）",
+}
+
+# fmt: off
+HINTS = {
+    # -------------------------------------------------------------- nb01: bag of words and n-grams
+    "return a dict that maps each word to its idf": "返回一个 dict，把每个词映射到它的 idf",
+    "give every word that occurs in some document an idf": "在任一文档中出现过的每个词都要有 idf",
+    "'cat' is in 1 of 3 documents: idf = ln(3 / 1)":
+        "'cat' 只出现在 3 篇文档中的 1 篇：idf = ln(3 / 1)",
+    "'sat' occurs three times but in 2 documents: df counts documents, not occurrences -> "
+    "ln(3/2)":
+        "'sat' 出现了三次，但只在 2 篇文档里：df 数的是文档数，不是出现次数 -> ln(3/2)",
+    "a word in every document has idf ln(N/N) = 0": "出现在每篇文档中的词，idf = ln(N/N) = 0",
+    "return a dict {word: count}": "返回一个 dict {word: count}",
+    "'francisco' occurs 3 times but always after 'san': its continuation count is 1":
+        "'francisco' 出现 3 次，但总是跟在 'san' 后面：它的接续计数是 1",
+    "'glasses' follows 'my', 'the' and 'reading': 3 distinct left neighbours":
+        "'glasses' 跟在 'my'、'the' 和 'reading' 之后：有 3 个不同的左邻词",
+    "'san' follows 'francisco' twice: count distinct words, so 1":
+        "'san' 两次跟在 'francisco' 之后：数的是不同的词，所以是 1",
+    "every word with a left neighbour gets a count": "每个有左邻词的词都要有计数",
+    "return a number (did you forget `return`?)": "返回一个数（是不是忘了写 `return`？）",
+    "a model that gives every token probability 1/4 has perplexity 4":
+        "给每个词元的概率都是 1/4 的模型，困惑度为 4",
+    "average the log-probabilities, then exponentiate: exp(-(ln .5 + ln .125)/2) = 4":
+        "先对对数概率求平均，再取指数：exp(-(ln .5 + ln .125)/2) = 4",
+    "a model that is always certain and right has perplexity 1":
+        "一个总是确信且总是正确的模型，困惑度为 1",
+    # -------------------------------------------------------------- nb02: word embeddings
+    "return a list of (centre, context) tuples": "返回由 (中心词, 上下文词) 元组组成的 list",
+    "with window 1, each word pairs with its left and right neighbour (not with itself)":
+        "窗口为 1 时，每个词与它左右两边的邻词配对（不与自己配对）",
+    "window 2 over 4 words: 3 pairs at distance 1 and 2 at distance 2, both directions":
+        "4 个词、窗口为 2：距离为 1 的有 3 对，距离为 2 的有 2 对，两个方向都要算",
+    "include distance-2 neighbours": "把距离为 2 的邻词也算进来",
+    "a single word has no context": "只有一个词时没有上下文",
+    "return one probability per word": "每个词返回一个概率",
+    "normalise: the probabilities must sum to 1": "做归一化：概率之和必须为 1",
+    "raise the counts to the power 3/4 (16^0.75 = 8) before normalising":
+        "归一化之前先把计数取 3/4 次方（16^0.75 = 8）",
+    "compute v_woman - v_man + v_king and return the word with the highest cosine similarity":
+        "计算 v_woman - v_man + v_king，返回余弦相似度最高的词",
+    "normalise every vector to unit length first: a long vector must not win by length alone":
+        "先把每个向量归一化为单位长度：不能让一个向量仅仅因为长就胜出",
+    "exclude the three question words from the answers (here 'king' itself is closest to the "
+    "target)":
+        "答案中要排除题目里的三个词（这里离目标最近的正是 'king' 本身）",
+    # -------------------------------------------------------------- nb03: neural probabilistic LM
+    "return logits of shape (batch, vocab)": "返回形状为 (batch, vocab) 的 logits",
+    "x concatenates the context's rows of C in order: C[context].reshape(batch, n·m); then y = "
+    "b + tanh(d + x Hᵀ) Uᵀ":
+        "x 按顺序拼接上下文各词在 C 中的行：C[context].reshape(batch, n·m)；然后 y = b + "
+        "tanh(d + x Hᵀ) Uᵀ",
+    "return the perplexity as a number or a 0-d tensor (did you forget `return`?)":
+        "把困惑度作为一个数或 0 维张量返回（是不是忘了写 `return`？）",
+    "mix probabilities, not log-probabilities: both tokens get .3, so perplexity 1/.3":
+        "混合的是概率，不是对数概率：两个词元都得到 .3，所以困惑度是 1/.3",
+    "weight 1 gives model a alone": "权重为 1 时结果就是模型 a 自己",
+    "return a pair (X, Y) (did you forget `return`?)": "返回一对 (X, Y)（是不是忘了写 `return`？）",
+    "targets: every character of the name, then the end marker '.'":
+        "目标：名字的每个字符，最后是结束符 '.'",
+    "contexts start as all '.', then slide: [. .] -> a, [. a] -> b, [a b] -> .":
+        "上下文一开始全是 '.'，然后向右滑动：[. .] -> a, [. a] -> b, [a b] -> .",
+    "use context_size characters": "使用 context_size 个字符",
+    # -------------------------------------------------------------- nb04: recurrent networks
+    "return a pair (h_new, c_new)": "返回一对 (h_new, c_new)",
+    "both states have shape (batch, hidden) = (2, 3)":
+        "两个状态的形状都是 (batch, hidden) = (2, 3)",
+    "c_new = f * c + i * g, with the gates i, f, o = sigmoid(...) and g = tanh(...) taken from "
+    "the four blocks of x W_ih^T + b_ih + h W_hh^T + b_hh in the order i, f, g, o":
+        "c_new = f * c + i * g，其中门 i, f, o = sigmoid(...)、g = tanh(...)，它们依次取自 x "
+        "W_ih^T + b_ih + h W_hh^T + b_hh 的四个分块，顺序为 i, f, g, o",
+    "h_new = o * tanh(c_new)": "h_new = o * tanh(c_new)",
+    "return h_new with shape (batch, hidden) = (2, 3)":
+        "返回形状为 (batch, hidden) = (2, 3) 的 h_new",
+    "z is the share of the OLD state kept: h_new = (1 - z) * n + z * h, not the other way round":
+        "z 是保留下来的【旧】状态所占的比例：h_new = (1 - z) * n + z * h，不要反过来",
+    "blocks r, z, n in that order; n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn)): the "
+    "reset gate multiplies the whole hidden part, bias included":
+        "分块顺序为 r, z, n；n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))："
+        "重置门乘的是整个隐藏部分，包括偏置",
+    # -------------------------------------------------------------- nb05: seq2seq and attention
+    "return the weights, one per source position: shape (batch, src_len) = (2, 3)":
+        "返回权重，每个源位置一个：形状为 (batch, src_len) = (2, 3)",
+    "each row must sum to 1: take a softmax over the source positions (dim=-1)":
+        "每一行之和必须为 1：在源位置上做 softmax（dim=-1）",
+    "the padded position must get weight exactly 0: set its score to -inf before the softmax":
+        "填充位置的权重必须恰好为 0：在 softmax 之前把它的分数设为 -inf",
+    "score_j = v · tanh(W q + U h_j + b): W acts on the query, U (and its bias b) on every key":
+        "score_j = v · tanh(W q + U h_j + b)：W 作用于查询，U（及其偏置 b）作用于每个键",
+    "return three tensors: origin, word, new_scores": "返回三个张量：origin, word, new_scores",
+    "keep exactly k candidates": "恰好保留 k 个候选",
+    "rank candidates by beam score + log p(word): the total log-probability of the whole output":
+        "按 束分数 + log p(word) 给候选排序：这是整个输出的总对数概率",
+    "origin is the beam a candidate extends (flat index // vocab), word the token (flat index "
+    "% vocab)":
+        "origin 是候选所延伸的那条束（扁平索引 // vocab），word 是词元（扁平索引 % vocab）",
+    "with one beam and k = 1 a beam step is greedy: the argmax":
+        "只有一条束且 k = 1 时，束搜索的一步就是贪心：取 argmax",
+    # -------------------------------------------------------------- nb11: RAG
+    "return a list of lists of words": "返回由词列表组成的 list",
+    "windows start every size - overlap = 3 words: [w0..w3], then [w3..w6]":
+        "每隔 size - overlap = 3 个词开始一个窗口：[w0..w3]，然后 [w3..w6]",
+    "three windows cover ten words with size 4, overlap 1":
+        "size 为 4、overlap 为 1 时，三个窗口覆盖十个词",
+    "with no overlap, [w0..w3], [w4..w7], then the last window is moved back to end at w9: "
+    "[w6..w9]":
+        "没有重叠时是 [w0..w3]、[w4..w7]，最后一个窗口往回移，让它在 w9 结束：[w6..w9]",
+    "a text shorter than one window is a single chunk": "比一个窗口还短的文本就是一个文本块",
+    "every window has exactly `size` words (move the last one back rather than leave it short)":
+        "每个窗口恰好有 `size` 个词（把最后一个窗口往回移，而不是让它变短）",
+    "query 0 finds 1 and query 1 finds 4 in their top 3; query 2 never finds 0: recall@3 = 2/3":
+        "查询 0 在前 3 名中找到了 1，查询 1 找到了 4；查询 2 始终没找到 0：recall@3 = 2/3",
+    "no query has a relevant id in first place: recall@1 = 0":
+        "没有一个查询把相关 id 排在第一位：recall@1 = 0",
+    "look only at the first k ids of each ranked list": "每个排序列表只看前 k 个 id",
+    "a query counts once, however many relevant ids it finds (the fraction of queries, not of "
+    "ids)":
+        "一个查询无论找到多少个相关 id 都只算一次（算的是查询的比例，不是 id 的比例）",
+    "two of four replies are confidently wrong (Rafo, Velmora): 0.5. A correct reply and an "
+    "honest 'I don't know' are not hallucinations":
+        "四个回答中有两个是自信的错误回答（Rafo、Velmora）：0.5。正确的回答和诚实的 'I don't "
+        "know' 都不算幻觉",
+    "compare answers after normalising: strip spaces and a final full stop, ignore case":
+        "先规范化再比较答案：去掉空格和末尾的句点，忽略大小写",
+    "an abstention in any case is not a hallucination": "拒答无论大小写如何都不是幻觉",
+    "an empty reply claims nothing: it is no hallucination": "空回答什么也没断言：它不是幻觉",
+    "return one C-vector per text: shape (B, C)": "每段文本返回一个 C 维向量：形状为 (B, C)",
+    "with a full mask, average over all T positions": "掩码全为 1 时，对全部 T 个位置求平均",
+    "padding positions (mask 0) must not enter the mean: divide by the number of real tokens":
+        "填充位置（掩码为 0）不能计入平均：除以真实词元的个数",
+    # -------------------------------------------------------------- nb12: reasoning and scale
+    "return the completion as one string, e.g. '3+5=8;8*7=6;6.'":
+        "把补全结果作为一个字符串返回，例如 '3+5=8;8*7=6;6.'",
+    "the completion ends with the answer and a full stop: (3 + 5) * 7 = 56 -> 6":
+        "补全以答案和句点结尾：(3 + 5) * 7 = 56 -> 6",
+    "the first step works out the first operation: '3+5=8;'": "第一步算出第一个运算：'3+5=8;'",
+    "each step starts from the last result and keeps only the last digit: '8*7=6;'":
+        "每一步从上一步的结果出发，只保留个位数：'8*7=6;'",
+    "keep the last digit of every result: 81 -> 1": "每个结果只保留个位数：81 -> 1",
+    "six numbers: five steps, each ending with ';'": "六个数：五步，每步以 ';' 结尾",
+    "with one digit, exact match is just the digit's accuracy":
+        "只有一位数字时，精确匹配率就是这一位的准确率",
+    "two independent digits are both right with probability 0.9 * 0.9 = 0.81":
+        "两位相互独立的数字同时正确的概率是 0.9 * 0.9 = 0.81",
+    "every one of the n digits must be right: p to the power n":
+        "n 位数字必须位位正确：p 的 n 次方",
+    "a perfect digit accuracy gives exact match 1; zero gives 0":
+        "逐位准确率为 1 时精确匹配率为 1；为 0 时则为 0",
+    "an even climb over four steps: each step is a quarter of the total rise":
+        "分四步均匀上升：每一步是总升幅的四分之一",
+    "a curve that jumps 0 -> 0.9 in one step of a total rise of 1.0: share 0.9":
+        "总升幅为 1.0 的曲线在一步内从 0 跳到 0.9：占比 0.9",
+    "log-likelihoods are negative: the total rise is -5 - (-60) = 55, the largest step 30":
+        "对数似然是负数：总升幅为 -5 - (-60) = 55，最大的一步是 30",
+    "measure the rise from the first value to the best one (here 1.0 - 0.2 = 0.8)":
+        "升幅从第一个值量到最好的值（这里是 1.0 - 0.2 = 0.8）",
+    "a curve that never rises has no jump: return 0": "从不上升的曲线没有跳变：返回 0",
+    # -------------------------------------------------------------- nb13: two files
+    "return a NumPy array with q's shape (rows, cols)":
+        "返回与 q 形状相同 (rows, cols) 的 NumPy 数组",
+    "return float32 (q.astype(np.float32) before multiplying): int8 arithmetic would overflow "
+    "and lose the fractions":
+        "返回 float32（相乘之前先 q.astype(np.float32)）：用 int8 运算会溢出，还会丢掉小数部分",
+    "w = q * scale, with scale[i] for every weight of row i: scale[:, None] makes the scales a "
+    "column":
+        "w = q * scale，第 i 行的每个权重都乘 scale[i]：scale[:, None] 把缩放因子变成一列",
+    "two weights a byte: (rows, cols / 2) bytes give (rows, cols) weights":
+        "一个字节存两个权重：(rows, cols / 2) 个字节得到 (rows, cols) 个权重",
+    "subtract 8: the file stores q + 8 so that it fits 0..15":
+        "减去 8：文件里存的是 q + 8，这样才能落在 0..15 之内",
+    "the first weight of each pair is in the low 4 bits (byte & 0x0F), the second in the high "
+    "4 bits (byte >> 4)":
+        "每对中的第一个权重在低 4 位（byte & 0x0F），第二个在高 4 位（byte >> 4）",
+    "for each byte: low = (byte & 15) - 8, high = (byte >> 4) - 8, then interleave: low, high, "
+    "low, high ...":
+        "对每个字节：low = (byte & 15) - 8，high = (byte >> 4) - 8，然后交错排列：low, high, "
+        "low, high ...",
+    "return signed integers (e.g. int8): uint8 cannot hold -8 .. -1":
+        "返回有符号整数（例如 int8）：uint8 装不下 -8 .. -1",
+    "one D-vector per head: shape (heads, D)": "每个头一个 D 维向量：形状为 (heads, D)",
+    "divide the scores q·k by sqrt(D) before the softmax": "在 softmax 之前把分数 q·k 除以 sqrt(D)",
+    "per head: scores = keys @ q / sqrt(D) (T,), softmax over the T positions, then weights @ "
+    "values (D,)":
+        "对每个头：scores = keys @ q / sqrt(D) (T,)，在 T 个位置上做 softmax，然后 weights @ "
+        "values (D,)",
+    "subtract the largest score before exp(), or large scores overflow to inf/nan":
+        "在 exp() 之前减去最大的分数，否则大的分数会溢出成 inf/nan",
+}
+# fmt: on
