@@ -278,7 +278,8 @@ def test_clean_check_then_clean(tmp_path, capsys):
     assert nb.read_text() == before  # --check changes nothing
     assert main(["clean", str(nb)]) == 0
     cleaned = json.loads(nb.read_text())
-    assert cleaned["cells"][1]["outputs"] == [] and cleaned["cells"][1]["execution_count"] is None
+    # outputs are kept (notebooks are committed with their full-mode run); widget state is not
+    assert "".join(cleaned["cells"][1]["outputs"][0]["text"]) == "stale\n"
     assert set(cleaned["metadata"]) == {"kernelspec", "language_info"}
     assert main(["clean", "--check", str(nb)]) == 0
     assert main(["clean", str(tmp_path / "missing.ipynb")]) == 2

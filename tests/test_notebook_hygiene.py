@@ -1,7 +1,9 @@
 """Every lesson notebook follows the written policy (course/notebooks.py and CONTRIBUTING.md).
 
-Static checks (milliseconds per notebook): committed without outputs or execution counts, only the
-kernelspec/language_info metadata, numbered in order, a `# NN · Title` first cell with learning goals
+Static checks (milliseconds per notebook): committed in the form `python -m course clean` gives
+(outputs of the last full-mode run allowed, but no widget state, no error output, no path of one
+machine in an output, under SIZE_CAP bytes; only the kernelspec/language_info metadata and the run
+record `metadata.course.run`), numbered in order, a `# NN · Title` first cell with learning goals
 and the time on CPU and GPU, a second cell that picks the device, no machine-specific paths, budgets
 only through `budget(...)`, seeds set, and 2–4 exercises with checks from notebook 01 on.
 
@@ -72,20 +74,44 @@ def test_valid_nbformat_4(path):
             assert "outputs" in cell and "execution_count" in cell, f"{path.name} cell {index}: not a valid code cell"
 
 
+# A notebook with its full-mode outputs: figures at course.notebooks.FIGURE_DPI stay well under this
+SIZE_CAP = 1_500_000
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
-def test_clean_metadata_no_outputs_no_counts(path):
+def test_clean_metadata_and_outputs(path):
     nb = _load(path)
-    assert nb["metadata"] == {"kernelspec": policy.KERNELSPEC, "language_info": policy.LANGUAGE_INFO}, (
-        f"{path.name}: notebook metadata {sorted(nb['metadata'])} is not the policy's; run `python -m course clean {path}`")
+    assert set(nb["metadata"]) <= policy.ALLOWED_METADATA and all(
+        nb["metadata"].get(k) == v for k, v in
+        {"kernelspec": policy.KERNELSPEC, "language_info": policy.LANGUAGE_INFO}.items()), (
+        f"{path.name}: notebook metadata {sorted(nb['metadata'])} is not the policy's; "
+        f"run `python -m course clean {path}`")
+    assert set(nb["metadata"].get("course", {})) <= {"run"}, f"{path.name}: metadata.course holds only 'run'"
+    assert policy.WIDGET_STATE not in json.dumps(nb["metadata"]), f"{path.name}: widget state in its metadata"
     for index, cell in enumerate(nb["cells"]):
         stray = set(cell.get("metadata", {})) - policy.ALLOWED_CELL_METADATA
         assert not stray, f"{path.name} cell {index}: stray metadata {sorted(stray)}; run `python -m course clean`"
         if cell["cell_type"] != "code":
             continue
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        assert not errors, f"{path.name} cell {index} was committed with an error output: {errors[0].get('ename')}"
-        assert cell.get("outputs") == [], f"{path.name} cell {index} has outputs; run `python -m course clean {path}`"
-        assert cell.get("execution_count") is None, f"{path.name} cell {index} has an execution count"
+        for output in cell.get("outputs", []):
+            assert output.get("output_type") != "error", (
+                f"{path.name} cell {index} was committed with an error output: {output.get('ename')}")
+            assert policy.WIDGET_VIEW not in output.get("data", {}), (
+                f"{path.name} cell {index}: a live widget view in its outputs; run `python -m course clean`")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_outputs_hold_no_machine_paths_and_stay_small(path):
+    size = path.stat().st_size
+    assert size < SIZE_CAP, (f"{path.name} is {size:,} bytes (cap {SIZE_CAP:,}): lower the figures' dpi "
+                             "or print less")
+    for index, cell in enumerate(_load(path)["cells"]):
+        for output in cell.get("outputs", []):
+            text = json.dumps({k: v for k, v in output.items() if k != "data"})
+            text += json.dumps({m: v for m, v in output.get("data", {}).items() if m not in policy.BINARY_MIME})
+            found = MACHINE_PATHS.search(text)
+            assert not found, (f"{path.name} cell {index} printed {found.group(0)!r}, a path on one machine "
+                               "only; `python -m course clean` replaces it (or print a relative path)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))

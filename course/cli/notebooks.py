@@ -2,7 +2,7 @@
 
     python -m course run 07                 # full lesson, copy with outputs in artifacts/notebooks/
     python -m course run 07 --fast -o x.ipynb
-    python -m course clean notebooks/*.ipynb          # strip outputs and stray metadata in place
+    python -m course clean notebooks/*.ipynb          # the committed form: noise stripped in place
     python -m course clean --check notebooks/*.ipynb  # exit 1 if any notebook is not clean (CI, hooks)
 """
 from __future__ import annotations
@@ -131,7 +131,7 @@ def clean_command(args) -> int:
             dirty.append(path)
         print(f"  {'would clean' if args.check and changed else 'cleaned' if changed else 'clean'}: {path}")
     if args.check and dirty:
-        print(f"{len(dirty)} notebook(s) have outputs or stray metadata: run `python -m course clean "
+        print(f"{len(dirty)} notebook(s) have widget state, stray metadata or machine paths: run `python -m course clean "
               f"{' '.join(map(str, dirty))}`")
         return 1
     return 1 if broken else 0
@@ -146,7 +146,7 @@ def register(commands) -> None:
     run.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
     run.set_defaults(handler=run_command)
 
-    clean = commands.add_parser("clean", help="strip outputs, execution counts and stray metadata (the commit policy)",
+    clean = commands.add_parser("clean", help="strip widget state, stray metadata and machine paths (the commit policy)",
                                 description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     clean.add_argument("notebooks", nargs="+", help="notebook files")
     clean.add_argument("--check", action="store_true", help="change nothing; exit 1 if any notebook needs cleaning")
