@@ -29,8 +29,10 @@ test: install
 unit:
 	$(BIN)/python -m pytest -p no:nbval -q tests
 
+# Every notebook (or NB="09 10") in full mode, written back with its outputs and run record, then
+# docs/claims.md. JOBS=2: the two independent chains side by side, one thread each.
 claims:
-	$(BIN)/python benchmarks/claims.py
+	$(BIN)/python benchmarks/claims.py --write --jobs $(or $(JOBS),1) $(NB)
 
 benchmarks:
 	$(BIN)/python benchmarks/run_all.py
