@@ -63,6 +63,10 @@ def test_language_from_the_folder_the_session_or_the_variable(in_folder, monkeyp
     assert exercises.language() == "zh-CN"
     monkeypatch.setenv("COURSE_LANG", "en")
     assert exercises.language() == "en"
+    in_folder("notebooks")
+    for spelling in ("zh-CN", "zh_CN", "zh", "ZH-cn"):
+        monkeypatch.setenv("COURSE_LANG", spelling)
+        assert exercises.language() == "zh-CN"
 
 
 def test_a_chinese_notebook_gets_chinese_messages_and_hints(in_folder, capsys):

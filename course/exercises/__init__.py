@@ -43,9 +43,9 @@ TRANSLATED_FOLDERS = {"zh-CN"}  # notebooks/<folder>/ holds an edition in that l
 
 def language() -> str:
     """``"zh-CN"`` when the running notebook is the Chinese edition, else ``"en"`` (see above)."""
-    chosen = os.environ.get("COURSE_LANG", "").strip()
-    if chosen:
-        return chosen
+    chosen = os.environ.get("COURSE_LANG", "").strip().lower().replace("_", "-")
+    if chosen:  # "zh-CN", "zh_CN", "zh", "zh-Hans" all mean the Chinese edition
+        return "zh-CN" if chosen.startswith("zh") else "en"
     session = os.environ.get("JPY_SESSION_NAME", "").strip()  # the notebook's path, from Jupyter
     folder = Path(session).parent.name if session.endswith(".ipynb") else Path.cwd().name
     return folder if folder in TRANSLATED_FOLDERS else "en"
