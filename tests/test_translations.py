@@ -145,3 +145,20 @@ def test_notebooks_still_to_translate():
     todo = [p.stem for p in EDITION.untranslated()]
     if todo:  # the lead turns this into a failure once every notebook is translated
         pytest.skip(f"zh-CN: {len(todo)} notebook(s) still to translate: {', '.join(todo)}")
+
+
+@pytest.mark.parametrize("page", ["README.zh-CN.md", "docs/teaching.zh-CN.md"])
+def test_chinese_pages_link_to_what_exists(page):
+    path = EDITION.root / page
+    if not path.is_file():
+        pytest.skip(f"no {page}")
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+:|#", target):
+            continue
+        linked = (path.parent / target.split("#")[0]).resolve()
+        if linked.parent == EDITION.output_dir.resolve():  # a Chinese notebook: once it is built
+            linked = EDITION.english_dir / linked.name
+        if not linked.exists():
+            broken.append(target)
+    assert not broken, f"{page} links to files that do not exist: {broken}"
