@@ -1,11 +1,11 @@
-"""Run notebooks in full (lesson) mode and print the table of their claims: claim, figure, holds/fails.
+"""Run notebooks in full (lesson) mode and print the table of their claims: claim, figure, holds.
 
     python benchmarks/claims.py            # every notebook, in order
     python benchmarks/claims.py 03 07      # only these
     python benchmarks/claims.py --fast 03  # FAST mode (quick check of the machinery)
-    python benchmarks/claims.py --seeds 3 03   # three runs at seed offsets 0, 1, 2: each figure's spread
+    python benchmarks/claims.py --seeds 3 03   # runs at seed offsets 0, 1, 2: each figure's spread
     python benchmarks/claims.py --write        # `make claims`: run and commit-ready, see below
-    python benchmarks/claims.py --write --jobs 2   # two independent chains side by side, 1 thread each
+    python benchmarks/claims.py --write --jobs 2   # two independent chains at once, 1 thread each
     python benchmarks/claims.py --table        # only rewrite docs/claims.md from the notebooks
 
 Each notebook's `claim(...)` calls append to a JSON-lines file; a failed claim is recorded and the
@@ -27,6 +27,7 @@ docs/claims.md is regenerated from every notebook's record. --jobs 2 runs the in
 cache; the records say how many threads each kernel had. --out DIR writes the notebooks and the
 table to DIR instead (for trying it out).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,15 +48,31 @@ from course.notebooks import execute, run_and_record  # noqa: E402
 # What each notebook reads from the cache that an earlier one wrote there
 DEPENDS = {"09": ["07"], "10": ["09"], "11": ["09"], "13": ["07"]}
 # Full-mode seconds on 2 quiet cores (issue 22's review): to balance --jobs
-FULL_SECONDS = {"00": 19, "01": 12, "02": 58, "03": 163, "04": 186, "05": 221, "06": 166, "07": 337,
-                "08": 133, "09": 335, "10": 523, "11": 203, "12": 60, "13": 120}
+FULL_SECONDS = {
+    "00": 19,
+    "01": 12,
+    "02": 58,
+    "03": 163,
+    "04": 186,
+    "05": 221,
+    "06": 166,
+    "07": 337,
+    "08": 133,
+    "09": 335,
+    "10": 523,
+    "11": 203,
+    "12": 60,
+    "13": 120,
+}
 SEEDS_FILE = ROOT / "benchmarks" / "results" / "claims-seeds.json"
 DOCS_TABLE = ROOT / "docs" / "claims.md"
 
 NUMBER = re.compile(r"[-+]?\d[\d,]*\.?\d*(?:e[-+]?\d+)?")
 
 
-def run_once(chosen: list[Path], fast: bool, offset: int, tmp: Path) -> list[tuple[str, list[dict], str, float]]:
+def run_once(
+    chosen: list[Path], fast: bool, offset: int, tmp: Path
+) -> list[tuple[str, list[dict], str, float]]:
     """Execute each notebook once; return (notebook, its claim records, crash message, seconds)."""
     record = tmp / "claims.jsonl"
     results = []
@@ -63,9 +80,16 @@ def run_once(chosen: list[Path], fast: bool, offset: int, tmp: Path) -> list[tup
         began = time.perf_counter()
         error = ""
         try:
-            execute(nb, tmp / nb.name, fast=fast,
-                    env={"COURSE_CLAIMS_FILE": str(record), "COURSE_CLAIMS_CONTINUE": "1",
-                         "COURSE_SEED_OFFSET": str(offset)})
+            execute(
+                nb,
+                tmp / nb.name,
+                fast=fast,
+                env={
+                    "COURSE_CLAIMS_FILE": str(record),
+                    "COURSE_CLAIMS_CONTINUE": "1",
+                    "COURSE_SEED_OFFSET": str(offset),
+                },
+            )
         except Exception as exc:  # a crash is reported as a failed row, and the run goes on
             message = str(exc).strip()
             error = f"{type(exc).__name__}: {message.splitlines()[-1] if message else ''}"
@@ -74,8 +98,11 @@ def run_once(chosen: list[Path], fast: bool, offset: int, tmp: Path) -> list[tup
         record.unlink(missing_ok=True)
         claims = [json.loads(line) for line in lines]
         results.append((nb.stem, claims, error, seconds))
-        print(f"{nb.stem} (seed offset {offset}): {len(claims)} claims, {seconds:.0f} s"
-              + (f", {error}" if error else ""), flush=True)
+        print(
+            f"{nb.stem} (seed offset {offset}): {len(claims)} claims, {seconds:.0f} s"
+            + (f", {error}" if error else ""),
+            flush=True,
+        )
     return results
 
 
@@ -87,11 +114,13 @@ def spread(figures: list[str]) -> str:
     parts = []
     for column in zip(*numbers):
         values = [float(v.replace(",", "")) for v in column]
-        parts.append(column[0] if min(values) == max(values) else f"{min(values):g}..{max(values):g}")
+        parts.append(
+            column[0] if min(values) == max(values) else f"{min(values):g}..{max(values):g}"
+        )
     return ", ".join(parts)
 
 
-# ----------------------------------------------------------------------------- --write: runs in place
+# --------------------------------------------------------------------------- --write: runs in place
 def number(nb: Path) -> str:
     return nb.name[:2]
 
@@ -123,13 +152,18 @@ def chains(chosen: list[Path], jobs: int) -> list[list[Path]]:
         touching = [g for g in groups if g & linked]
         merged = set().union(linked, *touching)
         groups = [g for g in groups if g not in touching] + [merged]
-    cost = lambda group: sum(FULL_SECONDS.get(n, 300) for n in group if any(number(nb) == n for nb in chosen))
+    cost = lambda group: sum(
+        FULL_SECONDS.get(n, 300) for n in group if any(number(nb) == n for nb in chosen)
+    )
     bins: list[list[str]] = [[] for _ in range(jobs)]
     for group in sorted(groups, key=cost, reverse=True):
         emptiest = min(bins, key=lambda b: sum(FULL_SECONDS.get(n, 300) for n in b))
         emptiest.extend(group)
-    return [in_dependency_order([nb for nb in chosen if number(nb) in b]) for b in bins if
-            any(number(nb) in b for nb in chosen)]
+    return [
+        in_dependency_order([nb for nb in chosen if number(nb) in b])
+        for b in bins
+        if any(number(nb) in b for nb in chosen)
+    ]
 
 
 def write_notebooks(chosen: list[Path], out: Path | None, fast: bool) -> list[str]:
@@ -144,14 +178,22 @@ def write_notebooks(chosen: list[Path], out: Path | None, fast: bool) -> list[st
         except Exception as exc:  # reported, not written; the next notebook still runs
             message = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # no terminal colours
             last = message.splitlines()[-1] if message else ""
-            print(f"{nb.stem}: CRASHED after {time.perf_counter() - began:.0f} s, not written "
-                  f"({type(exc).__name__}: {last})", flush=True)
+            print(
+                f"{nb.stem}: CRASHED after {time.perf_counter() - began:.0f} s, not written "
+                f"({type(exc).__name__}: {last})",
+                flush=True,
+            )
             crashed.append(nb.stem)
             continue
         failed = [c["claim"] for c in record["claims"] if c["tested"] and not c["holds"]]
-        print(f"{nb.stem}: written to {target} ({record['seconds']} s, {record['cpu_seconds']} CPU-s, "
-              f"{record['threads']} thread(s), {len(record['claims'])} claims"
-              + (f", FAILED: {'; '.join(failed)}" if failed else "") + ")", flush=True)
+        print(
+            f"{nb.stem}: written to {target} ({record['seconds']} s, "
+            f"{record['cpu_seconds']} CPU-s, "
+            f"{record['threads']} thread(s), {len(record['claims'])} claims"
+            + (f", FAILED: {'; '.join(failed)}" if failed else "")
+            + ")",
+            flush=True,
+        )
         if failed:
             crashed.append(f"{nb.stem} (failed claim)")
     return crashed
@@ -162,9 +204,15 @@ def write_in_parallel(chosen: list[Path], jobs: int, out: Path | None, fast: boo
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     processes = []
     for chain in chains(chosen, jobs):
-        command = [sys.executable, str(Path(__file__).resolve()), "--write", "--no-table",
-                   *(["--out", str(out)] if out else []), *(["--fast"] if fast else []),
-                   *[nb.stem for nb in chain]]
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--write",
+            "--no-table",
+            *(["--out", str(out)] if out else []),
+            *(["--fast"] if fast else []),
+            *[nb.stem for nb in chain],
+        ]
         print("chain:", " ".join(number(nb) for nb in chain), flush=True)
         processes.append(subprocess.Popen(command, env=env))
     return max(process.wait() for process in processes)
@@ -179,34 +227,60 @@ def cell(text) -> str:
 def claims_markdown(notebooks: list[Path], seeds: dict | None = None) -> str:
     """The table of every notebook's recorded claims (docs/claims.md), from their run records."""
     seeds = seeds or {}
-    lines = ["# Claims, as measured", "",
-             "Every claim the notebooks make, with the figure of the full-mode run committed in the "
-             "notebook itself (`metadata.course.run`). Generated by `make claims` (or "
-             "`python benchmarks/claims.py --table`); do not edit by hand. *Seeds spread*: the range "
-             "of each number over `python benchmarks/claims.py --seeds 3` runs, with how often the "
-             "claim held (— where no such run is recorded). *Runtime*: wall-clock seconds of the whole "
-             "notebook, then the kernel's CPU-seconds.", "",
-             "| notebook | claim | figure | holds | tested | seeds spread | runtime | machine |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Claims, as measured",
+        "",
+        "Every claim the notebooks make, with the figure of the full-mode run committed in the "
+        "notebook itself (`metadata.course.run`). Generated by `make claims` (or "
+        "`python benchmarks/claims.py --table`); do not edit by hand. *Seeds spread*: the range "
+        "of each number over `python benchmarks/claims.py --seeds 3` runs, with how often the "
+        "claim held (— where no such run is recorded). *Runtime*: wall-clock seconds of the whole "
+        "notebook, then the kernel's CPU-seconds.",
+        "",
+        "| notebook | claim | figure | holds | tested | seeds spread | runtime | machine |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     missing = []
     for nb in notebooks:
-        run = json.loads(nb.read_text(encoding="utf-8")).get("metadata", {}).get("course", {}).get("run")
+        run = (
+            json.loads(nb.read_text(encoding="utf-8"))
+            .get("metadata", {})
+            .get("course", {})
+            .get("run")
+        )
         if not run:
             missing.append(nb.stem)
             continue
         runtime = f"{run['seconds']} s ({run.get('cpu_seconds', '?')} CPU-s)"
         if run.get("mode") != "full":
             runtime += f", {run.get('mode')} mode"
-        machine = (f"{run['cpu']}, {run['threads']} thread{'s' if run['threads'] != 1 else ''}, "
-                   f"{run['device']}, torch {run['torch']}, {run['date']}")
-        for index, c in enumerate(run["claims"] or [{"claim": "(no claims)", "figure": "",
-                                                      "holds": True, "tested": False}]):
+        machine = (
+            f"{run['cpu']}, {run['threads']} thread{'s' if run['threads'] != 1 else ''}, "
+            f"{run['device']}, torch {run['torch']}, {run['date']}"
+        )
+        for index, c in enumerate(
+            run["claims"]
+            or [{"claim": "(no claims)", "figure": "", "holds": True, "tested": False}]
+        ):
             spread_of = seeds.get(nb.stem, {}).get(c["claim"], {})
-            spread_text = (f"{spread_of['spread']} (held {spread_of['held']})" if spread_of else "—")
-            lines.append("| " + " | ".join(cell(x) for x in (
-                nb.stem if index == 0 else "", c["claim"], c["figure"],
-                "yes" if c["holds"] else "**NO**" if c["tested"] else "no", "yes" if c["tested"] else "no", spread_text,
-                runtime if index == 0 else "", machine if index == 0 else "")) + " |")
+            spread_text = f"{spread_of['spread']} (held {spread_of['held']})" if spread_of else "—"
+            lines.append(
+                "| "
+                + " | ".join(
+                    cell(x)
+                    for x in (
+                        nb.stem if index == 0 else "",
+                        c["claim"],
+                        c["figure"],
+                        "yes" if c["holds"] else "**NO**" if c["tested"] else "no",
+                        "yes" if c["tested"] else "no",
+                        spread_text,
+                        runtime if index == 0 else "",
+                        machine if index == 0 else "",
+                    )
+                )
+                + " |"
+            )
     if missing:
         lines += ["", "No full-mode run recorded yet: " + ", ".join(missing) + "."]
     return "\n".join(lines) + "\n"
@@ -229,7 +303,10 @@ def per_claim_spread(runs) -> dict:
             tested = [r for r in records if r.get("tested", True)]
             found.setdefault(name, {})[records[0]["claim"]] = {
                 "spread": spread([r["figure"] for r in records]),
-                "held": f"{sum(r['holds'] for r in tested)}/{len(tested)}" if tested else "not tested"}
+                "held": f"{sum(r['holds'] for r in tested)}/{len(tested)}"
+                if tested
+                else "not tested",
+            }
     return found
 
 
@@ -243,19 +320,40 @@ def write_seeds(found: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("notebooks", nargs="*", help="notebook numbers or names (default: all)")
     parser.add_argument("--fast", action="store_true", help="FAST mode instead of the full lesson")
-    parser.add_argument("--seeds", type=int, default=1, help="runs at seed offsets 0..N-1 (default 1)")
-    parser.add_argument("--write", action="store_true",
-                        help="write each notebook with its outputs and run record, then docs/claims.md")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="with --write: independent chains in this many processes, 1 thread each")
-    parser.add_argument("--out", type=Path, help="with --write: a folder for the notebooks and the table "
-                        "instead of notebooks/ and docs/claims.md")
-    parser.add_argument("--cache", type=Path, help="the one cache folder for every notebook "
-                        "(default: COURSE_CACHE_DIR, else the user cache)")
-    parser.add_argument("--table", action="store_true", help="only rewrite docs/claims.md from the notebooks")
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="runs at seed offsets 0..N-1 (default 1)"
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="write each notebook with its outputs and run record, then docs/claims.md",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="with --write: independent chains in this many processes, 1 thread each",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="with --write: a folder for the notebooks and the table "
+        "instead of notebooks/ and docs/claims.md",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        help="the one cache folder for every notebook "
+        "(default: COURSE_CACHE_DIR, else the user cache)",
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="only rewrite docs/claims.md from the notebooks"
+    )
     parser.add_argument("--no-table", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.seeds < 1:
@@ -273,7 +371,11 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["COURSE_CACHE_DIR"] = str(args.cache.expanduser().resolve())
 
     every = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    chosen = [nb for nb in every if not args.notebooks or any(nb.name.startswith(a) or nb.stem == a for a in args.notebooks)]
+    chosen = [
+        nb
+        for nb in every
+        if not args.notebooks or any(nb.name.startswith(a) or nb.stem == a for a in args.notebooks)
+    ]
     if not chosen:
         parser.error(f"no notebook matches {args.notebooks}")
     if args.write:
@@ -287,7 +389,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("not written or with a failed claim: " + ", ".join(crashed))
             code = 1 if crashed else 0
         if not args.no_table:
-            write_table(args.out or ROOT / "notebooks", (args.out / "claims.md") if args.out else DOCS_TABLE)
+            write_table(
+                args.out or ROOT / "notebooks", (args.out / "claims.md") if args.out else DOCS_TABLE
+            )
         return code
     with tempfile.TemporaryDirectory() as tmp:
         runs = [run_once(chosen, args.fast, offset, Path(tmp)) for offset in range(args.seeds)]
@@ -306,14 +410,20 @@ def main(argv: list[str] | None = None) -> int:
                 result = "holds" if held else "FAILS"
             else:
                 result = f"holds {held}/{len(tested)}"
-            figure = records[0]["figure"] if len(records) == 1 else spread([r["figure"] for r in records])
+            figure = (
+                records[0]["figure"]
+                if len(records) == 1
+                else spread([r["figure"] for r in records])
+            )
             rows.append((name, records[0]["claim"], figure, result))
-        for _, claims, error, _ in per_notebook:
+        for _, _, error, _ in per_notebook:
             if error:
                 rows.append((name, "notebook runs to the end", error[:120], "FAILS"))
                 failures += 1
         seconds = [s for _, _, _, s in per_notebook]
-        rows.append((name, "runtime", " / ".join(f"{s:.0f} s" for s in seconds) + f" ({mode} mode)", ""))
+        rows.append(
+            (name, "runtime", " / ".join(f"{s:.0f} s" for s in seconds) + f" ({mode} mode)", "")
+        )
 
     header = "| notebook | claim | figure | result |\n|---|---|---|---|\n"
     table = header + "\n".join(f"| {n} | {c} | {f} | {r} |" for n, c, f, r in rows)

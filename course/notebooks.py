@@ -14,6 +14,7 @@ each committed run is full-mode, fresh (``code_sha256`` matches the code now) an
 held. ``python -m course clean`` applies the form; ``python -m course run`` executes a notebook
 headless (full or FAST mode) into a copy.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,7 @@ BINARY_MIME = ("image/png", "image/jpeg", "image/gif")
 def code_sha256(nb: dict) -> str:
     """The hash of a notebook's code: sha256 of its code cells' sources joined by a blank line.
 
-    Each source counts as one string exactly as stored (a list of lines is joined with no separator),
+    Each source counts as one string exactly as stored (a list of lines joined with no separator),
     so markdown edits and outputs never change it; any edit of code does."""
     sources = [_source(cell) for cell in nb["cells"] if cell.get("cell_type") == "code"]
     return hashlib.sha256("\n\n".join(sources).encode("utf-8")).hexdigest()
@@ -63,9 +64,13 @@ def machine_paths(extra: dict[str, str] | None = None) -> list[tuple[str, str]]:
     from course.data import cache_dir
 
     home = Path.home()
-    pairs = {str(Path(sys.prefix).resolve()): "<python>", str(Path(sys.prefix)): "<python>",
-             str(Path(__file__).resolve().parents[1]): ".",
-             str(home): "~", str(home.resolve()): "~"}
+    pairs = {
+        str(Path(sys.prefix).resolve()): "<python>",
+        str(Path(sys.prefix)): "<python>",
+        str(Path(__file__).resolve().parents[1]): ".",
+        str(home): "~",
+        str(home.resolve()): "~",
+    }
     data = os.environ.get("COURSE_DATA_DIR", "").strip()
     if data:
         pairs[str(Path(data).expanduser())] = "$COURSE_DATA_DIR"
@@ -80,11 +85,13 @@ def machine_paths(extra: dict[str, str] | None = None) -> list[tuple[str, str]]:
 def sanitise_text(text: str, paths: list[tuple[str, str]]) -> str:
     """``text`` with every machine path replaced by what a committed notebook shows instead."""
     for path, shown in paths:
-        text = re.sub(r"(?<![\w./-])" + re.escape(path) + r"(?![\w.-])", lambda _: shown, text)
-    # a temporary folder and its random first component (tempfile, pytest): one run's, shown as <tmp>
+        pattern = r"(?<![\w./-])" + re.escape(path) + r"(?![\w.-])"
+        text = re.sub(pattern, shown.replace("\\", "\\\\"), text)
+    # a temporary folder and its random first component (tempfile, pytest), shown as <tmp>
     for root in {"/tmp", tempfile.gettempdir()}:
-        text = re.sub(r"(?<![\w./-])" + re.escape(root.rstrip("/")) + r"(/[\w.-]+)?(?![\w.-])",
-                      "<tmp>", text)
+        text = re.sub(
+            r"(?<![\w./-])" + re.escape(root.rstrip("/")) + r"(/[\w.-]+)?(?![\w.-])", "<tmp>", text
+        )
     return text
 
 
@@ -102,15 +109,20 @@ def sanitise_output(output: dict, paths: list[tuple[str, str]]) -> dict:
     """One output without machine paths, a live widget view replaced by ``WIDGET_PLACEHOLDER``."""
     data = output.get("data")
     if isinstance(data, dict) and WIDGET_VIEW in data:
-        return {"output_type": "display_data", "metadata": {},
-                "data": {"text/plain": WIDGET_PLACEHOLDER}}
+        return {
+            "output_type": "display_data",
+            "metadata": {},
+            "data": {"text/plain": WIDGET_PLACEHOLDER},
+        }
     output = dict(output)
     for key in ("text", "traceback", "evalue"):
         if key in output:
             output[key] = _sanitise_value(output[key], paths)
     if isinstance(data, dict):
-        output["data"] = {mime: value if mime in BINARY_MIME else _sanitise_value(value, paths)
-                          for mime, value in data.items()}
+        output["data"] = {
+            mime: value if mime in BINARY_MIME else _sanitise_value(value, paths)
+            for mime, value in data.items()
+        }
     return output
 
 
@@ -123,7 +135,9 @@ def normalise(nb: dict, paths: list[tuple[str, str]] | None = None) -> dict:
         metadata["course"] = {"run": run}
     nb["metadata"] = metadata
     for cell in nb["cells"]:
-        cell["metadata"] = {k: v for k, v in cell.get("metadata", {}).items() if k in ALLOWED_CELL_METADATA}
+        cell["metadata"] = {
+            k: v for k, v in cell.get("metadata", {}).items() if k in ALLOWED_CELL_METADATA
+        }
         if cell["cell_type"] == "code":
             cell["outputs"] = [sanitise_output(o, paths) for o in cell.get("outputs", [])]
             cell.setdefault("execution_count", None)
@@ -148,9 +162,11 @@ def clean(path: str | Path) -> bool:
     try:
         nb = json.loads(original)
     except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON ({error}), so it is not a notebook Jupyter can "
-                         "open; restore it (e.g. `git checkout -- FILE`) or repair it in a text "
-                         "editor") from None
+        raise ValueError(
+            f"{path} is not valid JSON ({error}), so it is not a notebook Jupyter can "
+            "open; restore it (e.g. `git checkout -- FILE`) or repair it in a text "
+            "editor"
+        ) from None
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ValueError(f"{path} is JSON but not a notebook (no list of cells); give .ipynb files")
     text = dumps(normalise(nb))
@@ -160,8 +176,15 @@ def clean(path: str | Path) -> bool:
     return False
 
 
-def execute(path: str | Path, output: str | Path | None = None, *, fast: bool = False,
-            timeout: int = 1800, env: dict | None = None, cwd: str | Path | None = None) -> Path:
+def execute(
+    path: str | Path,
+    output: str | Path | None = None,
+    *,
+    fast: bool = False,
+    timeout: int = 1800,
+    env: dict | None = None,
+    cwd: str | Path | None = None,
+) -> Path:
     """Run every cell of a notebook in a fresh kernel (cwd: the notebook's folder unless given) and
     save the executed copy to ``output`` (default: beside it, ``NAME.executed.ipynb``)."""
     import nbformat
@@ -180,8 +203,12 @@ def execute(path: str | Path, output: str | Path | None = None, *, fast: bool = 
         if os.environ.get(name, "").strip():
             os.environ[name] = str(Path(os.environ[name].strip()).expanduser().resolve())
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(cwd or path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(cwd or path.parent)}},
+        ).execute()
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -190,21 +217,22 @@ def execute(path: str | Path, output: str | Path | None = None, *, fast: bool = 
     return output
 
 
-# ----------------------------------------------------------------------------- the full-mode run record
+# ------------------------------------------------------------------------- the full-mode run record
 # Appended to the copy that runs, then removed: what the kernel itself saw (threads, torch, device)
 PROBE_MARK = "COURSE_RUN_PROBE "
 PROBE_CELL = f"""import json as _json, time as _time, torch as _torch
 from course.device import get_device as _get_device
 _device = _get_device()
 _name = _torch.cuda.get_device_name(_device) if _device.type == "cuda" else ""
-print({PROBE_MARK!r} + _json.dumps({{"threads": _torch.get_num_threads(), "torch": _torch.__version__,
+print({PROBE_MARK!r} + _json.dumps({{
+      "threads": _torch.get_num_threads(), "torch": _torch.__version__,
       "device": _device.type + (f" ({{_name}})" if _name else ""),
       "cpu_seconds": round(_time.process_time())}}))
 """
 
 
 def cpu_description() -> str:
-    """This machine's processor model and its number of logical cores, e.g. 'AMD EPYC 7B13 (2 cores)'."""
+    """This machine's processor and its number of logical cores: 'AMD EPYC 7B13 (2 cores)'."""
     import platform
 
     model = ""
@@ -224,13 +252,21 @@ def cpu_description() -> str:
 FIGURE_DPI = 72
 
 
-def run_and_record(path: str | Path, *, fast: bool = False, timeout: int = 1800, env: dict | None = None,
-                   output: str | Path | None = None, dpi: int | None = FIGURE_DPI) -> dict:
+def run_and_record(
+    path: str | Path,
+    *,
+    fast: bool = False,
+    timeout: int = 1800,
+    env: dict | None = None,
+    output: str | Path | None = None,
+    dpi: int | None = FIGURE_DPI,
+) -> dict:
     """Execute a notebook, then write it with its outputs and its run record (see the module
     docstring) to ``output`` (default: in place), atomically; return the record.
 
     The record: ``{"mode", "code_sha256", "date", "seconds", "cpu", "threads", "torch", "device",
-    "cpu_seconds", "claims": [{"claim", "figure", "holds", "tested"}]}``. Claims are recorded and the
+    "cpu_seconds", "claims": [{"claim", "figure", "holds", "tested"}]}``. Claims are recorded and
+    the
     notebook carries on past a failed one (COURSE_CLAIMS_CONTINUE=1), so the record shows them all.
     A notebook that crashes raises (nbclient's CellExecutionError) and nothing is written.
     ``dpi``: matplotlib's figure resolution for this run (None: the learner's default, 100).
@@ -256,18 +292,31 @@ def run_and_record(path: str | Path, *, fast: bool = False, timeout: int = 1800,
             (tmp / "matplotlibrc").write_text(f"figure.dpi: {dpi}\n", encoding="utf-8")
             env["MATPLOTLIBRC"] = str(tmp / "matplotlibrc")
         began = time.perf_counter()
-        execute(copy, tmp / "executed.ipynb", fast=fast, timeout=timeout, cwd=path.resolve().parent,
-                env={**env, "COURSE_CLAIMS_FILE": str(claims_file), "COURSE_CLAIMS_CONTINUE": "1"})
+        execute(
+            copy,
+            tmp / "executed.ipynb",
+            fast=fast,
+            timeout=timeout,
+            cwd=path.resolve().parent,
+            env={**env, "COURSE_CLAIMS_FILE": str(claims_file), "COURSE_CLAIMS_CONTINUE": "1"},
+        )
         seconds = time.perf_counter() - began
         executed = json.loads((tmp / "executed.ipynb").read_text(encoding="utf-8"))
-        claims = [json.loads(line) for line in claims_file.read_text(encoding="utf-8").splitlines()
-                  if line.strip()] if claims_file.exists() else []
+        claims = (
+            [
+                json.loads(line)
+                for line in claims_file.read_text(encoding="utf-8").splitlines()
+                if line.strip()
+            ]
+            if claims_file.exists()
+            else []
+        )
     probe = executed["cells"].pop()
     printed = "".join(_source({"source": o.get("text", "")}) for o in probe.get("outputs", []))
     found = [line for line in printed.splitlines() if line.startswith(PROBE_MARK)]
     if not found:
         raise RuntimeError(f"{path.name}: the run ended without reporting its threads and device")
-    kernel = json.loads(found[-1][len(PROBE_MARK):])
+    kernel = json.loads(found[-1][len(PROBE_MARK) :])
     # Outputs go onto the file as it is now: prose edited while the notebook ran is kept; code
     # edited meanwhile means the outputs are not this code's, and nothing is written.
     current = json.loads(path.read_text(encoding="utf-8"))
@@ -275,12 +324,22 @@ def run_and_record(path: str | Path, *, fast: bool = False, timeout: int = 1800,
         raise RuntimeError(f"{path.name}: its code changed while it ran; run it again")
     ran = [cell for cell in executed["cells"] if cell["cell_type"] == "code"]
     for cell, done in zip([c for c in current["cells"] if c["cell_type"] == "code"], ran):
-        cell["outputs"], cell["execution_count"] = done.get("outputs", []), done.get("execution_count")
-    record = {"mode": "fast" if fast else "full", "code_sha256": digest,
-              "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
-              "seconds": round(seconds), "cpu": cpu_description(), "threads": kernel["threads"],
-              "torch": kernel["torch"], "device": kernel["device"], "cpu_seconds": kernel["cpu_seconds"],
-              "claims": [{key: c[key] for key in ("claim", "figure", "holds", "tested")} for c in claims]}
+        cell["outputs"], cell["execution_count"] = (
+            done.get("outputs", []),
+            done.get("execution_count"),
+        )
+    record = {
+        "mode": "fast" if fast else "full",
+        "code_sha256": digest,
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        "seconds": round(seconds),
+        "cpu": cpu_description(),
+        "threads": kernel["threads"],
+        "torch": kernel["torch"],
+        "device": kernel["device"],
+        "cpu_seconds": kernel["cpu_seconds"],
+        "claims": [{key: c[key] for key in ("claim", "figure", "holds", "tested")} for c in claims],
+    }
     current.setdefault("metadata", {})["course"] = {"run": record}
     atomic.write_text(output, dumps(normalise(current)))
     return record

@@ -1,5 +1,5 @@
 """benchmarks/claims.py: one run per seed offset, the spread of each claimed figure, and --write:
-a notebook written with its outputs and run record (hash, machine, claims), sanitised, and the table."""
+a notebook written with its outputs and run record (hash, machine, claims), sanitised; the table."""
 
 import hashlib
 import importlib.util
@@ -48,18 +48,25 @@ def test_each_seed_offset_reaches_seed_everything(tmp_path):
     assert figures[0] != figures[1]  # a different seed, a different draw
 
 
-# ----------------------------------------------------------------------------- --write: the run record
+# -------------------------------------------------------------------------- --write: the run record
 def _toy_notebook(path, *code):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Toy")] + [nbformat.v4.new_code_cell(c) for c in code]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Toy")] + [
+        nbformat.v4.new_code_cell(c) for c in code
+    ]
     nbformat.write(nb, path)
     return path
 
 
 def test_code_sha256_is_the_documented_formula():
-    nb = {"cells": [{"cell_type": "markdown", "source": "# 99"}, {"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
-                    {"cell_type": "code", "source": "print(a)"}]}
-    assert policy.code_sha256(nb) == hashlib.sha256("a = 1\nb = 2\n\nprint(a)".encode()).hexdigest()
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# 99"},
+            {"cell_type": "code", "source": ["a = 1\n", "b = 2"]},
+            {"cell_type": "code", "source": "print(a)"},
+        ]
+    }
+    assert policy.code_sha256(nb) == hashlib.sha256(b"a = 1\nb = 2\n\nprint(a)").hexdigest()
     nb["cells"][0]["source"] = "# 99 · reworded"
     assert policy.code_sha256(nb) == hashlib.sha256(b"a = 1\nb = 2\n\nprint(a)").hexdigest()
 
@@ -68,14 +75,25 @@ def test_sanitising_replaces_machine_paths_and_widget_views(tmp_path, monkeypatc
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
     paths = policy.machine_paths()
-    text = (f"saved to {tmp_path / 'cache' / 'checkpoints'}\nread {tmp_path / 'data'}/x.txt\n"
-            f"home {Path.home() / 'notes'}\nscratch /tmp/tmpab12cd/file\n")
-    assert policy.sanitise_text(text, paths) == ("saved to ~/.cache/llm-course/checkpoints\n"
-                                                 "read $COURSE_DATA_DIR/x.txt\nhome ~/notes\nscratch <tmp>/file\n")
-    view = {"output_type": "display_data", "metadata": {},
-            "data": {policy.WIDGET_VIEW: {"model_id": "abc"}, "text/plain": "IntSlider(value=3)"}}
+    text = (
+        f"saved to {tmp_path / 'cache' / 'checkpoints'}\nread {tmp_path / 'data'}/x.txt\n"
+        f"home {Path.home() / 'notes'}\nscratch /tmp/tmpab12cd/file\n"
+    )
+    assert policy.sanitise_text(text, paths) == (
+        "saved to ~/.cache/llm-course/checkpoints\n"
+        "read $COURSE_DATA_DIR/x.txt\nhome ~/notes\nscratch <tmp>/file\n"
+    )
+    view = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {policy.WIDGET_VIEW: {"model_id": "abc"}, "text/plain": "IntSlider(value=3)"},
+    }
     assert policy.sanitise_output(view, paths)["data"] == {"text/plain": policy.WIDGET_PLACEHOLDER}
-    image = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "/tmp/x is not text"}}
+    image = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"image/png": "/tmp/x is not text"},
+    }
     assert policy.sanitise_output(image, paths) == image
 
 
@@ -87,7 +105,8 @@ def test_write_runs_a_notebook_and_records_it(tmp_path, monkeypatch):
         "from course.claims import claim\nclaim('two beats one', 2 > 1, '2 vs 1')\n"
         "claim('pigs fly', False, 'no', fast='too few pigs at this budget')",
         "import ipywidgets\nipywidgets.IntSlider(value=3)",
-        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]);")
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]);",
+    )
     crash = _toy_notebook(tmp_path / "98_crash.ipynb", "raise ValueError('broken')")
     before = source.read_text()
     out = tmp_path / "out"
@@ -99,8 +118,10 @@ def test_write_runs_a_notebook_and_records_it(tmp_path, monkeypatch):
     assert set(written["metadata"]) == {"kernelspec", "language_info", "course"}
     assert run["mode"] == "fast" and run["code_sha256"] == policy.code_sha256(json.loads(before))
     assert run["threads"] >= 1 and run["torch"] and run["device"] == "cpu" and run["cpu"]
-    assert run["claims"] == [{"claim": "two beats one", "figure": "2 vs 1", "holds": True, "tested": True},
-                             {"claim": "pigs fly", "figure": "no", "holds": False, "tested": False}]
+    assert run["claims"] == [
+        {"claim": "two beats one", "figure": "2 vs 1", "holds": True, "tested": True},
+        {"claim": "pigs fly", "figure": "no", "holds": False, "tested": False},
+    ]
     cells = written["cells"]
     assert "".join(cells[1]["outputs"][0]["text"]) == "saved to ~/.cache/llm-course/toy\n"
     assert cells[3]["outputs"][0]["data"] == {"text/plain": policy.WIDGET_PLACEHOLDER}
@@ -110,10 +131,14 @@ def test_write_runs_a_notebook_and_records_it(tmp_path, monkeypatch):
     copy = tmp_path / "copy.ipynb"  # the committed form is clean's fixed point
     copy.write_text((out / "99_toy.ipynb").read_text())
     assert not policy.clean(copy)
-    table = claims_table.claims_markdown([out / "99_toy.ipynb", source], {"99_toy": {
-        "two beats one": {"spread": "2, 1", "held": "3/3"}}})
+    table = claims_table.claims_markdown(
+        [out / "99_toy.ipynb", source],
+        {"99_toy": {"two beats one": {"spread": "2, 1", "held": "3/3"}}},
+    )
     assert "| 99_toy | two beats one | 2 vs 1 | yes | yes | 2, 1 (held 3/3) |" in table
-    assert "|  | pigs fly | no | no | no | — |  |  |" in table  # not asserted: not shown as a failure
+    assert (
+        "|  | pigs fly | no | no | no | — |  |  |" in table
+    )  # not asserted: not shown as a failure
     assert "No full-mode run recorded yet: 99_toy." in table
 
 
@@ -124,3 +149,15 @@ def test_chains_share_no_dependency_and_keep_order():
     assert [p.name[:2] for p in b] == ["00", "03", "12"]
     order = claims_table.in_dependency_order([Path("10_x.ipynb"), Path("09_x.ipynb")])
     assert [p.name[:2] for p in order] == ["09", "10"]
+
+
+def test_seed_spreads_are_saved_for_the_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(claims_table, "SEEDS_FILE", tmp_path / "claims-seeds.json")
+    record = lambda figure, holds: {"claim": "c", "figure": figure, "holds": holds, "tested": True}
+    runs = [
+        [("03_x", [record("0.81 vs 0.50", True)], "", 1.0)],
+        [("03_x", [record("0.79 vs 0.50", False)], "", 1.0)],
+    ]
+    claims_table.write_seeds(claims_table.per_claim_spread(runs))
+    saved = json.loads((tmp_path / "claims-seeds.json").read_text())
+    assert saved == {"03_x": {"c": {"spread": "0.79..0.81, 0.50", "held": "1/2"}}}

@@ -1,4 +1,4 @@
-"""Each notebook is committed with a fresh full-mode run whose claims held (`make claims` writes it).
+"""Each notebook is committed with a fresh full-mode run whose claims held (`make claims`).
 
 `metadata["course"]["run"]` (course.notebooks.run_and_record) records the mode, the hash of the code
 that ran (course.notebooks.code_sha256: markdown edits do not change it), the machine and every
@@ -6,6 +6,7 @@ claim's figure. A notebook fails here when it has no run, a FAST-mode run, a run
 (stale: re-run it with `python benchmarks/claims.py --write NN`, after the notebooks it depends on),
 or a claim that failed. Milliseconds: nothing runs.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,21 @@ from course.notebooks import code_sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-RECORD_KEYS = {"mode", "code_sha256", "date", "seconds", "cpu", "threads", "torch", "device", "claims"}
+RECORD_KEYS = {
+    "mode",
+    "code_sha256",
+    "date",
+    "seconds",
+    "cpu",
+    "threads",
+    "torch",
+    "device",
+    "claims",
+}
 
 
 def problems(nb: dict) -> list[str]:
-    """What is wrong with a notebook's committed run ([] when it is a fresh full-mode run that held)."""
+    """What is wrong with a notebook's committed run ([]: a fresh full-mode run that held)."""
     run = nb.get("metadata", {}).get("course", {}).get("run")
     if not run:
         return ["no full-mode run recorded: run `python benchmarks/claims.py --write NN`"]
@@ -47,12 +58,31 @@ def test_committed_with_a_fresh_full_mode_run_that_held(path):
 
 
 def test_each_kind_of_problem_is_found():
-    code = {"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": [], "execution_count": 1}
-    nb = {"cells": [{"cell_type": "markdown", "source": "# 99 · Toy", "metadata": {}}, code], "metadata": {}}
-    assert problems(nb) == ["no full-mode run recorded: run `python benchmarks/claims.py --write NN`"]
-    run = {"mode": "full", "code_sha256": code_sha256(nb), "date": "2026-12-01", "seconds": 1, "cpu": "x",
-           "threads": 1, "torch": "2.13.0", "device": "cpu",
-           "claims": [{"claim": "c", "figure": "1 vs 2", "holds": True, "tested": True}]}
+    code = {
+        "cell_type": "code",
+        "source": "x = 1",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": 1,
+    }
+    nb = {
+        "cells": [{"cell_type": "markdown", "source": "# 99 · Toy", "metadata": {}}, code],
+        "metadata": {},
+    }
+    assert problems(nb) == [
+        "no full-mode run recorded: run `python benchmarks/claims.py --write NN`"
+    ]
+    run = {
+        "mode": "full",
+        "code_sha256": code_sha256(nb),
+        "date": "2026-12-01",
+        "seconds": 1,
+        "cpu": "x",
+        "threads": 1,
+        "torch": "2.13.0",
+        "device": "cpu",
+        "claims": [{"claim": "c", "figure": "1 vs 2", "holds": True, "tested": True}],
+    }
     nb["metadata"]["course"] = {"run": run}
     assert problems(nb) == []
     nb["cells"][0]["source"] = "# 99 · Toy, reworded"  # prose: still fresh
@@ -62,6 +92,10 @@ def test_each_kind_of_problem_is_found():
     code["source"] = "x = 1"
     run["mode"] = "fast"
     run["claims"].append({"claim": "d", "figure": "0", "holds": False, "tested": True})
-    run["claims"].append({"claim": "e", "figure": "0", "holds": False, "tested": False})  # not asserted
-    assert problems(nb) == ["the recorded run is in 'fast' mode, not full mode",
-                            "claim failed in the recorded run: d (0)"]
+    run["claims"].append(
+        {"claim": "e", "figure": "0", "holds": False, "tested": False}
+    )  # not asserted
+    assert problems(nb) == [
+        "the recorded run is in 'fast' mode, not full mode",
+        "claim failed in the recorded run: d (0)",
+    ]
