@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install lab test unit claims benchmarks clean-notebooks doctor download
+.PHONY: install lab test unit claims book benchmarks clean-notebooks doctor download
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ unit:
 # docs/claims.md. JOBS=2: the two independent chains side by side, one thread each.
 claims:
 	$(BIN)/python benchmarks/claims.py --write --jobs $(or $(JOBS),1) $(NB)
+
+# The executed notebooks as a static site that works offline: artifacts/book/index.html
+book:
+	$(BIN)/python -m course.book
 
 benchmarks:
 	$(BIN)/python benchmarks/run_all.py
