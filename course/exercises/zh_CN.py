@@ -42,7 +42,7 @@ HINTS = {
     "a model that is always certain and right has perplexity 1":
         "一个总是确信且总是正确的模型，困惑度为 1",
     # -------------------------------------------------------------- nb02: word embeddings
-    "return a list of (centre, context) tuples": "返回由 (中心词, 上下文词) 元组组成的 list",
+    "return a list of (centre, context) tuples": "返回由（中心词，上下文词）元组组成的 list",
     "with window 1, each word pairs with its left and right neighbour (not with itself)":
         "窗口为 1 时，每个词与它左右两边的邻词配对（不与自己配对）",
     "window 2 over 4 words: 3 pairs at distance 1 and 2 at distance 2, both directions":
@@ -103,13 +103,13 @@ HINTS = {
         "填充位置的权重必须恰好为 0：在 softmax 之前把它的分数设为 -inf",
     "score_j = v · tanh(W q + U h_j + b): W acts on the query, U (and its bias b) on every key":
         "score_j = v · tanh(W q + U h_j + b)：W 作用于查询，U（及其偏置 b）作用于每个键",
-    "return three tensors: origin, word, new_scores": "返回三个张量：origin, word, new_scores",
+    "return three tensors: origin, word, new_scores": "返回三个张量：origin、word、new_scores",
     "keep exactly k candidates": "恰好保留 k 个候选",
     "rank candidates by beam score + log p(word): the total log-probability of the whole output":
-        "按 束分数 + log p(word) 给候选排序：这是整个输出的总对数概率",
+        "按“束分数 + log p(word)”给候选排序：这是整个输出的总对数概率",
     "origin is the beam a candidate extends (flat index // vocab), word the token (flat index "
     "% vocab)":
-        "origin 是候选所延伸的那条束（扁平索引 // vocab），word 是词元（扁平索引 % vocab）",
+        "origin 是候选所延伸的那条束（展平后的下标 // vocab），word 是词元（展平后的下标 % vocab）",
     "with one beam and k = 1 a beam step is greedy: the argmax":
         "只有一条束且 k = 1 时，束搜索的一步就是贪心：取 argmax",
     # -------------------------------------------------------------- nb11: RAG
@@ -134,12 +134,12 @@ HINTS = {
         "一个查询无论找到多少个相关 id 都只算一次（算的是查询的比例，不是 id 的比例）",
     "two of four replies are confidently wrong (Rafo, Velmora): 0.5. A correct reply and an "
     "honest 'I don't know' are not hallucinations":
-        "四个回答中有两个是自信的错误回答（Rafo、Velmora）：0.5。正确的回答和诚实的 'I don't "
+        "四个回复中有两个是自信的错误回答（Rafo、Velmora）：0.5。正确的回答和诚实的 'I don't "
         "know' 都不算幻觉",
     "compare answers after normalising: strip spaces and a final full stop, ignore case":
-        "先规范化再比较答案：去掉空格和末尾的句点，忽略大小写",
+        "先规范化再比较答案：去掉首尾空格和末尾的句号，忽略大小写",
     "an abstention in any case is not a hallucination": "拒答无论大小写如何都不是幻觉",
-    "an empty reply claims nothing: it is no hallucination": "空回答什么也没断言：它不是幻觉",
+    "an empty reply claims nothing: it is no hallucination": "空回复什么也没有断言：它不是幻觉",
     "return one C-vector per text: shape (B, C)": "每段文本返回一个 C 维向量：形状为 (B, C)",
     "with a full mask, average over all T positions": "掩码全为 1 时，对全部 T 个位置求平均",
     "padding positions (mask 0) must not enter the mean: divide by the number of real tokens":
