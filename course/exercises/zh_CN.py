@@ -112,6 +112,54 @@ HINTS = {
         "origin 是候选所延伸的那条束（展平后的下标 // vocab），word 是词元（展平后的下标 % vocab）",
     "with one beam and k = 1 a beam step is greedy: the argmax":
         "只有一条束且 k = 1 时，束搜索的一步就是贪心：取 argmax",
+    # -------------------------------------------------------------- nb08: modern LLM blocks
+    "return a tensor shaped like x: (2, 4)": "返回与 x 形状相同的张量：(2, 4)",
+    "a row of 2s has RMS 2, so it normalises to 1s: divide by sqrt(mean(x**2)), not by the std":
+        "全是 2 的一行，均方根为 2，归一化后全是 1：除以 sqrt(mean(x**2))，而不是标准差",
+    "[3, -1, 1, 1] has mean square 3: do not subtract the mean (that is LayerNorm)":
+        "[3, -1, 1, 1] 的均方为 3：不要减去均值（那是 LayerNorm 的做法）",
+    "multiply the normalised x by weight (one gain per feature)":
+        "把归一化后的 x 乘以 weight（每个特征一个增益）",
+    "add eps inside the square root so a zero vector does not divide by 0":
+        "把 eps 加在平方根里面，这样全零向量就不会除以 0",
+    "return a vector with the shape of x: (4,)": "返回与 x 形状相同的向量：(4,)",
+    "position 0 means angle 0: the vector must come back unchanged":
+        "位置 0 意味着角度为 0：向量必须原样返回",
+    "pair i turns by position * base ** (-2 * i / d); (1, 0) becomes (cos a, sin a)":
+        "第 i 对转过的角度是 position * base ** (-2 * i / d)；(1, 0) 变成 (cos a, sin a)",
+    "q at 5 with k at 3 must score like q at 105 with k at 103: rotate both pairs with the same "
+    "angles":
+        "位于 5 的 q 与位于 3 的 k，打分必须和位于 105 的 q 与位于 103 的 k 相同：q 和 k 的"
+        "每一对都要用同一套角度旋转",
+    "a rotation keeps the length of the vector": "旋转不改变向量的长度",
+    "one layer, one head, one number, one token: K and V make 2 bytes":
+        "一层、一个头、一个数、一个词元：K 和 V 合起来是 2 个字节",
+    "the cache grows with every token of every sequence: x seq_len x batch":
+        "缓存随每条序列的每个词元增长：还要乘以 seq_len 和 batch",
+    "multiply 2 (K and V) x layers x KV heads x head_dim x tokens x batch x bytes per value":
+        "把 2（K 和 V）× 层数 × KV 头数 × head_dim × 词元数 × batch × 每个值的字节数乘起来",
+    "the cache scales with the KV heads, not the query heads": "缓存随 KV 头数增长，而不是查询头数",
+    # -------------------------------------------------------------- nb10: RLHF
+    "equal rewards mean a coin flip: the loss should be log 2 = 0.693":
+        "奖励相等就等于抛硬币：损失应为 log 2 = 0.693",
+    "mind the sign: a loss to minimise is −log σ(r_w − r_l), a positive number":
+        "注意符号：要最小化的损失是 −log σ(r_w − r_l)，是一个正数",
+    "average −log σ(r_chosen − r_rejected) over the pairs":
+        "在所有偏好对上对 −log σ(r_chosen − r_rejected) 求平均",
+    "for a huge margin the loss must be ~0 (use F.logsigmoid to stay finite)":
+        "差值（margin）很大时损失必须约为 0（用 F.logsigmoid 保证数值有限）",
+    "a policy equal to the reference has margin 0 and loss log 2":
+        "与参考模型相同的策略，差值（margin）为 0，损失为 log 2",
+    "implicit reward = β (log π − log π_ref); loss = −log σ(reward_w − reward_l)":
+        "隐式奖励 = β (log π − log π_ref)；损失 = −log σ(reward_w − reward_l)",
+    "return the advantages (a tensor or a list), one per step":
+        "返回优势值（张量或 list），每一步一个",
+    "return one advantage per step": "每一步返回一个优势值",
+    "the last step: δ = r − V = 1 − 0.7 (nothing after the episode)":
+        "最后一步：δ = r − V = 1 − 0.7（回合结束后没有任何后续）",
+    "work backwards: A_t = δ_t + γλ A_{t+1}, with δ_t = r_t + γ V_{t+1} − V_t":
+        "从后往前算：A_t = δ_t + γλ A_{t+1}，其中 δ_t = r_t + γ V_{t+1} − V_t",
+    "γ discounts future rewards: A_0 = 1 + 0.5 × 1": "γ 对未来的奖励打折扣：A_0 = 1 + 0.5 × 1",
     # -------------------------------------------------------------- nb11: RAG
     "return a list of lists of words": "返回由词列表组成的 list",
     "windows start every size - overlap = 3 words: [w0..w3], then [w3..w6]":
