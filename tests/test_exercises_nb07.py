@@ -26,3 +26,22 @@ def test_wrong_answers_fail_with_a_hint(capsys):
     assert not check.top_p_logits(drops_the_token_that_crosses_p)
     assert not check.kv_cache_bytes(lambda l, h, d, t, b, n: l * h * d * t * b * n)
     assert "Hint" in capsys.readouterr().out
+
+
+def test_use_gap_wrong_answers_fail_with_a_hint(capsys):
+    def without_centring(states, uses):  # the shared part makes every cosine close to 1
+        h = torch.nn.functional.normalize(states, dim=-1)
+        cos = h @ h.T
+        i, j = torch.triu_indices(len(uses), len(uses), 1)
+        same = torch.tensor([uses[a] == uses[b] for a, b in zip(i.tolist(), j.tolist())])
+        return (cos[i, j][same].mean() - cos[i, j][~same].mean()).item()
+
+    def with_self_pairs(states, uses):  # counts each state with itself (cosine 1) as a same-use pair
+        h = torch.nn.functional.normalize(states - states.mean(0), dim=-1)
+        cos = h @ h.T
+        same = torch.tensor([[a == b for b in uses] for a in uses])
+        return (cos[same].mean() - cos[~same].mean()).item()
+
+    assert not check.use_gap(without_centring)
+    assert not check.use_gap(with_self_pairs)
+    assert "Hint" in capsys.readouterr().out

@@ -56,3 +56,32 @@ def kv_cache_bytes(fn) -> bool:
         ex.expect(got == 2 * 4 * 4 * 32 * 128 * 4, "2 (K and V) x layers x heads x head_dim x positions x batch x bytes")
         ex.expect(ex.call(fn, 12, 12, 64, 1024, 8, 2) == 2 * 12 * 12 * 64 * 1024 * 8 * 2, "every sequence of the batch has its own cache")
     return ex.passed
+
+
+def use_gap(fn) -> bool:
+    """``fn(states, uses)``: mean cosine of same-use pairs minus different-use pairs, centred states."""
+    def reference(states, uses):
+        h = torch.nn.functional.normalize(states - states.mean(0), dim=-1)
+        cos = h @ h.T
+        i, j = torch.triu_indices(len(uses), len(uses), 1)
+        same = torch.tensor([uses[a] == uses[b] for a, b in zip(i.tolist(), j.tolist())])
+        pairs = cos[i, j]
+        return (pairs[same].mean() - pairs[~same].mean()).item()
+
+    with exercise("use_gap") as ex:
+        two_groups = torch.tensor([[1.0, 0.0], [1.0, 0.1], [-1.0, 0.0], [-1.0, -0.1]])
+        got = ex.call(fn, two_groups, ["noun", "noun", "verb", "verb"])
+        is_number = isinstance(got, (float, int)) or (isinstance(got, torch.Tensor) and got.numel() == 1)
+        ex.expect(is_number, "return one number (a float, or a 0-d tensor)")
+        got = float(got)
+        ex.expect(got > 1.5, f"two tight groups pointing opposite ways give a gap close to 2, got {got:.3f}")
+        rng = torch.Generator().manual_seed(0)
+        offset = torch.randn(1, 8, generator=rng) * 10  # a large shared part, as in a residual stream
+        states = torch.randn(12, 8, generator=rng) + offset
+        uses = ["noun"] * 5 + ["verb"] * 7
+        want = reference(states, uses)
+        got = float(ex.call(fn, states, uses))
+        ex.expect(abs(got - want) < 1e-4,
+                  f"expected {want:.4f}, got {got:.4f}: subtract the mean state first (the shared part "
+                  "would make every cosine close to 1), count each pair once and never a state with itself")
+    return ex.passed

@@ -33,3 +33,12 @@ def top_p_logits(logits, p):
 
 def kv_cache_bytes(n_layer, n_head, head_dim, seq_len, batch_size, bytes_per_value):
     return 2 * n_layer * n_head * head_dim * seq_len * batch_size * bytes_per_value
+
+
+def use_gap(states, uses):
+    h = torch.nn.functional.normalize(states - states.mean(0), dim=-1)  # (n, C): context's part
+    cos = h @ h.T                                                        # (n, n)
+    i, j = torch.triu_indices(len(uses), len(uses), 1)                   # each pair once
+    same = torch.tensor([uses[a] == uses[b] for a, b in zip(i.tolist(), j.tolist())])
+    pairs = cos[i, j]
+    return (pairs[same].mean() - pairs[~same].mean()).item()
