@@ -14,12 +14,13 @@ if [ ! -x .venv/bin/python ]; then
   exit 1
 fi
 
-if [ ! -x /usr/bin/chromium ]; then
+# libjs-katex: the math of the offline book (course/book.py, tests/test_book.py), 1 MB
+if [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/javascript/katex/katex.min.js ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   # Try without refreshing the package lists first (fast when they are current), then with.
-  $sudo apt-get install -y -qq chromium >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium >/dev/null; }
+  $sudo apt-get install -y -qq chromium libjs-katex >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium libjs-katex >/dev/null; }
 fi
 echo "$(/usr/bin/chromium --version 2>/dev/null | head -n1)"
 
@@ -39,7 +40,7 @@ export COURSE_BROWSER_ARTIFACTS="${COURSE_BROWSER_ARTIFACTS:-$PWD/artifacts/brow
 mkdir -p "$COURSE_BROWSER_ARTIFACTS"
 
 set +e
-.venv/bin/python -m pytest -p no:nbval -m browser -q -rs tests/test_browser.py
+.venv/bin/python -m pytest -p no:nbval -m browser -q -rs tests/test_browser.py tests/test_book.py
 code=$?
 set -e
 echo "browser tests took $(( $(date +%s) - started )) s; screenshots in $COURSE_BROWSER_ARTIFACTS"

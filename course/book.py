@@ -179,7 +179,7 @@ def render_page(nb: dict, static: Path, katex: bool, navigation: str) -> str:
     import nbformat
     from nbconvert import HTMLExporter
 
-    node = nbformat.from_dict(nb)
+    node = nbformat.reads(json.dumps(nb), as_version=4)  # joins sources stored as lists of lines
     page, _ = HTMLExporter(template_name="lab").from_notebook_node(node)
     page = REQUIRE_JS.sub("", page)
     page = MERMAID.sub("", page)
