@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export COURSE_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
 
-.PHONY: install lab test unit claims book benchmarks clean-notebooks doctor download
+.PHONY: install lab test unit lint format claims book benchmarks clean-notebooks doctor download
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ test: install
 
 unit:
 	$(BIN)/python -m pytest -p no:nbval -q tests
+
+# ruff, configured in pyproject.toml: lint, then check the formatting (course/, tests/, benchmarks/,
+# notebooks/). `make format` applies both fixes. Seconds.
+LINTED := course tests benchmarks notebooks
+lint:
+	$(BIN)/python -m ruff check $(LINTED)
+	$(BIN)/python -m ruff format --check $(LINTED)
+
+format:
+	$(BIN)/python -m ruff check --fix $(LINTED)
+	$(BIN)/python -m ruff format $(LINTED)
 
 # Every notebook (or NB="09 10") in full mode, written back with its outputs and run record, then
 # docs/claims.md. JOBS=2: the two independent chains side by side, one thread each.

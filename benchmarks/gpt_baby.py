@@ -26,6 +26,7 @@ What was measured with it, and when, is in docs/benchmarks.md.
     python benchmarks/gpt_baby.py recipe --budget 91
     python benchmarks/gpt_baby.py compare --iters 200  # a quick look
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,14 +52,15 @@ from course.device import autocast as course_autocast  # noqa: E402
 from course.device import cpu_has_native_bf16  # noqa: E402
 from course.lm_data import random_windows, train_val_split  # noqa: E402
 from course.models.gpt import GPT, GPTConfig  # noqa: E402
-from course.optim import MuonAdamW, decay_groups  # noqa: E402
 from course.models.modern import ModernConfig, ModernGPT  # noqa: E402
+from course.optim import MuonAdamW, decay_groups  # noqa: E402
 from course.text import CharTokenizer  # noqa: E402
 
 
 # ============================================================================ the reference
 class RefLayerNorm(nn.Module):
-    """LayerNorm whose bias can be switched off (nanoGPT's own, for torch versions without bias=False)."""
+    """LayerNorm whose bias can be switched off (nanoGPT's own, for torch versions without
+    bias=False)."""
 
     def __init__(self, dim: int, bias: bool):
         super().__init__()
@@ -83,8 +85,14 @@ class RefAttention(nn.Module):
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=None, is_causal=True,
-                                           dropout_p=self.dropout if self.training else 0.0)
+        y = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=None,
+            is_causal=True,
+            dropout_p=self.dropout if self.training else 0.0,
+        )
         return self.resid_dropout(self.c_proj(y.transpose(1, 2).contiguous().view(B, T, C)))
 
 
@@ -133,14 +141,19 @@ class RefGPT(nn.Module):
         logits = self.lm_head(self.ln_f(x))
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+            loss = F.cross_entropy(
+                logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1
+            )
         return logits, loss
 
 
 def ref_optimizer(model, weight_decay, lr, betas, fused=False):
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    groups = [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
     return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=fused)  # nanoGPT fuses only on CUDA
 
 
@@ -170,12 +183,19 @@ class Setup:
     beta2: float = 0.99
     eval_interval: int = 250
     eval_iters: int = 20
-    compile: bool = False  # torch.compile the model (our trainer on the CPU; both on the GPU, as nanoGPT does)
+    compile: bool = (
+        False  # torch.compile the model (our trainer on the CPU; both on the GPU, as nanoGPT does)
+    )
     dropout: float = 0.0
     device: str = "cpu"
-    position: str = "learned"  # our trainer only: "rope" builds notebook 08's ModernGPT with rotary positions
-    amp: bool = False  # our trainer only: bf16 autocast on the CPU too (needs a CPU with native bf16)
-    optimizer: str = "adamw"  # our trainer only: "muon" = torch's Muon for the blocks' matrices, AdamW for the rest
+    position: str = (
+        "learned"  # our trainer only: "rope" builds notebook 08's ModernGPT with rotary positions
+    )
+    amp: bool = (
+        False  # our trainer only: bf16 autocast on the CPU too (needs a CPU with native bf16)
+    )
+    # our trainer only: "muon" = torch's Muon for the blocks' matrices, AdamW for the rest
+    optimizer: str = "adamw"
 
 
 def autocast(device: str):
@@ -188,11 +208,25 @@ def to_device(x: torch.Tensor, device: str) -> torch.Tensor:
 
 
 # Our defaults for the clock race (see ``recipe``): chosen by short runs, reported in the table.
-# Muon and rotary positions improve what each step learns; bf16 autocast (where the CPU has it) makes
-# the steps faster; batch 32 keeps the matmuls large enough to run near the CPU's peak.
-RECIPE = Setup(batch_size=32, block_size=64, n_layer=4, n_head=4, n_embd=128, bias=False,
-               iters=100_000, lr=8e-3, min_lr=8e-4, warmup=50, eval_interval=10**9, eval_iters=20,
-               position="rope", optimizer="muon", amp=cpu_has_native_bf16())
+# Muon and rotary positions improve what each step learns; bf16 autocast (where the CPU has it)
+# makes the steps faster; batch 32 keeps the matmuls large enough to run near the CPU's peak.
+RECIPE = Setup(
+    batch_size=32,
+    block_size=64,
+    n_layer=4,
+    n_head=4,
+    n_embd=128,
+    bias=False,
+    iters=100_000,
+    lr=8e-3,
+    min_lr=8e-4,
+    warmup=50,
+    eval_interval=10**9,
+    eval_iters=20,
+    position="rope",
+    optimizer="muon",
+    amp=cpu_has_native_bf16(),
+)
 
 
 def shakespeare():
@@ -212,8 +246,12 @@ class RefTrainer:
         self.s = s
         self.train_np = train.numpy().astype(np.uint16)
         self.val_np = val.numpy().astype(np.uint16)
-        self.model = RefGPT(vocab, s.block_size, s.n_layer, s.n_head, s.n_embd, s.bias, s.dropout).to(s.device)
-        self.opt = ref_optimizer(self.model, s.weight_decay, s.lr, (0.9, s.beta2), fused=s.device == "cuda")
+        self.model = RefGPT(
+            vocab, s.block_size, s.n_layer, s.n_head, s.n_embd, s.bias, s.dropout
+        ).to(s.device)
+        self.opt = ref_optimizer(
+            self.model, s.weight_decay, s.lr, (0.9, s.beta2), fused=s.device == "cuda"
+        )
         self.ctx = autocast(s.device)
         self.forward = torch.compile(self.model) if s.compile and s.device == "cuda" else self.model
         self.it = 0
@@ -222,8 +260,12 @@ class RefTrainer:
     def get_batch(self, split):
         data = self.train_np if split == "train" else self.val_np
         ix = torch.randint(len(data) - self.s.block_size, (self.s.batch_size,))
-        x = torch.stack([torch.from_numpy(data[i:i + self.s.block_size].astype(np.int64)) for i in ix])
-        y = torch.stack([torch.from_numpy(data[i + 1:i + 1 + self.s.block_size].astype(np.int64)) for i in ix])
+        x = torch.stack(
+            [torch.from_numpy(data[i : i + self.s.block_size].astype(np.int64)) for i in ix]
+        )
+        y = torch.stack(
+            [torch.from_numpy(data[i + 1 : i + 1 + self.s.block_size].astype(np.int64)) for i in ix]
+        )
         return to_device(x, self.s.device), to_device(y, self.s.device)
 
     def step(self):
@@ -244,7 +286,10 @@ class RefTrainer:
     def val_loss(self, n=None):
         self.model.eval()
         with self.ctx:
-            losses = [self.forward(*self.get_batch("val"))[1].item() for _ in range(n or self.s.eval_iters)]
+            losses = [
+                self.forward(*self.get_batch("val"))[1].item()
+                for _ in range(n or self.s.eval_iters)
+            ]
         self.model.train()
         return sum(losses) / len(losses)
 
@@ -260,18 +305,45 @@ class OurTrainer:
         self.s = s
         self.train, self.val = train, val
         if s.position == "learned":
-            self.model = GPT(GPTConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
-                                       n_head=s.n_head, n_embd=s.n_embd, dropout=s.dropout, bias=s.bias)).to(s.device)
+            self.model = GPT(
+                GPTConfig(
+                    vocab_size=vocab,
+                    block_size=s.block_size,
+                    n_layer=s.n_layer,
+                    n_head=s.n_head,
+                    n_embd=s.n_embd,
+                    dropout=s.dropout,
+                    bias=s.bias,
+                )
+            ).to(s.device)
         else:  # the same block with rotary position embeddings instead of a learned position table
-            self.model = ModernGPT(ModernConfig(vocab_size=vocab, block_size=s.block_size, n_layer=s.n_layer,
-                                                n_head=s.n_head, n_embd=s.n_embd, dropout=s.dropout, bias=s.bias,
-                                                position=s.position)).to(s.device)
-        if s.optimizer == "muon":  # Muon for the blocks' matrices, (fused) AdamW for the rest: course.optim
-            self.opt = MuonAdamW(self.model, lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, s.beta2), fused=True)
+            self.model = ModernGPT(
+                ModernConfig(
+                    vocab_size=vocab,
+                    block_size=s.block_size,
+                    n_layer=s.n_layer,
+                    n_head=s.n_head,
+                    n_embd=s.n_embd,
+                    dropout=s.dropout,
+                    bias=s.bias,
+                    position=s.position,
+                )
+            ).to(s.device)
+        if (
+            s.optimizer == "muon"
+        ):  # Muon for the blocks' matrices, (fused) AdamW for the rest: course.optim
+            self.opt = MuonAdamW(
+                self.model, lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, s.beta2), fused=True
+            )
         else:
-            # fused AdamW runs on the CPU since torch 2.4: one kernel over all tensors instead of ~10 per tensor
-            self.opt = torch.optim.AdamW(decay_groups(self.model.parameters(), s.weight_decay), lr=s.lr,
-                                         betas=(0.9, s.beta2), fused=True)
+            # fused AdamW runs on the CPU since torch 2.4: one kernel over all tensors instead of
+            # ~10 per tensor
+            self.opt = torch.optim.AdamW(
+                decay_groups(self.model.parameters(), s.weight_decay),
+                lr=s.lr,
+                betas=(0.9, s.beta2),
+                fused=True,
+            )
         self.forward = torch.compile(self.model) if s.compile else self.model
         self.gen = torch.Generator().manual_seed(seed)
         self.it = 0
@@ -299,10 +371,15 @@ class OurTrainer:
     def val_loss(self, n=None):
         self.model.eval()
         gen = torch.Generator().manual_seed(10_000 + self.it)
-        # evaluated in fp32 on the CPU even when training in bf16: the figure compares like with like
-        losses = [self.loss(*random_windows(self.val, self.s.batch_size, self.s.block_size, generator=gen),
-                            amp=False).item()
-                  for _ in range(n or self.s.eval_iters)]
+        # evaluated in fp32 on the CPU even when training in bf16: the figure compares like with
+        # like
+        losses = [
+            self.loss(
+                *random_windows(self.val, self.s.batch_size, self.s.block_size, generator=gen),
+                amp=False,
+            ).item()
+            for _ in range(n or self.s.eval_iters)
+        ]
         self.model.train()
         return sum(losses) / len(losses)
 
@@ -327,9 +404,14 @@ class DataParallelTrainer:
         self.inbox = [ctx.Queue() for _ in range(world)]
         self.outbox = ctx.Queue()
         port = 29500 + os.getpid() % 1000
-        self.procs = [ctx.Process(target=_ddp_worker, args=(rank, world, port, s, vocab, train, val,
-                                                            self.inbox[rank], self.outbox), daemon=True)
-                      for rank in range(world)]
+        self.procs = [
+            ctx.Process(
+                target=_ddp_worker,
+                args=(rank, world, port, s, vocab, train, val, self.inbox[rank], self.outbox),
+                daemon=True,
+            )
+            for rank in range(world)
+        ]
         for p in self.procs:
             p.start()
         for _ in range(world):
@@ -369,7 +451,9 @@ def _ddp_worker(rank, world, port, s, vocab, train, val, inbox, outbox):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     local = replace(s, batch_size=s.batch_size // world)
-    trainer = OurTrainer(local, vocab, train, val)  # same seed on every rank: identical initial weights
+    trainer = OurTrainer(
+        local, vocab, train, val
+    )  # same seed on every rank: identical initial weights
     trainer.gen.manual_seed(1337 + rank)  # ... but each rank draws its own share of the batch
     ddp = trainer.forward = DistributedDataParallel(trainer.model, gradient_as_bucket_view=True)
     outbox.put("ready")
@@ -414,14 +498,20 @@ def peak_rss(kind: str, s: Setup, steps: int = 100) -> float:
     return value
 
 
-def compare(s: Setup, chunk: int = 50, memory: bool = True, ddp: int = 0, bf16: bool = False) -> dict:
+def compare(
+    s: Setup, chunk: int = 50, memory: bool = True, ddp: int = 0, bf16: bool = False
+) -> dict:
     tok, train, val = shakespeare()
-    ours = DataParallelTrainer(s, tok.vocab_size, train, val, ddp) if ddp else OurTrainer(s, tok.vocab_size, train, val)
+    ours = (
+        DataParallelTrainer(s, tok.vocab_size, train, val, ddp)
+        if ddp
+        else OurTrainer(s, tok.vocab_size, train, val)
+    )
     trainers = {"ref": RefTrainer(s, tok.vocab_size, train, val), "ours": ours}
     if bf16 and not ddp and not s.amp:  # the same trainer with bf16 autocast, side by side
         trainers["ours_bf16"] = OurTrainer(replace(s, amp=True), tok.vocab_size, train, val)
-    train_seconds = {k: 0.0 for k in trainers}
-    eval_seconds = {k: 0.0 for k in trainers}
+    train_seconds = dict.fromkeys(trainers, 0.0)
+    eval_seconds = dict.fromkeys(trainers, 0.0)
     curves = {k: [] for k in trainers}
     if s.compile:  # compile outside the clock (reported separately)
         for key in trainers:
@@ -454,39 +544,62 @@ def compare(s: Setup, chunk: int = 50, memory: bool = True, ddp: int = 0, bf16: 
         final = tr.val_loss(200)  # a larger final evaluation than the periodic ones
         eval_seconds[key] += time.perf_counter() - t0
         name = tr.name + (", bf16 autocast" if getattr(tr, "s", s).amp else "")
-        results[key] = dict(name=name, tokens_per_s=tokens / train_seconds[key],
-                            ms_per_iter=1000 * train_seconds[key] / s.iters,
-                            wall_s=train_seconds[key] + eval_seconds[key], final_val=final, curve=curves[key])
+        results[key] = dict(
+            name=name,
+            tokens_per_s=tokens / train_seconds[key],
+            ms_per_iter=1000 * train_seconds[key] / s.iters,
+            wall_s=train_seconds[key] + eval_seconds[key],
+            final_val=final,
+            curve=curves[key],
+        )
     if ddp:
         ours.close()
-        memory = False  # (peak RSS is measured per process; with DDP it would be the sum of 2 processes)
+        memory = (
+            False  # (peak RSS is measured per process; with DDP it would be the sum of 2 processes)
+        )
     if memory:
         for key in trainers:
-            results[key]["peak_rss_mib"] = peak_rss("ref" if key == "ref" else "ours",
-                                                    replace(s, amp=True) if key == "ours_bf16" else s)
-    print(f"\nnanoGPT baby config, {s.iters} iterations, batch {s.batch_size} x {s.block_size}, "
-          f"{torch.get_num_threads()} threads, torch {torch.__version__}")
-    print(f"{'trainer':<40}{'tokens/s':>10}{'ms/iter':>9}{'wall s':>8}{'val loss':>9}{'peak RSS MiB':>14}{'speed-up':>10}")
-    for key, r in results.items():
+            results[key]["peak_rss_mib"] = peak_rss(
+                "ref" if key == "ref" else "ours", replace(s, amp=True) if key == "ours_bf16" else s
+            )
+    print(
+        f"\nnanoGPT baby config, {s.iters} iterations, batch {s.batch_size} x {s.block_size}, "
+        f"{torch.get_num_threads()} threads, torch {torch.__version__}"
+    )
+    print(
+        f"{'trainer':<40}{'tokens/s':>10}{'ms/iter':>9}{'wall s':>8}{'val loss':>9}"
+        f"{'peak RSS MiB':>14}{'speed-up':>10}"
+    )
+    for r in results.values():
         r["speedup"] = r["tokens_per_s"] / results["ref"]["tokens_per_s"]
-        print(f"{r['name']:<40}{r['tokens_per_s']:>10.0f}{r['ms_per_iter']:>9.1f}{r['wall_s']:>8.1f}"
-              f"{r['final_val']:>9.4f}{r.get('peak_rss_mib', float('nan')):>14.0f}{r['speedup']:>9.2f}x")
+        print(
+            f"{r['name']:<40}{r['tokens_per_s']:>10.0f}{r['ms_per_iter']:>9.1f}{r['wall_s']:>8.1f}"
+            f"{r['final_val']:>9.4f}{r.get('peak_rss_mib', float('nan')):>14.0f}"
+            f"{r['speedup']:>9.2f}x"
+        )
     print("speed-up: tokens/s over the reference's, same process, interleaved chunks")
     results["speedup"] = results["ours"]["speedup"]
     return results
 
 
-def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 100,
-           reference_ms: float | None = None, probe_every: int = 50, ddp: int = 0) -> dict:
-    """Train with our recipe against the clock; the cosine schedule is stretched over the steps that fit.
+def recipe(
+    s: Setup,
+    budget_s: float,
+    target: float = 1.70,
+    check_every: int = 100,
+    reference_ms: float | None = None,
+    probe_every: int = 50,
+    ddp: int = 0,
+) -> dict:
+    """Train with our recipe against the clock; the cosine schedule is stretched over the steps that
+    fit.
 
     Everything after the data is loaded counts (evaluations included). With ``reference_ms`` (the
     reference's ms/iteration on the machine where the 91 s were measured: 40 ms in the issue) the
-    clock is *reference-equivalent*: every ``probe_every`` of our steps, 3 steps of the nanoGPT-style
-    reference are timed here (not counted), and our elapsed time is scaled by
+    clock is *reference-equivalent*: every ``probe_every`` of our steps, 3 steps of the
+    nanoGPT-style reference are timed here (not counted), and our elapsed time is scaled by
     reference_ms / (reference ms per step here, now). On a machine shared with other jobs this
-    measures "would it fit in 91 s where nanoGPT takes 91 s", whatever the load does meanwhile.
-    """
+    measures "would it fit in 91 s where nanoGPT takes 91 s", whatever the load does meanwhile."""
     tok, train, val = shakespeare()
     scale_ref = RefTrainer(Setup(), tok.vocab_size, train, val) if reference_ms else None
 
@@ -530,7 +643,10 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
         trainer.set_iters(iters)
     else:
         trainer.s = replace(s, iters=iters)
-    print(f"recipe: {per_step * 1000:.1f} ms/step (clock-equivalent) at start -> schedule of {trainer.s.iters} steps")
+    print(
+        f"recipe: {per_step * 1000:.1f} ms/step (clock-equivalent) at start -> schedule of "
+        f"{trainer.s.iters} steps"
+    )
     reached_at, curve = None, []
     check_cost = turn_cost = 0.0  # clock seconds of the last check and of the last 10-step turn
     while True:
@@ -539,17 +655,25 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
         elapsed = tick()
         turn_cost = elapsed - before
         if scale_ref is not None and trainer.it % probe_every == 0:
-            factor = load_factor()  # probe the machine's current speed; the probe itself is not counted
+            factor = (
+                load_factor()
+            )  # probe the machine's current speed; the probe itself is not counted
             t_last = time.perf_counter()
         # the last check must end inside the budget: stop early enough to leave it room
-        last_turn = elapsed + 1.5 * (turn_cost + check_cost) > budget_s  # (1.5: the load may change)
+        last_turn = (
+            elapsed + 1.5 * (turn_cost + check_cost) > budget_s
+        )  # (1.5: the load may change)
         if trainer.it % check_every == 0 or trainer.it >= trainer.s.iters or last_turn:
             before = tick()
             v = trainer.val_loss()
             elapsed = tick()
             check_cost = elapsed - before
             curve.append((trainer.it, round(elapsed, 1), round(v, 4)))
-            print(f"  step {trainer.it:5d}  clock {elapsed:6.1f} s  val {v:.3f}  (load factor {factor:.2f})", flush=True)
+            print(
+                f"  step {trainer.it:5d}  clock {elapsed:6.1f} s  val {v:.3f}  (load factor "
+                f"{factor:.2f})",
+                flush=True,
+            )
             if v <= target and reached_at is None:
                 reached_at = elapsed
             if trainer.it >= trainer.s.iters or last_turn:
@@ -558,49 +682,90 @@ def recipe(s: Setup, budget_s: float, target: float = 1.70, check_every: int = 1
     if ddp:
         trainer.close()
     print(f"recipe {s}" + (f", {ddp} single-threaded DDP processes" if ddp else ""))
-    print(f"steps {trainer.it}, tokens {trainer.it * s.batch_size * s.block_size:,}, clock {elapsed:.1f} s "
-          f"({'reference-equivalent' if reference_ms else 'wall'}; budget {budget_s:.0f} s), "
-          f"final val loss (200 batches) {final:.3f}, first check <= {target}: "
-          f"{'%.1f s' % reached_at if reached_at else 'not reached'}")
-    return dict(steps=trainer.it, clock_s=elapsed, final_val=final, reached_at_s=reached_at, curve=curve)
+    print(
+        f"steps {trainer.it}, tokens {trainer.it * s.batch_size * s.block_size:,}, clock "
+        f"{elapsed:.1f} s "
+        f"({'reference-equivalent' if reference_ms else 'wall'}; budget {budget_s:.0f} s), "
+        f"final val loss (200 batches) {final:.3f}, first check <= {target}: "
+        f"{f'{reached_at:.1f} s' if reached_at else 'not reached'}"
+    )
+    return dict(
+        steps=trainer.it, clock_s=elapsed, final_val=final, reached_at_s=reached_at, curve=curve
+    )
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("what", nargs="?", default="compare", choices=["compare", "recipe"])
     parser.add_argument("--iters", type=int, default=None)
     parser.add_argument("--budget", type=float, default=91.0)
     parser.add_argument("--compile", action="store_true", help="torch.compile our model")
-    parser.add_argument("--no-bf16", action="store_true",
-                        help="compare: skip the third row (our trainer with bf16 autocast, shown where the CPU has "
-                             "native bf16)")
+    parser.add_argument(
+        "--no-bf16",
+        action="store_true",
+        help="compare: skip the third row (our trainer with bf16 autocast, shown where the CPU has "
+        "native bf16)",
+    )
     parser.add_argument("--no-memory", action="store_true")
-    parser.add_argument("--set", nargs="*", default=[], help="recipe overrides, e.g. lr=2e-3 batch_size=16")
+    parser.add_argument(
+        "--set", nargs="*", default=[], help="recipe overrides, e.g. lr=2e-3 batch_size=16"
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch threads (default: torch's choice). On a loaded machine 1 thread per process "
-                             "avoids OpenMP threads spinning against each other")
-    parser.add_argument("--ddp", type=int, default=0,
-                        help="compare: run our trainer as this many single-threaded DDP processes (e.g. 2 on 2 cores)")
-    parser.add_argument("--chunk", type=int, default=50, help="steps per turn when interleaving the two trainers")
-    parser.add_argument("--reference-ms", type=float, default=None,
-                        help="recipe: count time in reference-equivalent seconds, given the reference's ms/iter "
-                             "where the budget was measured (40 for the issue's 91 s)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch threads (default: torch's choice). On a loaded machine 1 thread per process "
+        "avoids OpenMP threads spinning against each other",
+    )
+    parser.add_argument(
+        "--ddp",
+        type=int,
+        default=0,
+        help="compare: run our trainer as this many single-threaded DDP processes (2 on 2 cores)",
+    )
+    parser.add_argument(
+        "--chunk", type=int, default=50, help="steps per turn when interleaving the two trainers"
+    )
+    parser.add_argument(
+        "--reference-ms",
+        type=float,
+        default=None,
+        help="recipe: count time in reference-equivalent seconds, given the reference's ms/iter "
+        "where the budget was measured (40 for the issue's 91 s)",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)  # for the memory-measuring child processes
+        os.environ["OMP_NUM_THREADS"] = str(
+            args.threads
+        )  # for the memory-measuring child processes
     if args.what == "compare":
         s = Setup(compile=args.compile)
         if args.iters:
             s = replace(s, iters=args.iters)
-        out = compare(s, chunk=args.chunk, memory=not args.no_memory, ddp=args.ddp,
-                      bf16=not args.no_bf16 and cpu_has_native_bf16())
+        out = compare(
+            s,
+            chunk=args.chunk,
+            memory=not args.no_memory,
+            ddp=args.ddp,
+            bf16=not args.no_bf16 and cpu_has_native_bf16(),
+        )
     else:
-        overrides = {k: type(getattr(RECIPE, k))(v) if not isinstance(getattr(RECIPE, k), bool) else v == "True"
-                     for k, v in (kv.split("=") for kv in args.set)}
-        out = recipe(replace(RECIPE, compile=args.compile, **overrides), args.budget, reference_ms=args.reference_ms,
-                     ddp=args.ddp)
+        overrides = {
+            k: type(getattr(RECIPE, k))(v)
+            if not isinstance(getattr(RECIPE, k), bool)
+            else v == "True"
+            for k, v in (kv.split("=") for kv in args.set)
+        }
+        out = recipe(
+            replace(RECIPE, compile=args.compile, **overrides),
+            args.budget,
+            reference_ms=args.reference_ms,
+            ddp=args.ddp,
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=str)

@@ -5,6 +5,7 @@
 
 The claims table (every notebook in full mode) is separate: `make claims`.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -17,7 +18,9 @@ SKIP = {"run_all.py", "claims.py"}
 
 
 def main(argv: list[str]) -> int:
-    scripts = [p for p in sorted(HERE.glob("*.py")) if p.name not in SKIP and not p.name.startswith("_")]
+    scripts = [
+        p for p in sorted(HERE.glob("*.py")) if p.name not in SKIP and not p.name.startswith("_")
+    ]
     if argv:
         scripts = [p for p in scripts if any(word in p.stem for word in argv)]
     failed = []
@@ -28,7 +31,10 @@ def main(argv: list[str]) -> int:
         print(f"=== {script.name}: exit {code}, {time.perf_counter() - began:.0f} s", flush=True)
         if code:
             failed.append(script.name)
-    print(f"\n{len(scripts) - len(failed)} of {len(scripts)} benchmarks ran" + (f"; failed: {failed}" if failed else ""))
+    print(
+        f"\n{len(scripts) - len(failed)} of {len(scripts)} benchmarks ran"
+        + (f"; failed: {failed}" if failed else "")
+    )
     return 1 if failed else 0
 
 

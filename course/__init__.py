@@ -3,6 +3,7 @@
 The handful of names a notebook needs first live here; everything else is imported from its own
 module (``from course.train import fit``), so a learner can open that file beside the lesson.
 """
+
 from course.config import budget, is_fast
 from course.data import load
 from course.device import autocast, get_device, seed_everything

@@ -19,6 +19,7 @@ on.
 A training row holds one worked problem from position 0, padded to the row length; the loss is taken
 on the completion only (the numbers of a prompt are random and cannot be predicted).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -58,10 +59,16 @@ def prompt(problem: Problem) -> str:
     """``(3, "+", 5, "*", 7)`` -> ``"3+5*7="``."""
     numbers, ops = problem[0::2], problem[1::2]
     digits_ok = all(isinstance(d, int) and 0 <= d <= 9 for d in numbers)
-    if not 2 <= len(numbers) <= MAX_TERMS or len(ops) != len(numbers) - 1 or not digits_ok \
-            or any(o not in OPS for o in ops):
-        raise ValueError(f"a problem alternates 2 to {MAX_TERMS} digits with '+' or '*', "
-                         f"like (3, '+', 5, '*', 7); got {problem}")
+    if (
+        not 2 <= len(numbers) <= MAX_TERMS
+        or len(ops) != len(numbers) - 1
+        or not digits_ok
+        or any(o not in OPS for o in ops)
+    ):
+        raise ValueError(
+            f"a problem alternates 2 to {MAX_TERMS} digits with '+' or '*', "
+            f"like (3, '+', 5, '*', 7); got {problem}"
+        )
     return "".join(str(x) for x in problem) + "="
 
 
@@ -107,8 +114,9 @@ def encode(text: str) -> list[int]:
     try:
         return [STOI[ch] for ch in text]
     except KeyError as error:
-        raise ValueError(f"{error.args[0]!r} is not in the arithmetic vocabulary {VOCAB!r}") \
-            from None
+        raise ValueError(
+            f"{error.args[0]!r} is not in the arithmetic vocabulary {VOCAB!r}"
+        ) from None
 
 
 def decode(ids: Sequence[int]) -> str:
@@ -129,8 +137,10 @@ def _build(numbers, ops) -> Problem:
 def sample_problem(rng: random.Random, terms: int, split: str) -> Problem:
     """A random problem with ``terms`` numbers from ``split`` (rejection sampling)."""
     while True:
-        problem = _build(tuple(rng.randrange(10) for _ in range(terms)),
-                         tuple(rng.choice(OPS) for _ in range(terms - 1)))
+        problem = _build(
+            tuple(rng.randrange(10) for _ in range(terms)),
+            tuple(rng.choice(OPS) for _ in range(terms - 1)),
+        )
         if split_of(problem) == split:
             return problem
 
@@ -139,9 +149,12 @@ def problems(n: int, terms: int, split: str, seed: int = 0) -> list[Problem]:
     """``n`` distinct problems with ``terms`` numbers from one split (seeded), or all of them when
     the split holds fewer (two terms make only 200 problems, about 20 of them in the test split)."""
     rng = random.Random(f"{seed}-{terms}-{split}")
-    if 10 ** terms * 2 ** (terms - 1) <= 20 * n:  # few enough to list: sample from all of them
-        every = [_build(ds, ops) for ds in itertools.product(range(10), repeat=terms)
-                 for ops in itertools.product(OPS, repeat=terms - 1)]
+    if 10**terms * 2 ** (terms - 1) <= 20 * n:  # few enough to list: sample from all of them
+        every = [
+            _build(ds, ops)
+            for ds in itertools.product(range(10), repeat=terms)
+            for ops in itertools.product(OPS, repeat=terms - 1)
+        ]
         every = [p for p in every if split_of(p) == split]
         return rng.sample(every, min(n, len(every)))
     seen: dict[Problem, None] = {}
@@ -162,9 +175,9 @@ def row_length(fmt: str, terms: Sequence[int] = TRAIN_TERMS) -> int:
     return max(2 * k + completion_length(k, fmt) for k in terms) - 1
 
 
-def training_rows(fmt: str, batch_size: int, *, seed: int = 0,
-                  terms: Sequence[int] = TRAIN_TERMS
-                  ) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
+def training_rows(
+    fmt: str, batch_size: int, *, seed: int = 0, terms: Sequence[int] = TRAIN_TERMS
+) -> Callable[[], tuple[torch.Tensor, torch.Tensor]]:
     """A function that returns one batch ``(x, y)`` of random training problems, each
     (batch_size, row_length(fmt, terms)).
 
@@ -198,8 +211,13 @@ def _group_by_length(items: Sequence[Problem]) -> dict[int, list[int]]:
 
 
 @torch.no_grad()
-def generate_completions(model: torch.nn.Module, items: Sequence[Problem], fmt: str,
-                         context: str = "", batch_size: int = 500) -> list[str]:
+def generate_completions(
+    model: torch.nn.Module,
+    items: Sequence[Problem],
+    fmt: str,
+    context: str = "",
+    batch_size: int = 500,
+) -> list[str]:
     """Greedy completions (text up to and including the first ".") for each problem's prompt.
 
     ``context`` is put before every prompt (e.g. worked examples for few-shot prompting). Problems
@@ -214,7 +232,7 @@ def generate_completions(model: torch.nn.Module, items: Sequence[Problem], fmt: 
         room = model.config.block_size - len(context) - 2 * terms  # positions left after the prompt
         new = min(completion_length(terms, fmt) + 4, room)
         for start in range(0, len(index), batch_size):
-            chunk = index[start:start + batch_size]
+            chunk = index[start : start + batch_size]
             idx = torch.tensor([encode(context + prompt(items[i])) for i in chunk], device=device)
             cache = model.new_kv_cache(len(chunk))
             logits = model(idx, kv_cache=cache)[:, -1]
@@ -226,7 +244,7 @@ def generate_completions(model: torch.nn.Module, items: Sequence[Problem], fmt: 
             text = torch.cat(written, 1).tolist()
             for i, ids in zip(chunk, text):
                 s = decode(ids)
-                out[i] = s[:s.index(".") + 1] if "." in s else s
+                out[i] = s[: s.index(".") + 1] if "." in s else s
     model.train(was_training)
     return out
 
@@ -242,8 +260,9 @@ def completion_match(completions: Sequence[str], items: Sequence[Problem], fmt: 
 
 
 @torch.no_grad()
-def teacher_forced(model: torch.nn.Module, items: Sequence[Problem], fmt: str,
-                   batch_size: int = 500) -> dict[str, torch.Tensor]:
+def teacher_forced(
+    model: torch.nn.Module, items: Sequence[Problem], fmt: str, batch_size: int = 500
+) -> dict[str, torch.Tensor]:
     """Score the *correct* completion of each problem, one forward pass per batch, no generation.
 
     Returns per-problem tensors (len(items),):
@@ -261,11 +280,11 @@ def teacher_forced(model: torch.nn.Module, items: Sequence[Problem], fmt: str,
     digit_ids = torch.tensor([STOI[d] for d in DIGITS], device=device)
     for _, index in _group_by_length(items).items():
         for start in range(0, len(index), batch_size):
-            chunk = index[start:start + batch_size]
+            chunk = index[start : start + batch_size]
             ids = [worked_text(items[i], fmt)[0] for i in chunk]
             ids = torch.tensor(ids, device=device)  # (B, L): prompt + correct completion
             p_len = len(prompt(items[chunk[0]]))
-            logits = model(ids[:, :-1])[:, p_len - 1:].float()  # the completion's (B, C, V)
+            logits = model(ids[:, :-1])[:, p_len - 1 :].float()  # the completion's (B, C, V)
             target = ids[:, p_len:]  # (B, C)
             logp = F.log_softmax(logits, -1).gather(-1, target[..., None])[..., 0]  # (B, C)
             right = logits.argmax(-1) == target
@@ -300,7 +319,8 @@ def largest_jump_share(values: Sequence[float]) -> float:
 
 
 def half_rise_index(values: Sequence[float]) -> int:
-    """Where a curve over a ladder of sizes gets going: the index of the first value that has covered
-    half of the rise from the first value to the best one (0 for a curve that never rises)."""
+    """Where a curve over a ladder of sizes gets going: the index of the first value that has
+    covered half of the rise from the first value to the best one (0 for a curve that never
+    rises)."""
     target = values[0] + 0.5 * (max(values) - values[0])
     return next(i for i, v in enumerate(values) if v >= target)

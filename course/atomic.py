@@ -10,6 +10,7 @@ temporary file is removed and the old file is untouched.
     ...     tmp.write_text("{}")
     >>> write_text("notes.json", "{}")  # the same, for the common case
 """
+
 from __future__ import annotations
 
 import os
@@ -34,12 +35,14 @@ def check_writable_folder(folder: str | Path) -> Path:
     folder = Path(folder)
     for part in [folder, *folder.parents]:
         if part.exists() and not part.is_dir():
-            raise NotADirectoryError(f"{part} is a file, not a folder; "
-                                     "choose another path or move that file away")
+            raise NotADirectoryError(
+                f"{part} is a file, not a folder; choose another path or move that file away"
+            )
     folder.mkdir(parents=True, exist_ok=True)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"the folder {folder} is not writable; "
-                              "choose another one or change its permissions")
+        raise PermissionError(
+            f"the folder {folder} is not writable; choose another one or change its permissions"
+        )
     return folder
 
 

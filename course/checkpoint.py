@@ -19,6 +19,7 @@ touches nothing else in the folder.
 Older checkpoints (``model.safetensors`` and ``trainer.pt``, no file list in ``state.json``)
 still load.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,8 +27,9 @@ import json
 import random
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from safetensors import safe_open
@@ -60,12 +62,16 @@ def _read_json(path: Path, what: str) -> dict:
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{path} is not valid JSON ({error}); the checkpoint is corrupt, "
-                              "delete the folder and train again") from None
+        raise CheckpointError(
+            f"{path} is not valid JSON ({error}); the checkpoint is corrupt, "
+            "delete the folder and train again"
+        ) from None
     if not isinstance(value, dict):
         kind = type(value).__name__
-        raise CheckpointError(f"{path} should hold a JSON object ({what}), not {kind}; the "
-                              "checkpoint is corrupt, delete the folder and train again")
+        raise CheckpointError(
+            f"{path} should hold a JSON object ({what}), not {kind}; the "
+            "checkpoint is corrupt, delete the folder and train again"
+        )
     return value
 
 
@@ -83,9 +89,11 @@ def _files(directory: Path) -> dict:
     names = [listed.get("weights"), listed.get("trainer")]
     ours = all(n is None or (isinstance(n, str) and _OUR_FILE.fullmatch(n)) for n in names)
     if not isinstance(names[0], str) or not ours:
-        raise CheckpointError(f"{directory / STATE} lists files that a checkpoint never writes "
-                              f"({manifest!r}); the checkpoint is corrupt, delete the folder and "
-                              "train again")
+        raise CheckpointError(
+            f"{directory / STATE} lists files that a checkpoint never writes "
+            f"({manifest!r}); the checkpoint is corrupt, delete the folder and "
+            "train again"
+        )
     return manifest
 
 
@@ -109,14 +117,18 @@ def exists(directory: str | Path) -> bool:
 def read_config(directory: str | Path) -> dict:
     directory = Path(directory)
     if not exists(directory):
-        raise CheckpointError(f"no checkpoint at {directory} (expected {STATE} naming the weights, "
-                              f"or {WEIGHTS} and {CONFIG}); train a model first, or point to the "
-                              "folder that holds one")
+        raise CheckpointError(
+            f"no checkpoint at {directory} (expected {STATE} naming the weights, "
+            f"or {WEIGHTS} and {CONFIG}); train a model first, or point to the "
+            "folder that holds one"
+        )
     config = _files(directory).get("config")
     if config is not None:  # the copy that belongs to these weights (config.json may be newer)
         if not isinstance(config, dict):
-            raise CheckpointError(f"{directory / STATE} holds a config that is not a JSON object; "
-                                  "the checkpoint is corrupt, delete the folder and train again")
+            raise CheckpointError(
+                f"{directory / STATE} holds a config that is not a JSON object; "
+                "the checkpoint is corrupt, delete the folder and train again"
+            )
         return config
     return _read_json(directory / CONFIG, "the model's config")
 
@@ -135,13 +147,17 @@ def read_trainer(directory: str | Path) -> dict:
     legacy = files["weights"] == WEIGHTS  # an older checkpoint: fixed names
     path = directory / (TRAINER if legacy else files.get("trainer") or "")
     if path == directory or not path.is_file():
-        raise CheckpointError(f"{directory} holds no trainer state (optimizer, RNG), so training "
-                              "cannot resume from it; train from scratch (resume=False)")
+        raise CheckpointError(
+            f"{directory} holds no trainer state (optimizer, RNG), so training "
+            "cannot resume from it; train from scratch (resume=False)"
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or foreign file
-        raise CheckpointError(f"{path} cannot be read ({error}); the file is corrupt, "
-                              "delete the folder and train again") from None
+        raise CheckpointError(
+            f"{path} cannot be read ({error}); the file is corrupt, "
+            "delete the folder and train again"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- RNG state
@@ -151,8 +167,11 @@ def rng_state() -> dict:
 
     kind, keys, position, has_gauss, gauss = np.random.get_state(legacy=True)
     numpy_rng = [kind, torch.from_numpy(keys.astype("int64")), position, has_gauss, gauss]
-    state = {"torch_rng": torch.get_rng_state(), "python_rng": random.getstate(),
-             "numpy_rng": numpy_rng}
+    state = {
+        "torch_rng": torch.get_rng_state(),
+        "python_rng": random.getstate(),
+        "numpy_rng": numpy_rng,
+    }
     if torch.cuda.is_initialized():  # (is_available() would be a CUDA call on the CPU path)
         state["cuda_rng"] = torch.cuda.get_rng_state_all()
     return state
@@ -202,9 +221,15 @@ def check_folder(directory: str | Path) -> Path:
         raise CheckpointError(f"cannot save a checkpoint in {directory}: {error}") from None
 
 
-def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any = None, *,
-                    optimizer: torch.optim.Optimizer | None = None, state: dict | None = None,
-                    trainer_state: dict | None = None) -> Path:
+def save_checkpoint(
+    directory: str | Path,
+    model: torch.nn.Module,
+    config: Any = None,
+    *,
+    optimizer: torch.optim.Optimizer | None = None,
+    state: dict | None = None,
+    trainer_state: dict | None = None,
+) -> Path:
     """Save ``model`` (and optimizer, RNG, ``trainer_state``) as a checkpoint in ``directory``.
 
     The folder is created if needed (nested folders too, with the usual permissions) and may hold
@@ -214,8 +239,9 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any =
     directory = check_folder(directory)
     state = dict(state or {})
     if MANIFEST in state:
-        raise ValueError(f"state may not use the key {MANIFEST!r}: the checkpoint lists its files "
-                         "there")
+        raise ValueError(
+            f"state may not use the key {MANIFEST!r}: the checkpoint lists its files there"
+        )
     config_dict = as_dict(config)
     step = state.get("step")
     tag = f"step{step:06d}" if isinstance(step, int) and step >= 0 else secrets.token_hex(3)
@@ -232,8 +258,14 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any =
             save_model(model, str(tmp))  # handles tied weights (e.g. GPT's embedding = lm head)
         if trainer is not None:
             with atomic.replacing(directory / trainer) as tmp:
-                torch.save({"optimizer": optimizer.state_dict() if optimizer is not None else None,
-                            **rng_state(), "trainer_state": trainer_state or {}}, tmp)
+                torch.save(
+                    {
+                        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+                        **rng_state(),
+                        "trainer_state": trainer_state or {},
+                    },
+                    tmp,
+                )
         atomic.write_text(directory / CONFIG, json.dumps(config_dict, indent=2, sort_keys=True))
         state[MANIFEST] = {"weights": weights, "trainer": trainer, "config": config_dict}
         atomic.write_text(directory / STATE, json.dumps(state, indent=1))  # the commit point
@@ -246,23 +278,40 @@ def save_checkpoint(directory: str | Path, model: torch.nn.Module, config: Any =
 # ----------------------------------------------------------------------------- loading
 def _check_shapes(path: Path, model: torch.nn.Module) -> None:
     if not path.is_file():
-        raise CheckpointError(f"{path} is missing although {path.parent / STATE} names it; the "
-                              "checkpoint is incomplete, delete the folder and train again")
+        raise CheckpointError(
+            f"{path} is missing although {path.parent / STATE} names it; the "
+            "checkpoint is incomplete, delete the folder and train again"
+        )
     try:
         with safe_open(str(path), framework="pt") as f:
-            stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+            stored = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
     except Exception as error:  # safetensors raises its own error types for truncated files
-        raise CheckpointError(f"{path} cannot be read ({error}); the file is corrupt, delete it and train again") from None
+        raise CheckpointError(
+            f"{path} cannot be read ({error}); the file is corrupt, delete it and train again"
+        ) from None
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    wrong = [f"{k}: checkpoint {stored[k]} vs model {expected[k]}" for k in stored if k in expected and stored[k] != expected[k]]
+    wrong = [
+        f"{k}: checkpoint {stored[k]} vs model {expected[k]}"
+        for k in stored
+        if k in expected and stored[k] != expected[k]
+    ]
     if wrong:
-        raise CheckpointError("the checkpoint was saved from a model of a different shape:\n  " + "\n  ".join(wrong[:8])
-                              + "\nbuild the model with the checkpoint's config.json, or train a new checkpoint")
+        raise CheckpointError(
+            "the checkpoint was saved from a model of a different shape:\n  "
+            + "\n  ".join(wrong[:8])
+            + "\nbuild the model with the checkpoint's config.json, or train a new checkpoint"
+        )
 
 
-def load_checkpoint(directory: str | Path, model: torch.nn.Module, *, config: Any = None,
-                    optimizer: torch.optim.Optimizer | None = None, device: str | torch.device | None = None,
-                    restore_rng: bool = False) -> dict:
+def load_checkpoint(
+    directory: str | Path,
+    model: torch.nn.Module,
+    *,
+    config: Any = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    device: str | torch.device | None = None,
+    restore_rng: bool = False,
+) -> dict:
     """Load weights (and optionally optimizer state) into ``model``; return the saved state dict.
 
     When ``config`` is given it must equal the checkpoint's config, key for key.
@@ -274,31 +323,42 @@ def load_checkpoint(directory: str | Path, model: torch.nn.Module, *, config: An
         wanted = json.loads(json.dumps(as_dict(config), sort_keys=True))
         diff = sorted(k for k in set(saved) | set(wanted) if saved.get(k) != wanted.get(k))
         if diff:
-            details = ", ".join(f"{k}={saved.get(k)!r} in the checkpoint but {wanted.get(k)!r} here" for k in diff)
-            raise CheckpointError(f"checkpoint {directory} is for a different model config: {details}. "
-                                  "Use the checkpoint's config, or train a new checkpoint for this one")
+            details = ", ".join(
+                f"{k}={saved.get(k)!r} in the checkpoint but {wanted.get(k)!r} here" for k in diff
+            )
+            raise CheckpointError(
+                f"checkpoint {directory} is for a different model config: {details}. "
+                "Use the checkpoint's config, or train a new checkpoint for this one"
+            )
     path = weights_path(directory)
     _check_shapes(path, model)
     device = device or next(iter(model.parameters())).device
     missing, unexpected = load_model(model, str(path), strict=False, device=str(device))
     if missing or unexpected:
-        raise CheckpointError(f"checkpoint {directory} does not fit this model: missing {sorted(missing)[:5]}, "
-                              f"unexpected {sorted(unexpected)[:5]}")
+        raise CheckpointError(
+            f"checkpoint {directory} does not fit this model: missing {sorted(missing)[:5]}, "
+            f"unexpected {sorted(unexpected)[:5]}"
+        )
     if optimizer is not None or restore_rng:
         trainer = read_trainer(directory)
         if optimizer is not None:
             if trainer.get("optimizer") is None:
-                raise CheckpointError(f"{directory} holds no optimizer state, so training cannot "
-                                      "resume from it")
+                raise CheckpointError(
+                    f"{directory} holds no optimizer state, so training cannot resume from it"
+                )
             optimizer.load_state_dict(trainer["optimizer"])
         if restore_rng:
             set_rng_state(trainer)
     return read_state(directory)
 
 
-def load_model_from(directory: str | Path, build: Callable[[dict], torch.nn.Module],
-                    device: str | torch.device = "cpu") -> torch.nn.Module:
-    """Rebuild a model from a checkpoint's config.json with ``build(config)`` and load its weights."""
+def load_model_from(
+    directory: str | Path,
+    build: Callable[[dict], torch.nn.Module],
+    device: str | torch.device = "cpu",
+) -> torch.nn.Module:
+    """Rebuild a model from a checkpoint's config.json with ``build(config)`` and load its
+    weights."""
     model = build(read_config(directory)).to(device)
     load_checkpoint(directory, model, device=device)
     return model

@@ -4,6 +4,7 @@ CI sets ``COURSE_FAST=1`` so each notebook runs in about a minute; a learner
 leaves it unset and gets the real lesson. Notebooks never read the variable
 themselves: they ask :func:`budget` for a number and get the right one.
 """
+
 from __future__ import annotations
 
 import os

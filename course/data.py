@@ -3,13 +3,15 @@
 ``load("tinyshakespeare")`` looks for the file, in order:
 
 1. ``$COURSE_DATA_DIR/<file>`` (a classroom share, or CI's copy),
-2. the user cache (``$COURSE_CACHE_DIR``, else ``$XDG_CACHE_HOME/llm-course``, else ``~/.cache/llm-course``),
+2. the user cache (``$COURSE_CACHE_DIR``, else ``$XDG_CACHE_HOME/llm-course``, else
+   ``~/.cache/llm-course``),
 3. a download from the canonical URL (progress bar, sha256 check, atomic rename, timeout),
 4. an offline fallback built from data that an installed dependency ships, with a printed notice.
 
 Nothing dataset-like is committed to the project. ``python -m course download`` pre-fetches
 every dataset for an offline classroom.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,18 +19,20 @@ import os
 import time
 import urllib.error
 import urllib.request
-from http.client import HTTPException
+from collections.abc import Callable
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
-from typing import Callable
 
 from course import atomic
 
 CHUNK = 1 << 16
 DEFAULT_TIMEOUT = 20.0  # seconds without a byte before a download is abandoned
 DEFAULT_DEADLINE = 300.0  # seconds for a whole file (the largest is ~2 MB): a 1-byte drip stops too
-GET_IT_ANOTHER_WAY = ("fetch it on another connection with `python -m course download --dir "
-                      "FOLDER` and point COURSE_DATA_DIR at that folder")
+GET_IT_ANOTHER_WAY = (
+    "fetch it on another connection with `python -m course download --dir "
+    "FOLDER` and point COURSE_DATA_DIR at that folder"
+)
 
 
 class DataUnavailable(RuntimeError):
@@ -95,7 +99,9 @@ REGISTRY: dict[str, Dataset] = {
             licence="public domain text",
             description="Tiny Shakespeare: 40,000 lines of Shakespeare's plays (char-rnn)",
             fallback=_lee_news_corpus,
-            fallback_notice="the Lee news corpus that gensim ships (~360 KB of English news, not Shakespeare)",
+            fallback_notice=(
+                "the Lee news corpus that gensim ships (~360 KB of English news, not Shakespeare)"
+            ),
         ),
         Dataset(
             name="names",
@@ -106,7 +112,9 @@ REGISTRY: dict[str, Dataset] = {
             licence="US Social Security Administration public name data",
             description="32,032 given names, one per line, lower case (makemore)",
             fallback=_census_first_names,
-            fallback_notice="the 1990 US census first names that the `names` package ships (~5,000 names)",
+            fallback_notice=(
+                "the 1990 US census first names that the `names` package ships (~5,000 names)"
+            ),
         ),
         Dataset(
             name="eng-deu",
@@ -115,7 +123,10 @@ REGISTRY: dict[str, Dataset] = {
             sha256="fd7636e4f85ae5414c7f0c2dcb5992a1fcb110404fd7e2526b746553273d0510",
             size=2138358,
             licence="CC-BY 2.0 FR, sentences and translations from the Tatoeba Project (https://tatoeba.org)",
-            description="50,001 short English-German sentence pairs, English<TAB>German (Tatoeba via manythings.org)",
+            description=(
+                "50,001 short English-German sentence pairs, English<TAB>German "
+                "(Tatoeba via manythings.org)"
+            ),
             source_sha256="ad109252de3e35f8ec8030669ccddf6ee2f5cc1656c1928468e175233c01eb1d",
             source_size=2188364,
             transform=_strip_tatoeba_header,
@@ -170,10 +181,15 @@ def locate(name: str) -> Path | None:
                     return candidate
             except OSError as error:  # e.g. PermissionError: a share copied without read rights
                 reason = error.strerror or error
-                print(f"[course.data] ignoring {candidate}: it cannot be read ({reason}); "
-                      f"fix its permissions (chmod a+r {candidate}) or remove it")
+                print(
+                    f"[course.data] ignoring {candidate}: it cannot be read ({reason}); "
+                    f"fix its permissions (chmod a+r {candidate}) or remove it"
+                )
                 continue
-            print(f"[course.data] ignoring {candidate}: its sha256 is not the registry's (corrupt or a different version)")
+            print(
+                f"[course.data] ignoring {candidate}: its sha256 is not the registry's (corrupt or "
+                "a different version)"
+            )
     return None
 
 
@@ -183,8 +199,9 @@ def _size_limit(size: int | None) -> int | None:
     return None if size is None else size + max(CHUNK, size // 20)
 
 
-def _receive(url: str, out, *, timeout: float, deadline: float, limit: int | None, progress: bool,
-             label: str) -> tuple[str, int]:
+def _receive(
+    url: str, out, *, timeout: float, deadline: float, limit: int | None, progress: bool, label: str
+) -> tuple[str, int]:
     """Stream ``url`` into the open file ``out``; return (sha256, bytes). Stops a server that sends
     more than ``limit`` bytes, or that takes longer than ``deadline`` seconds in all."""
     from tqdm.auto import tqdm
@@ -194,28 +211,44 @@ def _receive(url: str, out, *, timeout: float, deadline: float, limit: int | Non
     with urllib.request.urlopen(url, timeout=timeout) as response:
         announced = int(response.headers.get("Content-Length") or 0)
         if limit is not None and announced > limit:
-            raise ChecksumError(f"{url} announces {announced:,} bytes, far more than the expected "
-                                f"{limit:,} at most (a different file?); {GET_IT_ANOTHER_WAY}")
+            raise ChecksumError(
+                f"{url} announces {announced:,} bytes, far more than the expected "
+                f"{limit:,} at most (a different file?); {GET_IT_ANOTHER_WAY}"
+            )
         read = getattr(response, "read1", response.read)  # what has arrived: a drip can't stall us
-        with tqdm(total=announced or limit, unit="B", unit_scale=True, desc=label,
-                  disable=not progress) as bar:
+        with tqdm(
+            total=announced or limit, unit="B", unit_scale=True, desc=label, disable=not progress
+        ) as bar:
             for block in iter(lambda: read(CHUNK), b""):
                 out.write(block)
                 digest.update(block)
                 received += len(block)
                 bar.update(len(block))
                 if limit is not None and received > limit:
-                    raise ChecksumError(f"{url} sent more than {limit:,} bytes, more than the "
-                                        f"expected file (a different file?); {GET_IT_ANOTHER_WAY}")
+                    raise ChecksumError(
+                        f"{url} sent more than {limit:,} bytes, more than the "
+                        f"expected file (a different file?); {GET_IT_ANOTHER_WAY}"
+                    )
                 if time.monotonic() - began > deadline:
-                    raise TimeoutError(f"{url}: {received:,} bytes in {deadline:.0f} s, too slow "
-                                       f"to finish; {GET_IT_ANOTHER_WAY}")
+                    raise TimeoutError(
+                        f"{url}: {received:,} bytes in {deadline:.0f} s, too slow "
+                        f"to finish; {GET_IT_ANOTHER_WAY}"
+                    )
     return digest.hexdigest(), received
 
 
-def fetch(url: str, dest: Path, *, sha256: str, size: int | None = None, timeout: float = DEFAULT_TIMEOUT,
-          transform: Callable[[bytes], bytes] | None = None, final_sha256: str | None = None,
-          progress: bool = True, deadline: float = DEFAULT_DEADLINE) -> Path:
+def fetch(
+    url: str,
+    dest: Path,
+    *,
+    sha256: str,
+    size: int | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    transform: Callable[[bytes], bytes] | None = None,
+    final_sha256: str | None = None,
+    progress: bool = True,
+    deadline: float = DEFAULT_DEADLINE,
+) -> Path:
     """Download ``url`` to ``dest`` atomically: bytes go to a temporary file beside ``dest``, are
     checked (size, sha256), optionally transformed and checked again, and only then renamed into
     place (``course.atomic``). Any failure removes the temporary file, so a broken transfer never
@@ -226,26 +259,40 @@ def fetch(url: str, dest: Path, *, sha256: str, size: int | None = None, timeout
     atomic.check_writable_folder(dest.parent)
     with atomic.replacing(dest) as tmp:
         with open(tmp, "wb") as out:
-            got_sha, received = _receive(url, out, timeout=timeout, deadline=deadline,
-                                         limit=_size_limit(size), progress=progress,
-                                         label=dest.name)
+            got_sha, received = _receive(
+                url,
+                out,
+                timeout=timeout,
+                deadline=deadline,
+                limit=_size_limit(size),
+                progress=progress,
+                label=dest.name,
+            )
         if size is not None and received != size:
-            raise ChecksumError(f"{url}: received {received} bytes, expected {size} (interrupted or changed upstream)")
+            raise ChecksumError(
+                f"{url}: received {received} bytes, expected {size} (interrupted or changed "
+                "upstream)"
+            )
         if got_sha != sha256:
             raise ChecksumError(f"{url}: sha256 {got_sha} does not match the expected {sha256}")
         if transform is not None:
             cleaned = transform(tmp.read_bytes())
             if final_sha256 is not None and hashlib.sha256(cleaned).hexdigest() != final_sha256:
-                raise ChecksumError(f"{url}: the cleaned file's sha256 does not match the expected {final_sha256}")
+                raise ChecksumError(
+                    f"{url}: the cleaned file's sha256 does not match the expected {final_sha256}"
+                )
             tmp.write_bytes(cleaned)
     return dest
 
 
-_network_failed: str | None = None  # after one failure per process, don't make every call wait again
+_network_failed: str | None = (
+    None  # after one failure per process, don't make every call wait again
+)
 
 
 def download(name: str, *, force: bool = False, progress: bool = True) -> Path:
-    """Put a verified copy of ``name`` in the user cache (no-op when one is there) and return its path."""
+    """Put a verified copy of ``name`` in the user cache (no-op when one is there) and return its
+    path."""
     global _network_failed
     entry = dataset(name)
     dest = cache_dir() / entry.filename
@@ -253,9 +300,15 @@ def download(name: str, *, force: bool = False, progress: bool = True) -> Path:
         return dest
     transformed = entry.transform is not None
     try:
-        path = fetch(entry.url, dest, sha256=entry.source_sha256 if transformed else entry.sha256,
-                     size=entry.source_size if transformed else entry.size, transform=entry.transform,
-                     final_sha256=entry.sha256 if transformed else None, progress=progress)
+        path = fetch(
+            entry.url,
+            dest,
+            sha256=entry.source_sha256 if transformed else entry.sha256,
+            size=entry.source_size if transformed else entry.size,
+            transform=entry.transform,
+            final_sha256=entry.sha256 if transformed else None,
+            progress=progress,
+        )
     except (urllib.error.URLError, OSError, TimeoutError, HTTPException) as error:
         _network_failed = str(getattr(error, "reason", error))
         raise
@@ -277,7 +330,13 @@ def path(name: str) -> Path:
     if reason is None:
         try:
             return download(name)
-        except (urllib.error.URLError, OSError, TimeoutError, HTTPException, ChecksumError) as error:
+        except (
+            urllib.error.URLError,
+            OSError,
+            TimeoutError,
+            HTTPException,
+            ChecksumError,
+        ) as error:
             reason = f"download failed: {getattr(error, 'reason', error)}"
     raise DataUnavailable(
         f"Could not get dataset {name!r} ({reason}). Download {entry.url} and save it as "
@@ -295,8 +354,10 @@ def load(name: str) -> str:
     except DataUnavailable as error:
         if entry.fallback is None:
             raise
-        print(f"[course.data] {error}\n[course.data] Using instead {entry.fallback_notice}. "
-              "The lesson runs, but its figures will differ from the ones in the text.")
+        print(
+            f"[course.data] {error}\n[course.data] Using instead {entry.fallback_notice}. "
+            "The lesson runs, but its figures will differ from the ones in the text."
+        )
         return entry.fallback()
 
 

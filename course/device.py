@@ -1,4 +1,5 @@
 """Device choice, mixed precision and seeding: a leaf every other module may import."""
+
 from __future__ import annotations
 
 import contextlib
@@ -20,11 +21,18 @@ def get_device(verbose: bool = False) -> torch.device:
     if wanted:
         kind = wanted.split(":")[0]
         if kind not in _VALID:
-            raise ValueError(f"COURSE_DEVICE={wanted!r} is not one of {_VALID}; unset it or pick one of those")
+            raise ValueError(
+                f"COURSE_DEVICE={wanted!r} is not one of {_VALID}; unset it or pick one of those"
+            )
         if kind == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError("COURSE_DEVICE asks for cuda but torch sees no CUDA GPU; unset COURSE_DEVICE")
+            raise RuntimeError(
+                "COURSE_DEVICE asks for cuda but torch sees no CUDA GPU; unset COURSE_DEVICE"
+            )
         if kind == "mps" and not _mps_available():
-            raise RuntimeError("COURSE_DEVICE asks for mps but this torch has no Apple GPU support; unset COURSE_DEVICE")
+            raise RuntimeError(
+                "COURSE_DEVICE asks for mps but this torch has no Apple GPU support; unset "
+                "COURSE_DEVICE"
+            )
         device = torch.device(wanted)
     elif torch.cuda.is_available():
         device = torch.device("cuda")
@@ -48,16 +56,22 @@ def describe(device: torch.device) -> str:
         index = device.index or 0
         name = torch.cuda.get_device_name(index)
         memory = torch.cuda.get_device_properties(index).total_memory / 2**30
-        precision = ("bf16 autocast" if cuda_autocast_dtype(device) == torch.bfloat16
-                     else "fp16 autocast with a gradient scaler (this GPU has no native bf16)")
+        precision = (
+            "bf16 autocast"
+            if cuda_autocast_dtype(device) == torch.bfloat16
+            else "fp16 autocast with a gradient scaler (this GPU has no native bf16)"
+        )
         return f"Using GPU: {name} ({memory:.0f} GiB) with {precision}"
     if device.type == "mps":
         return "Using the Apple GPU (mps)"
-    return f"Using the CPU ({torch.get_num_threads()} threads): no GPU found, every lesson still runs"
+    return (
+        f"Using the CPU ({torch.get_num_threads()} threads): no GPU found, every lesson still runs"
+    )
 
 
 def cpu_has_native_bf16() -> bool:
-    """True on CPUs with bf16 instructions (AVX512-BF16: AMD Zen 4+, Intel Cooper Lake+; AMX: Sapphire Rapids+).
+    """True on CPUs with bf16 instructions (AVX512-BF16: AMD Zen 4+, Intel Cooper Lake+; AMX:
+    Sapphire Rapids+).
 
     There a bf16 matrix multiply runs about twice as fast as an fp32 one (measured on this course's
     2-core EPYC: 209 vs 92 GFLOP/s per core at 768x128x512); elsewhere bf16 is emulated and slower.
@@ -67,7 +81,8 @@ def cpu_has_native_bf16() -> bool:
 
 
 def cuda_autocast_dtype(device: torch.device | str) -> torch.dtype:
-    """bf16 on GPUs that compute in it natively (Ampere, compute capability 8.0, and newer), else fp16.
+    """bf16 on GPUs that compute in it natively (Ampere, compute capability 8.0, and newer), else
+    fp16.
 
     Colab's free T4 and the V100 (7.5 and 7.0) have no bf16 units: there bf16 is emulated and slow,
     or refused, so they get fp16, whose narrow range needs a gradient scaler (:func:`grad_scaler`).
@@ -114,9 +129,8 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     """Seed Python, NumPy (if installed) and torch; return a torch Generator seeded the same way.
 
     ``COURSE_SEED_OFFSET=k`` adds k to every seed given here, so ``benchmarks/claims.py --seeds 3``
-    can re-run a notebook at other seeds and show how much each claimed figure moves; data splits and
-    batch streams that take their own ``seed=`` argument stay where they are.
-    """
+    can re-run a notebook at other seeds and show how much each claimed figure moves; data splits
+    and batch streams that take their own ``seed=`` argument stay where they are."""
     seed = seed + seed_offset()
     random.seed(seed)
     try:
@@ -132,11 +146,14 @@ def seed_everything(seed: int = 0) -> torch.Generator:
 
 
 def seed_offset() -> int:
-    """The shift ``COURSE_SEED_OFFSET`` asks for (0 when unset); a clear error when it is not an integer."""
+    """The shift ``COURSE_SEED_OFFSET`` asks for (0 when unset); a clear error when it is not an
+    integer."""
     text = os.environ.get("COURSE_SEED_OFFSET", "").strip()
     if not text:
         return 0
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"COURSE_SEED_OFFSET={text!r} is not an integer; unset it or give e.g. 1") from None
+        raise ValueError(
+            f"COURSE_SEED_OFFSET={text!r} is not an integer; unset it or give e.g. 1"
+        ) from None

@@ -10,6 +10,7 @@ global batch B train exactly like one process with batch B.
 
 ``course.train.fit`` calls :func:`setup` itself; a script only has to be launched with torchrun.
 """
+
 from __future__ import annotations
 
 import os
@@ -42,9 +43,13 @@ def from_environment() -> DistInfo:
         rank = int(os.environ.get("RANK", "0"))
         local = int(os.environ.get("LOCAL_RANK", str(rank)))
     except ValueError as error:
-        raise ValueError(f"RANK/LOCAL_RANK/WORLD_SIZE must be integers ({error}); launch with torchrun") from None
+        raise ValueError(
+            f"RANK/LOCAL_RANK/WORLD_SIZE must be integers ({error}); launch with torchrun"
+        ) from None
     if world > 1 and not 0 <= rank < world:
-        raise ValueError(f"RANK={rank} is outside WORLD_SIZE={world}; launch with torchrun, which sets both")
+        raise ValueError(
+            f"RANK={rank} is outside WORLD_SIZE={world}; launch with torchrun, which sets both"
+        )
     return DistInfo(rank=rank, local_rank=local, world_size=world)
 
 
@@ -72,9 +77,13 @@ def setup(device: torch.device) -> tuple[DistInfo, torch.device]:
         torch.cuda.set_device(device)
     if not dist.is_initialized():
         if "MASTER_ADDR" not in os.environ or "MASTER_PORT" not in os.environ:
-            raise RuntimeError("WORLD_SIZE > 1 but MASTER_ADDR/MASTER_PORT are not set: start the script with "
-                               "`torchrun --nproc_per_node=N script.py` rather than setting WORLD_SIZE by hand")
-        dist.init_process_group(backend=backend_for(device), rank=info.rank, world_size=info.world_size)
+            raise RuntimeError(
+                "WORLD_SIZE > 1 but MASTER_ADDR/MASTER_PORT are not set: start the script with "
+                "`torchrun --nproc_per_node=N script.py` rather than setting WORLD_SIZE by hand"
+            )
+        dist.init_process_group(
+            backend=backend_for(device), rank=info.rank, world_size=info.world_size
+        )
     return info, device
 
 
@@ -95,10 +104,12 @@ def shard(batch, rank: int, world_size: int):
     if isinstance(batch, torch.Tensor):
         size = batch.shape[0]
         if size % world_size:
-            raise ValueError(f"a global batch of {size} rows does not split evenly over {world_size} processes; "
-                             f"use a batch size that is a multiple of {world_size}")
+            raise ValueError(
+                f"a global batch of {size} rows does not split evenly over {world_size} processes; "
+                f"use a batch size that is a multiple of {world_size}"
+            )
         per = size // world_size
-        return batch[rank * per:(rank + 1) * per]
+        return batch[rank * per : (rank + 1) * per]
     if isinstance(batch, (list, tuple)):
         return type(batch)(shard(b, rank, world_size) for b in batch)
     if isinstance(batch, dict):

@@ -8,9 +8,10 @@ The weights file is safetensors (readable by the ``safetensors`` library too):
                      padded with spaces to a multiple of 8 bytes
     the rest         every tensor's bytes, little-endian, one after the other
 
-Tensors get one naming scheme for both model families (``tok_emb.weight``, ``blocks.0.attn.q.weight``,
-``blocks.0.mlp.up.weight`` ...), so ``run.py`` has a single code path. Quantised weights are stored
-packed with a ``<name>.scale`` tensor beside them, and ``quant`` in the metadata says how:
+Tensors get one naming scheme for both model families (``tok_emb.weight``,
+``blocks.0.attn.q.weight``, ``blocks.0.mlp.up.weight`` ...), so ``run.py`` has a single code path.
+Quantised weights are stored packed with a ``<name>.scale`` tensor beside them, and ``quant`` in the
+metadata says how:
 
     int8   per output row (channel):  scale = max|w_row| / 127,  q = round(w / scale) in [-127, 127]
     int4   per group of 32 inputs:    scale = max|w_group| / 7,  q = round(w / scale) in [-8, 7],
@@ -19,6 +20,7 @@ packed with a ``<name>.scale`` tensor beside them, and ``quant`` in the metadata
 
 Round-to-nearest with a symmetric grid: the error of each weight is at most scale / 2.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,14 +53,18 @@ def quantise_int4(w: np.ndarray, group: int = 32) -> tuple[np.ndarray, np.ndarra
     (out, in / group): 4 + 16 / group bits per weight, 4.5 for groups of 32."""
     rows, cols = w.shape
     if cols % group or group % 2:
-        raise ValueError(f"int4 groups of {group} must tile the {cols} inputs of each row; pick an "
-                         f"even group that divides {cols}, or keep this matrix in int8")
+        raise ValueError(
+            f"int4 groups of {group} must tile the {cols} inputs of each row; pick an "
+            f"even group that divides {cols}, or keep this matrix in int8"
+        )
     grouped = w.reshape(rows, cols // group, group)
     exact = np.abs(grouped).max(axis=2) / 7.0
     exact = np.where(exact == 0, 1.0, exact)
     # scales in float16 (half a bit per weight, not one): rounded up, so no |w / scale| exceeds 7
     scale = exact.astype(np.float16)
-    scale = np.where(scale.astype(np.float64) < exact, np.nextafter(scale, np.float16(np.inf)), scale)
+    scale = np.where(
+        scale.astype(np.float64) < exact, np.nextafter(scale, np.float16(np.inf)), scale
+    )
     q = np.clip(np.round(grouped / scale[:, :, None]), -8, 7).astype(np.int16) + 8  # 0 .. 15
     q = q.reshape(rows, cols // 2, 2).astype(np.uint8)
     return q[:, :, 0] | (q[:, :, 1] << 4), scale
@@ -70,9 +76,15 @@ def to_bf16(w: np.ndarray) -> np.ndarray:
     return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
 
 
-def quantise(tensors: dict[str, np.ndarray], scheme: str, *, group: int = 32,
-             which: Callable[[str], bool] | Iterable[str] | None = None):
-    """Store the weight matrices of ``tensors`` in ``scheme``; return (stored tensors, quant metadata).
+def quantise(
+    tensors: dict[str, np.ndarray],
+    scheme: str,
+    *,
+    group: int = 32,
+    which: Callable[[str], bool] | Iterable[str] | None = None,
+):
+    """Store the weight matrices of ``tensors`` in ``scheme``; return (stored tensors, quant
+    metadata).
 
     ``which`` picks the matrices (a set of names or a predicate); by default every 2-D weight.
     Vectors (norms, biases) stay float32: they are a tiny share of the bytes and sensitive.
@@ -104,7 +116,9 @@ def dequantise(stored: dict[str, np.ndarray], quant: dict) -> dict[str, np.ndarr
     for name, t in stored.items():
         if name.endswith(".scale") and name[:-6] in quant:
             continue
-        out[name] = runner.dequantise(t, stored.get(name + ".scale"), quant[name]) if name in quant else t
+        out[name] = (
+            runner.dequantise(t, stored.get(name + ".scale"), quant[name]) if name in quant else t
+        )
     return out
 
 
@@ -114,21 +128,40 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 
 
 def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
-    """The course's GPT (notebook 07) or ModernGPT (notebook 08) as named float32 arrays + config."""
+    """The course's GPT (notebook 07) or ModernGPT (notebook 08) as named float32 arrays +
+    config."""
     if not (hasattr(model, "wte") or hasattr(model, "tok_emb")):
-        raise TypeError(f"cannot export a {type(model).__name__}: export course.models.gpt.GPT or "
-                        "course.models.modern.ModernGPT")
+        raise TypeError(
+            f"cannot export a {type(model).__name__}: export course.models.gpt.GPT or "
+            "course.models.modern.ModernGPT"
+        )
     params = {k: _numpy(v) for k, v in model.state_dict().items()}
     c, out = model.config, {}
     if hasattr(model, "wte"):  # course.models.gpt.GPT
         gelus = {block.mlp.gelu_approximate for block in model.blocks}
         if gelus != {"none"}:  # e.g. OpenAI's GPT-2 loaded by course.pretrained uses the tanh form
-            raise ValueError(f"run.py computes the exact GELU, but this model's MLPs use {sorted(gelus)}; "
-                             "export a model trained with the course's GPT (exact GELU)")
-        config = dict(n_kv_head=c.n_head, norm="layernorm", norm_eps=model.ln_f.eps, mlp="gelu",
-                      position="learned", rope_base=10000.0)
-        rename = {"wte": "tok_emb", "wpe": "pos_emb", "ln_1": "norm1", "ln_2": "norm2",
-                  "attn.c_proj": "attn.out", "mlp.c_fc": "mlp.up", "mlp.c_proj": "mlp.down", "ln_f": "norm_f"}
+            raise ValueError(
+                f"run.py computes the exact GELU, but this model's MLPs use {sorted(gelus)}; "
+                "export a model trained with the course's GPT (exact GELU)"
+            )
+        config = dict(
+            n_kv_head=c.n_head,
+            norm="layernorm",
+            norm_eps=model.ln_f.eps,
+            mlp="gelu",
+            position="learned",
+            rope_base=10000.0,
+        )
+        rename = {
+            "wte": "tok_emb",
+            "wpe": "pos_emb",
+            "ln_1": "norm1",
+            "ln_2": "norm2",
+            "attn.c_proj": "attn.out",
+            "mlp.c_fc": "mlp.up",
+            "mlp.c_proj": "mlp.down",
+            "ln_f": "norm_f",
+        }
         tied = model.lm_head.weight is model.wte.weight
         for name, w in params.items():
             if name.endswith("attn.c_attn.weight") or name.endswith("attn.c_attn.bias"):
@@ -141,12 +174,27 @@ def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
             out[name] = w
     else:  # course.models.modern.ModernGPT
         if c.n_expert:
-            raise ValueError("run.py has no mixture-of-experts layer; export a dense model (n_expert=0)")
-        config = dict(n_kv_head=c.kv_heads, norm=c.norm, norm_eps=c.norm_eps, mlp=c.mlp,
-                      position=c.position, rope_base=c.rope_base)
-        rename = {"attn.q_proj": "attn.q", "attn.k_proj": "attn.k", "attn.v_proj": "attn.v",
-                  "attn.proj": "attn.out", "ffn.fc": "mlp.up", "ffn.up": "mlp.up",
-                  "ffn.gate": "mlp.gate", "ffn.proj": "mlp.down"}
+            raise ValueError(
+                "run.py has no mixture-of-experts layer; export a dense model (n_expert=0)"
+            )
+        config = dict(
+            n_kv_head=c.kv_heads,
+            norm=c.norm,
+            norm_eps=c.norm_eps,
+            mlp=c.mlp,
+            position=c.position,
+            rope_base=c.rope_base,
+        )
+        rename = {
+            "attn.q_proj": "attn.q",
+            "attn.k_proj": "attn.k",
+            "attn.v_proj": "attn.v",
+            "attn.proj": "attn.out",
+            "ffn.fc": "mlp.up",
+            "ffn.up": "mlp.up",
+            "ffn.gate": "mlp.gate",
+            "ffn.proj": "mlp.down",
+        }
         tied = model.lm_head.weight is model.tok_emb.weight
         for name, w in params.items():
             for old, new in rename.items():
@@ -154,8 +202,13 @@ def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
             out[name] = w
     if tied:
         out.pop("lm_head.weight", None)  # run.py reads the logits out with tok_emb.weight
-    config.update(vocab_size=c.vocab_size, block_size=c.block_size, n_layer=c.n_layer,
-                  n_head=c.n_head, n_embd=c.n_embd)
+    config.update(
+        vocab_size=c.vocab_size,
+        block_size=c.block_size,
+        n_layer=c.n_layer,
+        n_head=c.n_head,
+        n_embd=c.n_embd,
+    )
     return out, config
 
 
@@ -163,17 +216,30 @@ def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
 _DTYPE_NAMES = {np.dtype(v): k for k, v in runner.DTYPES.items()}
 
 
-def write(path: str | Path, tensors: dict[str, np.ndarray], config: dict, chars: list[str],
-          quant: dict | None = None) -> int:
+def write(
+    path: str | Path,
+    tensors: dict[str, np.ndarray],
+    config: dict,
+    chars: list[str],
+    quant: dict | None = None,
+) -> int:
     """Write the weights file; return its size in bytes."""
     header, offset = {}, 0
     for name in sorted(tensors):
         t = tensors[name]
-        header[name] = {"dtype": _DTYPE_NAMES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + t.nbytes]}
+        header[name] = {
+            "dtype": _DTYPE_NAMES[t.dtype],
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + t.nbytes],
+        }
         offset += t.nbytes
-    header["__metadata__"] = {"format": FORMAT, "version": VERSION, "config": json.dumps(config),
-                              "tokenizer": json.dumps(list(chars)), "quant": json.dumps(quant or {})}
+    header["__metadata__"] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "config": json.dumps(config),
+        "tokenizer": json.dumps(list(chars)),
+        "quant": json.dumps(quant or {}),
+    }
     text = json.dumps(header, ensure_ascii=False).encode("utf-8")
     text += b" " * (-len(text) % 8)  # pad so the data starts 8-byte aligned
     path = Path(path)
@@ -191,9 +257,17 @@ def read(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     return runner.read_weights(path)
 
 
-def export(model: torch.nn.Module, chars: list[str], path: str | Path, scheme: str = "fp32", *,
-           group: int = 32, which=None) -> int:
-    """Write ``model`` (and its character vocabulary) to ``path`` in ``scheme``; return the bytes."""
+def export(
+    model: torch.nn.Module,
+    chars: list[str],
+    path: str | Path,
+    scheme: str = "fp32",
+    *,
+    group: int = 32,
+    which=None,
+) -> int:
+    """Write ``model`` (and its character vocabulary) to ``path`` in ``scheme``; return the
+    bytes."""
     tensors, config = model_tensors(model)
     stored, quant = quantise(tensors, scheme, group=group, which=which)
     return write(path, stored, config, chars, quant)

@@ -10,6 +10,7 @@ where N is the number of weights a token is multiplied with (2N forward: one mul
 per weight; 4N backward: gradients for inputs and for weights) and the second term is attention's
 QK^T and AV products over a context of T tokens, which involve no weights.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,15 +18,15 @@ import re
 
 import torch
 
-# Dense (no 2:4 sparsity) bf16 tensor-core peaks from the vendors' datasheets, in FLOP/s.
-# Matched as whole words in torch.cuda.get_device_name(), first match wins ("H100 PCIe" before "H100";
-# "A10" does not match the A10G, whose peak is lower and not in the table).
+# Dense (no 2:4 sparsity) bf16 tensor-core peaks from the vendors' datasheets, in FLOP/s. Matched as
+# whole words in torch.cuda.get_device_name(), first match wins ("H100 PCIe" before "H100"; "A10"
+# does not match the A10G, whose peak is lower and not in the table).
 PEAK_BF16_FLOPS: list[tuple[str, float]] = [
     ("GH200", 989e12),
     ("H200", 989e12),
     ("H100 PCIe", 756e12),
     ("H100 NVL", 835e12),
-    ("H100", 989e12),      # SXM
+    ("H100", 989e12),  # SXM
     ("H800", 989e12),
     ("B200", 2250e12),
     ("A100", 312e12),
@@ -38,7 +39,8 @@ PEAK_BF16_FLOPS: list[tuple[str, float]] = [
 
 
 def peak_flops_for_name(name: str) -> float | None:
-    """Peak bf16 FLOP/s for a GPU name such as 'NVIDIA H100 80GB HBM3'; None when not in the table."""
+    """Peak bf16 FLOP/s for a GPU name such as 'NVIDIA H100 80GB HBM3'; None when not in the
+    table."""
     for key, flops in PEAK_BF16_FLOPS:
         if re.search(rf"\b{re.escape(key)}\b", name, flags=re.IGNORECASE):
             return flops
@@ -46,7 +48,8 @@ def peak_flops_for_name(name: str) -> float | None:
 
 
 def peak_flops(device: torch.device | str) -> float | None:
-    """Peak bf16 FLOP/s of one ``device``: ``COURSE_PEAK_FLOPS`` if set, else the table for CUDA GPUs.
+    """Peak bf16 FLOP/s of one ``device``: ``COURSE_PEAK_FLOPS`` if set, else the table for CUDA
+    GPUs.
 
     The CPU has no entry (its peak depends on the core count, clock and vector width), so MFU is
     reported only on GPUs; set ``COURSE_PEAK_FLOPS=2e12`` (say) to get one anyway.
@@ -56,7 +59,9 @@ def peak_flops(device: torch.device | str) -> float | None:
         try:
             return float(override)
         except ValueError:
-            raise ValueError(f"COURSE_PEAK_FLOPS={override!r} is not a number; write e.g. 989e12") from None
+            raise ValueError(
+                f"COURSE_PEAK_FLOPS={override!r} is not a number; write e.g. 989e12"
+            ) from None
     device = torch.device(device)
     if device.type != "cuda":
         return None

@@ -1,9 +1,11 @@
-"""Text generation from a language model: greedy, temperature, top-k, top-p sampling, and a KV cache.
+"""Text generation from a language model: greedy, temperature, top-k, top-p sampling, and a KV
+cache.
 
 One step of generation:
     logits = model(context)[:, -1]            # (B, V): scores for the next token
     logits = logits / temperature             # < 1 sharpens the distribution, > 1 flattens it
-    keep the k largest (top-k) and/or the smallest set whose probability reaches p (top-p, "nucleus")
+    keep the k largest (top-k) and/or the smallest set whose probability reaches p
+    (top-p, "nucleus")
     next = argmax (greedy) or a draw from softmax(logits)
 
 Without a cache every step runs the whole context again: O(T) work per token, O(T^2) for T tokens.
@@ -11,6 +13,7 @@ With a key/value cache (``model.new_kv_cache``) each step feeds only the newest 
 keys and values computed before: the outputs are identical, the work per token no longer grows with
 the context (apart from attention itself).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,29 +25,44 @@ import torch
 def whole_number(name: str, value, minimum: int) -> int:
     """``value`` as an int when it is a whole number >= ``minimum`` (3 and 3.0 are; 2.5, NaN, inf,
     True and "3" are not); otherwise a ValueError that names the argument."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
-            or value != int(value) or value < minimum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value != int(value)
+        or value < minimum
+    ):
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 
 def check_sampling_args(temperature: float, top_k: int | None, top_p: float | None) -> None:
     """Raise a ValueError that says what to do for settings that have no meaning."""
-    if (isinstance(temperature, bool) or not isinstance(temperature, numbers.Real)
-            or not 0 < temperature < math.inf):
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}; "
-                         "for deterministic output (the limit temperature -> 0) pass greedy=True, "
-                         "for nearly uniform draws a large finite temperature such as 100")
+    if (
+        isinstance(temperature, bool)
+        or not isinstance(temperature, numbers.Real)
+        or not 0 < temperature < math.inf
+    ):
+        raise ValueError(
+            f"temperature must be a finite number > 0, got {temperature!r}; "
+            "for deterministic output (the limit temperature -> 0) pass greedy=True, "
+            "for nearly uniform draws a large finite temperature such as 100"
+        )
     if top_k is not None:
         try:
             whole_number("top_k", top_k, 1)
         except ValueError:
-            raise ValueError(f"top_k must be a whole number >= 1 (the number of tokens kept), "
-                             f"got {top_k!r}; pass top_k=None to keep every token") from None
-    if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, numbers.Real)
-                              or not 0 < top_p <= 1):
-        raise ValueError(f"top_p must lie in (0, 1] (the probability mass kept), got {top_p!r}; "
-                         "pass top_p=None (or 1.0) to keep every token")
+            raise ValueError(
+                f"top_k must be a whole number >= 1 (the number of tokens kept), "
+                f"got {top_k!r}; pass top_k=None to keep every token"
+            ) from None
+    if top_p is not None and (
+        isinstance(top_p, bool) or not isinstance(top_p, numbers.Real) or not 0 < top_p <= 1
+    ):
+        raise ValueError(
+            f"top_p must lie in (0, 1] (the probability mass kept), got {top_p!r}; "
+            "pass top_p=None (or 1.0) to keep every token"
+        )
 
 
 def check_logits(logits: torch.Tensor) -> None:
@@ -59,11 +77,15 @@ def check_logits(logits: torch.Tensor) -> None:
         return
     if nan.any() or plus_inf.any():
         what = "NaN" if nan.any() else "+inf"
-        raise ValueError(f"the model's next-token scores contain {what}: its weights (or input) "
-                         "are not finite, usually because training diverged. Reload a good "
-                         "checkpoint, or retrain with a lower learning rate")
-    raise ValueError("every next-token score of a row is -inf, so no token can be chosen; "
-                     "loosen the filters (top_k, top_p) or check the mask you applied")
+        raise ValueError(
+            f"the model's next-token scores contain {what}: its weights (or input) "
+            "are not finite, usually because training diverged. Reload a good "
+            "checkpoint, or retrain with a lower learning rate"
+        )
+    raise ValueError(
+        "every next-token score of a row is -inf, so no token can be chosen; "
+        "loosen the filters (top_k, top_p) or check the mask you applied"
+    )
 
 
 def filter_top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -86,9 +108,15 @@ def filter_top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
     return logits.masked_fill(drop, float("-inf"))
 
 
-def sample_next(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | None = None,
-                top_p: float | None = None, greedy: bool = False,
-                generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_next(
+    logits: torch.Tensor,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    greedy: bool = False,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Pick the next token for each row of ``logits`` (B, V); returns (B, 1) token ids."""
     check_sampling_args(temperature, top_k, top_p)
     check_logits(logits)
@@ -104,7 +132,9 @@ def sample_next(logits: torch.Tensor, *, temperature: float = 1.0, top_k: int | 
         logits = filter_top_p(logits, top_p)
     probs = logits.softmax(dim=-1)
     if generator is not None and generator.device != probs.device:
-        return torch.multinomial(probs.to(generator.device), 1, generator=generator).to(logits.device)
+        return torch.multinomial(probs.to(generator.device), 1, generator=generator).to(
+            logits.device
+        )
     return torch.multinomial(probs, 1, generator=generator)
 
 
@@ -112,16 +142,20 @@ def check_token_ids(idx: torch.Tensor, vocab_size: int | None) -> None:
     """Refuse a prompt that is not integer ids in [0, vocab_size): the embedding would fail with a
     bare IndexError (or, for float ids, a dtype error) that does not say which id is wrong."""
     if idx.dtype.is_floating_point or idx.dtype.is_complex or idx.dtype == torch.bool:
-        raise ValueError(f"the prompt must hold integer token ids, got dtype {idx.dtype}; "
-                         "encode the text with the model's tokenizer (torch.tensor(ids) of ints)")
+        raise ValueError(
+            f"the prompt must hold integer token ids, got dtype {idx.dtype}; "
+            "encode the text with the model's tokenizer (torch.tensor(ids) of ints)"
+        )
     if vocab_size is None or idx.numel() == 0:
         return
     low, high = int(idx.min()), int(idx.max())
     if low < 0 or high >= vocab_size:
         bad = low if low < 0 else high
-        raise ValueError(f"the prompt holds token id {bad} but the model's vocabulary has "
-                         f"{vocab_size} ids (0 to {vocab_size - 1}); encode the prompt with the "
-                         "tokenizer the model was trained with")
+        raise ValueError(
+            f"the prompt holds token id {bad} but the model's vocabulary has "
+            f"{vocab_size} ids (0 to {vocab_size - 1}); encode the prompt with the "
+            "tokenizer the model was trained with"
+        )
 
 
 def _logits(model, idx, **kwargs) -> torch.Tensor:
@@ -130,9 +164,18 @@ def _logits(model, idx, **kwargs) -> torch.Tensor:
 
 
 @torch.no_grad()
-def generate(model: torch.nn.Module, idx: torch.Tensor, max_new_tokens: int, *, temperature: float = 1.0,
-             top_k: int | None = None, top_p: float | None = None, greedy: bool = False,
-             use_kv_cache: bool = True, generator: torch.Generator | None = None) -> torch.Tensor:
+def generate(
+    model: torch.nn.Module,
+    idx: torch.Tensor,
+    max_new_tokens: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    greedy: bool = False,
+    use_kv_cache: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Extend ``idx`` (B, T) by ``max_new_tokens`` tokens; returns (B, T + max_new_tokens).
 
     A prompt longer than the model's context (``model.config.block_size``) is cropped to its last
@@ -150,13 +193,18 @@ def generate(model: torch.nn.Module, idx: torch.Tensor, max_new_tokens: int, *, 
     if single:
         idx = idx[None]
     if idx.dim() != 2 or idx.size(1) == 0:
-        raise ValueError(f"idx must be a non-empty (batch, time) tensor of token ids, got shape {tuple(idx.shape)}; "
-                         "start from at least one token (e.g. a newline)")
+        raise ValueError(
+            "idx must be a non-empty (batch, time) tensor of token ids, got shape "
+            f"{tuple(idx.shape)}; "
+            "start from at least one token (e.g. a newline)"
+        )
     check_token_ids(idx, getattr(model.config, "vocab_size", None))
     block = model.config.block_size
     if idx.size(1) > block:
-        print(f"Note: the prompt has {idx.size(1)} tokens but the model's context is {block}; "
-              f"the model sees only the last {block}.")
+        print(
+            f"Note: the prompt has {idx.size(1)} tokens but the model's context is {block}; "
+            f"the model sees only the last {block}."
+        )
     device = next(model.parameters()).device
     idx = idx.to(device)
     was_training = model.training
@@ -169,12 +217,20 @@ def generate(model: torch.nn.Module, idx: torch.Tensor, max_new_tokens: int, *, 
         fed = 0  # how many tokens of `out` the cache already holds
         for _ in range(max_new_tokens):
             if cache is not None and out.size(1) <= block:
-                logits = _logits(model, out[:, fed:], kv_cache=cache)[:, -1]  # prompt once, then one token
+                logits = _logits(model, out[:, fed:], kv_cache=cache)[
+                    :, -1
+                ]  # prompt once, then one token
                 fed = out.size(1)
             else:
                 logits = _logits(model, out[:, -block:])[:, -1]  # (B, V)
-            nxt = sample_next(logits, temperature=temperature, top_k=top_k, top_p=top_p, greedy=greedy,
-                              generator=generator)
+            nxt = sample_next(
+                logits,
+                temperature=temperature,
+                top_k=top_k,
+                top_p=top_p,
+                greedy=greedy,
+                generator=generator,
+            )
             out = torch.cat([out, nxt], dim=1)
     finally:
         model.train(was_training)

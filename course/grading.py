@@ -1,15 +1,17 @@
-"""Exercises a teacher can grade with nbgrader: each exercise is an answer cell and a locked check cell.
+"""Exercises a teacher can grade with nbgrader: each exercise is an answer cell and a locked check
+cell.
 
-A notebook's exercise is a stub the learner fills in, then ``check.NAME(fn)``. For nbgrader
-(``pip install 'llm-course[teach]'``) the two live in separate cells that carry its metadata: the stub is
-an autograded answer (``solution: true``), the check a locked test cell worth one point. A check never
-raises in a lesson; under ``COURSE_GRADING=1`` (set when running ``nbgrader autograde``) a check that does
-not pass raises, which is how nbgrader sees a failed test. The course's notebooks already are the student
-version (stubs, solutions kept in ``course.exercises.solutions``), so the teacher's nbgrader config turns
-off its solution clearing: see docs/teaching.md.
+A notebook's exercise is a stub the learner fills in, then ``check.NAME(fn)``. For nbgrader (``pip
+install 'llm-course[teach]'``) the two live in separate cells that carry its metadata: the stub is
+an autograded answer (``solution: true``), the check a locked test cell worth one point. A check
+never raises in a lesson; under ``COURSE_GRADING=1`` (set when running ``nbgrader autograde``) a
+check that does not pass raises, which is how nbgrader sees a failed test. The course's notebooks
+already are the student version (stubs, solutions kept in ``course.exercises.solutions``), so the
+teacher's nbgrader config turns off its solution clearing: see docs/teaching.md.
 
     python -m course.grading notebooks/*.ipynb   # split and mark every exercise cell (idempotent)
 """
+
 from __future__ import annotations
 
 import json
@@ -28,16 +30,29 @@ def _source(cell: dict) -> str:
 
 def _nbgrader(grade_id: str, *, answer: bool) -> dict:
     if answer:
-        return {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": SCHEMA_VERSION,
-                "solution": True, "task": False}
-    return {"grade": True, "grade_id": grade_id, "locked": True, "points": 1,
-            "schema_version": SCHEMA_VERSION, "solution": False, "task": False}
+        return {
+            "grade": False,
+            "grade_id": grade_id,
+            "locked": False,
+            "schema_version": SCHEMA_VERSION,
+            "solution": True,
+            "task": False,
+        }
+    return {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": 1,
+        "schema_version": SCHEMA_VERSION,
+        "solution": False,
+        "task": False,
+    }
 
 
 def mark_exercises(nb: dict, prefix: str) -> int:
-    """Split each 'stub + check.NAME(...)' cell of ``nb`` in two and add nbgrader metadata; return how
-    many exercises were marked now. ``prefix`` (e.g. ``"nb03"``) makes grade ids unique across notebooks.
-    Cells already marked are left as they are, so running it twice changes nothing."""
+    """Split each 'stub + check.NAME(...)' cell of ``nb`` in two and add nbgrader metadata; return
+    how many exercises were marked now. ``prefix`` (e.g. ``"nb03"``) makes grade ids unique across
+    notebooks. Cells already marked are left as they are, so running it twice changes nothing."""
     cells, marked = [], 0
     for cell in nb["cells"]:
         text = _source(cell)
@@ -46,13 +61,20 @@ def mark_exercises(nb: dict, prefix: str) -> int:
             cells.append(cell)
             continue
         name = match.group(1)
-        answer, check = text[:match.start()].rstrip("\n"), text[match.start():]
+        answer, check = text[: match.start()].rstrip("\n"), text[match.start() :]
         if answer.strip():
             cell["source"] = answer
-            cell.setdefault("metadata", {})["nbgrader"] = _nbgrader(f"{prefix}-{name}-answer", answer=True)
+            cell.setdefault("metadata", {})["nbgrader"] = _nbgrader(
+                f"{prefix}-{name}-answer", answer=True
+            )
             cells.append(cell)
-            cell = {"cell_type": "code", "execution_count": None, "id": uuid.uuid4().hex[:8],
-                    "metadata": {}, "outputs": []}
+            cell = {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": uuid.uuid4().hex[:8],
+                "metadata": {},
+                "outputs": [],
+            }
         cell["source"] = check
         cell["metadata"]["nbgrader"] = _nbgrader(f"{prefix}-{name}", answer=False)
         cells.append(cell)
@@ -67,7 +89,9 @@ def main(paths: list[str]) -> int:
         count = mark_exercises(nb, "nb" + path.name[:2])
         if count:
             temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            temporary.write_text(
+                json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
             temporary.replace(path)  # never a half-written notebook
         print(f"{path}: {count} exercise(s) marked")
     return 0

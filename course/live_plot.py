@@ -1,4 +1,5 @@
 """A loss plot that redraws in place inside Jupyter, and plain log lines everywhere else."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ A language model learns from every position of a window at once:
     x, y    = window[:-1], window[1:]          # y[t] is the token that follows x[:t+1]
 so one (batch, block_size) batch holds batch * block_size prediction problems.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,7 +21,9 @@ def as_tokens(ids: Sequence[int] | torch.Tensor) -> torch.Tensor:
     return tokens
 
 
-def train_val_split(tokens: Sequence[int] | torch.Tensor, val_fraction: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
+def train_val_split(
+    tokens: Sequence[int] | torch.Tensor, val_fraction: float = 0.1
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The first ``1 - val_fraction`` of the text for training, the rest for validation.
 
     A contiguous split (not a shuffle): validation text is text the model has never seen any part
@@ -33,15 +36,25 @@ def train_val_split(tokens: Sequence[int] | torch.Tensor, val_fraction: float = 
     return tokens[:n_train], tokens[n_train:]
 
 
-def random_windows(tokens: torch.Tensor, batch_size: int, block_size: int, *,
-                   generator: torch.Generator | None = None,
-                   device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """One batch: ``batch_size`` windows at random offsets. Returns x, y, each (batch_size, block_size)."""
+def random_windows(
+    tokens: torch.Tensor,
+    batch_size: int,
+    block_size: int,
+    *,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One batch: ``batch_size`` windows at random offsets. Returns x, y, each (batch_size,
+    block_size)."""
     if len(tokens) < block_size + 1:
-        raise ValueError(f"the text has {len(tokens)} tokens, too few for windows of {block_size} + 1; "
-                         "use a smaller block_size or a longer text")
+        raise ValueError(
+            f"the text has {len(tokens)} tokens, too few for windows of {block_size} + 1; "
+            "use a smaller block_size or a longer text"
+        )
     starts = torch.randint(len(tokens) - block_size, (batch_size,), generator=generator)  # (B,)
-    offsets = starts[:, None] + torch.arange(block_size + 1)  # (B, block + 1): one gather, no Python loop
+    offsets = starts[:, None] + torch.arange(
+        block_size + 1
+    )  # (B, block + 1): one gather, no Python loop
     windows = tokens[offsets]
     x, y = windows[:, :-1], windows[:, 1:]
     if device is not None:
@@ -57,14 +70,25 @@ class Batcher:
     starting the sequence again.
     """
 
-    def __init__(self, tokens: torch.Tensor, batch_size: int, block_size: int,
-                 generator: torch.Generator | None, device: torch.device | str | None):
+    def __init__(
+        self,
+        tokens: torch.Tensor,
+        batch_size: int,
+        block_size: int,
+        generator: torch.Generator | None,
+        device: torch.device | str | None,
+    ):
         self.tokens, self.batch_size, self.block_size = tokens, batch_size, block_size
         self.generator, self.device = generator, device
 
     def __call__(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return random_windows(self.tokens, self.batch_size, self.block_size,
-                              generator=self.generator, device=self.device)
+        return random_windows(
+            self.tokens,
+            self.batch_size,
+            self.block_size,
+            generator=self.generator,
+            device=self.device,
+        )
 
     def state_dict(self) -> dict:
         """Where the stream is (empty without a seed: batches then come from torch's global RNG)."""
@@ -75,8 +99,14 @@ class Batcher:
             self.generator.set_state(state["generator"])
 
 
-def batcher(tokens: Sequence[int] | torch.Tensor, batch_size: int, block_size: int, *, seed: int | None = None,
-            device: torch.device | str | None = None) -> Batcher:
+def batcher(
+    tokens: Sequence[int] | torch.Tensor,
+    batch_size: int,
+    block_size: int,
+    *,
+    seed: int | None = None,
+    device: torch.device | str | None = None,
+) -> Batcher:
     """A function that returns a new random batch at each call (what ``course.train.fit`` takes).
 
     With ``seed`` the sequence of batches is reproducible and independent of other random draws,
@@ -87,7 +117,9 @@ def batcher(tokens: Sequence[int] | torch.Tensor, batch_size: int, block_size: i
     """
     tokens = as_tokens(tokens)
     if len(tokens) < block_size + 1:
-        raise ValueError(f"the text has {len(tokens)} tokens, too few for windows of {block_size} + 1; "
-                         "use a smaller block_size or a longer text")
+        raise ValueError(
+            f"the text has {len(tokens)} tokens, too few for windows of {block_size} + 1; "
+            "use a smaller block_size or a longer text"
+        )
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
     return Batcher(tokens, batch_size, block_size, generator, device)

@@ -11,6 +11,7 @@ Scores are on sacrebleu's 0-100 scale with its default "exp" smoothing, so that
 ``bleu(hyps, refs)`` equals ``sacrebleu.corpus_bleu(hyps, [refs], tokenize="none").score`` on
 whitespace-tokenized text (``tests/test_translation.py`` checks it).
 """
+
 from __future__ import annotations
 
 import math
@@ -20,11 +21,12 @@ from collections.abc import Sequence
 
 def ngrams(tokens: Sequence[str], n: int) -> Counter:
     """Counts of the n-grams (as tuples) of one token list."""
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
-def bleu_statistics(hypothesis: Sequence[str], reference: Sequence[str] | Sequence[Sequence[str]],
-                    max_n: int = 4) -> list[int]:
+def bleu_statistics(
+    hypothesis: Sequence[str], reference: Sequence[str] | Sequence[Sequence[str]], max_n: int = 4
+) -> list[int]:
     """Sufficient statistics of one sentence: [hyp_len, ref_len, correct_1..N, total_1..N].
 
     ``reference`` is one token list, or a list of token lists (several correct translations). With
@@ -32,7 +34,11 @@ def bleu_statistics(hypothesis: Sequence[str], reference: Sequence[str] | Sequen
     (Papineni et al.'s clipping), and ref_len is the length of the reference closest to the
     hypothesis (the shorter one on a tie), as sacrebleu does.
     """
-    references = [list(reference)] if not reference or isinstance(reference[0], str) else [list(r) for r in reference]
+    references = (
+        [list(reference)]
+        if not reference or isinstance(reference[0], str)
+        else [list(r) for r in reference]
+    )
     ref_len = min((abs(len(r) - len(hypothesis)), len(r)) for r in references)[1]
     correct, total = [], []
     for n in range(1, max_n + 1):
@@ -40,13 +46,18 @@ def bleu_statistics(hypothesis: Sequence[str], reference: Sequence[str] | Sequen
         best_ref: Counter = Counter()
         for r in references:
             best_ref |= ngrams(r, n)  # | keeps the larger count of each n-gram
-        correct.append(sum(min(count, best_ref[gram]) for gram, count in hyp.items()))  # clipped counts
+        correct.append(
+            sum(min(count, best_ref[gram]) for gram, count in hyp.items())
+        )  # clipped counts
         total.append(max(0, len(hypothesis) - n + 1))
     return [len(hypothesis), ref_len, *correct, *total]
 
 
-def bleu(hypotheses: Sequence[str | Sequence[str]], references: Sequence[str | Sequence[str]],
-         max_n: int = 4) -> float:
+def bleu(
+    hypotheses: Sequence[str | Sequence[str]],
+    references: Sequence[str | Sequence[str]],
+    max_n: int = 4,
+) -> float:
     """Corpus BLEU (0-100) of hypotheses against their references.
 
     Each sentence is a string (split on whitespace) or a list of tokens, and its reference takes the
@@ -57,13 +68,16 @@ def bleu(hypotheses: Sequence[str | Sequence[str]], references: Sequence[str | S
     100.0
     """
     if len(hypotheses) != len(references):
-        raise ValueError(f"got {len(hypotheses)} hypotheses but {len(references)} references; "
-                         "pass one reference (or one list of references) per hypothesis")
+        raise ValueError(
+            f"got {len(hypotheses)} hypotheses but {len(references)} references; "
+            "pass one reference (or one list of references) per hypothesis"
+        )
     if not hypotheses:
         raise ValueError("BLEU of an empty corpus is undefined: pass at least one sentence pair")
     stats = [0] * (2 + 2 * max_n)
     for hyp, ref in zip(hypotheses, references):
-        # a reference has the form of its hypothesis (a string, or a token list), or is a list of them
+        # a reference has the form of its hypothesis (a string, or a token list), or is a list of
+        # them
         if isinstance(hyp, str):
             hyp = hyp.split()
             ref = [r.split() for r in ([ref] if isinstance(ref, str) else ref)]
@@ -72,14 +86,15 @@ def bleu(hypotheses: Sequence[str | Sequence[str]], references: Sequence[str | S
             ref = [list(ref)] if not ref or isinstance(ref[0], str) else [list(r) for r in ref]
         stats = [a + b for a, b in zip(stats, bleu_statistics(hyp, ref, max_n))]
     hyp_len, ref_len = stats[0], stats[1]
-    correct, total = stats[2:2 + max_n], stats[2 + max_n:]
+    correct, total = stats[2 : 2 + max_n], stats[2 + max_n :]
     if not any(correct):
         return 0.0
     brevity = 1.0 if hyp_len >= ref_len else (math.exp(1 - ref_len / hyp_len) if hyp_len else 0.0)
     log_precisions, smooth = [], 1.0
     for n in range(max_n):
         if total[n] == 0:
-            # no hypothesis is n words long: sacrebleu keeps the order in the mean with log(0) -> 0 score
+            # no hypothesis is n words long: sacrebleu keeps the order in the mean with log(0) -> 0
+            # score
             log_precisions.append(-math.inf)
             continue
         if correct[n] == 0:

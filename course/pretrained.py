@@ -23,6 +23,7 @@ course GPT as a ``transformers`` ``GPT2LMHeadModel`` folder, for pipelines or th
 >>> ids = torch.tensor([tokenizer.encode("The meaning of life is")])
 >>> tokenizer.decode(generate(model, ids, 20, top_k=40)[0].tolist())
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,6 +45,7 @@ GPT2_REPO = "openai-community/gpt2"
 @dataclass(frozen=True)
 class PinnedWeights:
     """A hub repository at a fixed commit, and the sha256 and size of its weights file there."""
+
     revision: str
     sha256: str
     size: int
@@ -54,7 +56,8 @@ PINNED = {
     GPT2_REPO: PinnedWeights(
         revision="607a30d783dfa663caf39e06633721c8d4cfcd7e",
         sha256="248dfc3911869ec493c76e65bf2fcf7f615828b0254c12b473182f0f81d3a707",
-        size=548_105_171),
+        size=548_105_171,
+    ),
 }
 WEIGHTS, CONFIG, TOKENIZER = "model.safetensors", "config.json", "tokenizer.json"
 # GPT-2's activation names in transformers: the first two are the tanh approximation
@@ -105,7 +108,8 @@ def _verify(path: Path, pinned: PinnedWeights) -> None:
         raise PretrainedChecksumError(
             f"{path} is not the pinned GPT-2 weights (expected {pinned.size:,} bytes with sha256 "
             f"{pinned.sha256[:12]}...): a broken or altered download. Delete {hub_cache()} and "
-            "call load_gpt2() again")
+            "call load_gpt2() again"
+        )
     stamp.parent.mkdir(parents=True, exist_ok=True)
     tmp = stamp.with_suffix(".part")
     tmp.write_text(json.dumps(seen))
@@ -139,19 +143,31 @@ def hub_file(repo: str, filename: str, *, revision: str | None = None) -> Path:
     try:
         from huggingface_hub import hf_hub_download
     except ImportError:
-        raise PretrainedUnavailable("loading from the Hugging Face hub needs the huggingface_hub "
-                                    "package: pip install huggingface_hub") from None
+        raise PretrainedUnavailable(
+            "loading from the Hugging Face hub needs the huggingface_hub "
+            "package: pip install huggingface_hub"
+        ) from None
 
     def fetch(local_files_only: bool) -> Path:
-        return Path(hf_hub_download(repo, filename, revision=revision, cache_dir=hub_cache(),
-                                    local_files_only=local_files_only))
+        return Path(
+            hf_hub_download(
+                repo,
+                filename,
+                revision=revision,
+                cache_dir=hub_cache(),
+                local_files_only=local_files_only,
+            )
+        )
 
     why = None
     try:
         path = fetch(local_files_only=True)  # a commit's files never change: the cache suffices
     except Exception:  # not cached (yet)
-        why = ("COURSE_OFFLINE (or HF_HUB_OFFLINE) is set and the file is not in the cache"
-               if _offline() else _hub_unreachable())
+        why = (
+            "COURSE_OFFLINE (or HF_HUB_OFFLINE) is set and the file is not in the cache"
+            if _offline()
+            else _hub_unreachable()
+        )
         if why is None:
             try:
                 path = fetch(local_files_only=False)
@@ -162,7 +178,8 @@ def hub_file(repo: str, filename: str, *, revision: str | None = None) -> Path:
             f"Could not get {filename} of {repo} at revision {revision[:12]}: {why}. Run once with "
             f"the internet (the files are cached in {hub_cache()}), or download the repository's "
             f"{CONFIG}, {WEIGHTS} and {TOKENIZER} to a folder and pass the folder instead: "
-            "load_gpt2('/path/to/folder')")
+            "load_gpt2('/path/to/folder')"
+        )
     if pinned is not None and filename == WEIGHTS and revision == pinned.revision:
         _verify(path, pinned)
     return path
@@ -173,12 +190,16 @@ def _local_or_hub(source: str | Path, filename: str, revision: str | None) -> Pa
     if folder.is_dir():
         path = folder / filename
         if not path.is_file():
-            raise FileNotFoundError(f"{folder} has no {filename}; a GPT-2 folder holds {CONFIG}, "
-                                    f"{WEIGHTS} and {TOKENIZER} (export_gpt2 writes the first two)")
+            raise FileNotFoundError(
+                f"{folder} has no {filename}; a GPT-2 folder holds {CONFIG}, "
+                f"{WEIGHTS} and {TOKENIZER} (export_gpt2 writes the first two)"
+            )
         return path
     if isinstance(source, Path) or str(source).startswith((".", "/", "~")):
-        raise FileNotFoundError(f"no folder at {source}; pass an existing folder, or a hub "
-                                f"repository name such as {GPT2_REPO!r}")
+        raise FileNotFoundError(
+            f"no folder at {source}; pass an existing folder, or a hub "
+            f"repository name such as {GPT2_REPO!r}"
+        )
     return hub_file(str(source), filename, revision=revision)
 
 
@@ -187,12 +208,16 @@ def config_from_hf(hf: dict) -> tuple[GPTConfig, str, float]:
     """The course config for a transformers ``GPT2Config`` (as a dict), with the GELU form and the
     LayerNorm eps; refuses the GPT-2 options the course's GPT does not have."""
     if hf.get("model_type", "gpt2") != "gpt2":
-        raise ValueError(f"this is a {hf.get('model_type')!r} model, not GPT-2; load_gpt2 maps "
-                         "GPT-2's architecture only")
+        raise ValueError(
+            f"this is a {hf.get('model_type')!r} model, not GPT-2; load_gpt2 maps "
+            "GPT-2's architecture only"
+        )
     activation = hf.get("activation_function", "gelu_new")
     if activation not in TANH_GELUS + EXACT_GELUS:
-        raise ValueError(f"activation_function {activation!r} is not a GELU; the course's GPT has "
-                         f"only {TANH_GELUS + EXACT_GELUS}")
+        raise ValueError(
+            f"activation_function {activation!r} is not a GELU; the course's GPT has "
+            f"only {TANH_GELUS + EXACT_GELUS}"
+        )
     n_embd = hf["n_embd"]
     unsupported = {
         "n_inner": hf.get("n_inner") not in (None, 4 * n_embd),
@@ -203,11 +228,19 @@ def config_from_hf(hf: dict) -> tuple[GPTConfig, str, float]:
     }
     bad = [name for name, differs in unsupported.items() if differs]
     if bad:
-        raise ValueError(f"this GPT-2 sets {bad}, which the course's GPT does not implement "
-                         "(it has a 4x MLP, 1/sqrt(d) attention scaling and tied embeddings)")
-    config = GPTConfig(vocab_size=hf["vocab_size"], block_size=hf["n_positions"],
-                       n_layer=hf["n_layer"], n_head=hf["n_head"], n_embd=n_embd,
-                       dropout=0.0, bias=True)  # dropout 0: for inference; set it to fine-tune
+        raise ValueError(
+            f"this GPT-2 sets {bad}, which the course's GPT does not implement "
+            "(it has a 4x MLP, 1/sqrt(d) attention scaling and tied embeddings)"
+        )
+    config = GPTConfig(
+        vocab_size=hf["vocab_size"],
+        block_size=hf["n_positions"],
+        n_layer=hf["n_layer"],
+        n_head=hf["n_head"],
+        n_embd=n_embd,
+        dropout=0.0,
+        bias=True,
+    )  # dropout 0: for inference; set it to fine-tune
     gelu = "tanh" if activation in TANH_GELUS else "none"
     return config, gelu, float(hf.get("layer_norm_epsilon", 1e-5))
 
@@ -239,19 +272,25 @@ def gpt_from_hf(state: dict[str, torch.Tensor], hf_config: dict) -> GPT:
         mapped[name] = tensor.t() if _is_conv1d(name) else tensor  # Conv1D (in, out) -> (out, in)
     head = state.get("lm_head.weight")
     if head is not None and not torch.equal(head, mapped.get("wte.weight", head)):
-        raise ValueError("this GPT-2's LM head is not its token embedding; the course's GPT ties "
-                         "them (one matrix reads and writes tokens)")
+        raise ValueError(
+            "this GPT-2's LM head is not its token embedding; the course's GPT ties "
+            "them (one matrix reads and writes tokens)"
+        )
     mapped["lm_head.weight"] = mapped.get("wte.weight")
     expected = model.state_dict()
     missing = sorted(set(expected) - set(mapped))
     unexpected = sorted(set(mapped) - set(expected))
     if missing or unexpected:
-        raise ValueError(f"the weights do not fit GPT-2's layout: missing {missing[:4]}, "
-                         f"unexpected {unexpected[:4]}")
+        raise ValueError(
+            f"the weights do not fit GPT-2's layout: missing {missing[:4]}, "
+            f"unexpected {unexpected[:4]}"
+        )
     for name, tensor in mapped.items():
         if tuple(tensor.shape) != tuple(expected[name].shape):
-            raise ValueError(f"{name} has shape {tuple(tensor.shape)} in the file but "
-                             f"{tuple(expected[name].shape)} in a GPT built from its config.json")
+            raise ValueError(
+                f"{name} has shape {tuple(tensor.shape)} in the file but "
+                f"{tuple(expected[name].shape)} in a GPT built from its config.json"
+            )
     model.load_state_dict(mapped)  # copies into the model's fp32 parameters
     for module in model.modules():
         if isinstance(module, nn.LayerNorm):
@@ -261,8 +300,12 @@ def gpt_from_hf(state: dict[str, torch.Tensor], hf_config: dict) -> GPT:
     return model.eval()
 
 
-def load_gpt2(source: str | Path = GPT2_REPO, *, revision: str | None = None,
-              device: torch.device | str | None = None) -> GPT:
+def load_gpt2(
+    source: str | Path = GPT2_REPO,
+    *,
+    revision: str | None = None,
+    device: torch.device | str | None = None,
+) -> GPT:
     """GPT-2 as a ``course.models.gpt.GPT``: ``source`` is a hub repository (default
     ``openai-community/gpt2``, 124M parameters, pinned and checksummed) or a local folder holding
     ``config.json`` and ``model.safetensors`` (what ``export_gpt2`` or ``save_pretrained`` write).
@@ -287,8 +330,10 @@ def load_gpt2_if_available(device: torch.device | str | None = None):
     from course.config import budget
 
     if not budget(full=True, fast=False):
-        print("[skipped in FAST mode: GPT-2 is a 548 MB download and 124M parameters; "
-              "unset COURSE_FAST to run this section]")
+        print(
+            "[skipped in FAST mode: GPT-2 is a 548 MB download and 124M parameters; "
+            "unset COURSE_FAST to run this section]"
+        )
         return None
     try:
         return load_gpt2(device=device), gpt2_tokenizer()
@@ -306,8 +351,9 @@ class GPT2Tokenizer:
         try:
             from tokenizers import Tokenizer
         except ImportError:
-            raise ImportError("GPT-2's tokenizer needs the tokenizers package: "
-                              "pip install tokenizers") from None
+            raise ImportError(
+                "GPT-2's tokenizer needs the tokenizers package: pip install tokenizers"
+            ) from None
         self.path = Path(path)
         self._tokenizer = Tokenizer.from_file(str(self.path))
 
@@ -342,18 +388,28 @@ def hf_config_from_gpt(model: GPT) -> dict:
     gelus = {block.mlp.gelu_approximate for block in model.blocks}
     epses = {m.eps for m in model.modules() if isinstance(m, nn.LayerNorm)}
     if len(gelus) > 1 or len(epses) > 1:
-        raise ValueError("the blocks mix GELU forms or LayerNorm eps values; "
-                         "GPT-2's config has one of each")
-    return dict(vocab_size=c.vocab_size, n_positions=c.block_size, n_embd=c.n_embd,
-                n_layer=c.n_layer, n_head=c.n_head, n_inner=None,
-                activation_function="gelu_new" if gelus == {"tanh"} else "gelu",
-                layer_norm_epsilon=epses.pop(), resid_pdrop=c.dropout, embd_pdrop=c.dropout,
-                attn_pdrop=c.dropout, tie_word_embeddings=True)
+        raise ValueError(
+            "the blocks mix GELU forms or LayerNorm eps values; GPT-2's config has one of each"
+        )
+    return dict(
+        vocab_size=c.vocab_size,
+        n_positions=c.block_size,
+        n_embd=c.n_embd,
+        n_layer=c.n_layer,
+        n_head=c.n_head,
+        n_inner=None,
+        activation_function="gelu_new" if gelus == {"tanh"} else "gelu",
+        layer_norm_epsilon=epses.pop(),
+        resid_pdrop=c.dropout,
+        embd_pdrop=c.dropout,
+        attn_pdrop=c.dropout,
+        tie_word_embeddings=True,
+    )
 
 
 def _hf_name(name: str) -> str:
     """transformers' GPT-2 name of a course name: blocks.0.x -> transformer.h.0.x"""
-    return "transformer." + ("h." + name[len("blocks."):] if name.startswith("blocks.") else name)
+    return "transformer." + ("h." + name[len("blocks.") :] if name.startswith("blocks.") else name)
 
 
 def hf_state_from_gpt(model: GPT) -> dict[str, torch.Tensor]:
@@ -364,8 +420,10 @@ def hf_state_from_gpt(model: GPT) -> dict[str, torch.Tensor]:
     state = {}
     for name, tensor in model.state_dict().items():
         if "lora_" in name or ".base." in name:
-            raise ValueError("this model carries LoRA adapters; fold them in with "
-                             "course.align.lora.merge_lora(model) before exporting")
+            raise ValueError(
+                "this model carries LoRA adapters; fold them in with "
+                "course.align.lora.merge_lora(model) before exporting"
+            )
         if name == "lm_head.weight":
             continue  # tied to wte: transformers re-ties it on load
         tensor = tensor.detach().float().cpu()
@@ -391,14 +449,16 @@ def export_gpt2(model: GPT, folder: str | Path, *, tokenizer: GPT2Tokenizer | No
         raise ImportError("export_gpt2 needs transformers: pip install transformers") from None
     folder = Path(folder).expanduser()
     if folder.exists() and not folder.is_dir():
-        raise FileExistsError(f"{folder} is a file; export_gpt2 writes a folder, "
-                              "choose another path")
+        raise FileExistsError(
+            f"{folder} is a file; export_gpt2 writes a folder, choose another path"
+        )
     hf_model = GPT2LMHeadModel(GPT2Config(**hf_config_from_gpt(model)))
     missing, unexpected = hf_model.load_state_dict(hf_state_from_gpt(model), strict=False)
     missing = [k for k in missing if k != "lm_head.weight" and not k.endswith("attn.bias")]
     if missing or unexpected:
-        raise ValueError(f"the GPT-2 layout does not fit: missing {missing[:4]}, "
-                         f"unexpected {unexpected[:4]}")
+        raise ValueError(
+            f"the GPT-2 layout does not fit: missing {missing[:4]}, unexpected {unexpected[:4]}"
+        )
     hf_model.tie_weights()
     folder.mkdir(parents=True, exist_ok=True)
     # staged inside the folder, on the same disk, so each os.replace below is atomic

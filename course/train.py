@@ -14,6 +14,7 @@ utilisation (MFU, see ``course.flops``). Launched by ``torchrun --nproc_per_node
 trains data-parallel with DistributedDataParallel (see ``course.distributed``): each process takes
 its share of every global batch, and only rank 0 prints, plots and saves.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,8 @@ from course import checkpoint as ckpt
 from course import distributed
 from course import flops as flops_lib
 from course.device import autocast, get_device, grad_scaler
-from course.optim import MuonAdamW, decay_groups
 from course.live_plot import LivePlot, in_notebook
+from course.optim import MuonAdamW, decay_groups
 
 
 class TrainingDiverged(FloatingPointError):
@@ -52,24 +53,33 @@ class TrainConfig:
     eval_batches: int = 10  # batches per evaluation when val batches come from a function
     checkpoint_every: int | None = None  # besides the final save, when a checkpoint folder is given
     compile: bool = False  # torch.compile the model: fused kernels, worth it for long GPU runs
-    cpu_bf16: bool = False  # bf16 autocast on the CPU too: ~2x faster matmuls where the CPU has bf16 (course.device)
-    optimizer: str = "adamw"  # or "muon": Muon for the blocks' matrices, AdamW for the rest (course.optim)
+    # bf16 autocast on the CPU too: ~2x faster matmuls where the CPU has bf16 (course.device)
+    cpu_bf16: bool = False
+    optimizer: str = (
+        "adamw"  # or "muon": Muon for the blocks' matrices, AdamW for the rest (course.optim)
+    )
 
     def __post_init__(self):
         self.validate()
 
     def validate(self) -> None:
         """Raise ValueError, saying what to change, for settings that cannot train."""
-        whole = {"steps": (self.steps, 0), "eval_every": (self.eval_every, 1),
-                 "eval_batches": (self.eval_batches, 1), "warmup_steps": (self.warmup_steps, 0)}
+        whole = {
+            "steps": (self.steps, 0),
+            "eval_every": (self.eval_every, 1),
+            "eval_batches": (self.eval_batches, 1),
+            "warmup_steps": (self.warmup_steps, 0),
+        }
         if self.checkpoint_every is not None:
             whole["checkpoint_every"] = (self.checkpoint_every, 1)
         for name, (value, least) in whole.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
                 raise ValueError(f"TrainConfig.{name}={value!r}: give a whole number >= {least}")
         if self.grad_clip is not None and not self.grad_clip > 0:
-            raise ValueError(f"TrainConfig.grad_clip={self.grad_clip!r}: give a positive norm, "
-                             "or None for no clipping")
+            raise ValueError(
+                f"TrainConfig.grad_clip={self.grad_clip!r}: give a positive norm, "
+                "or None for no clipping"
+            )
         if not (math.isfinite(self.lr) and self.lr >= 0):
             raise ValueError(f"TrainConfig.lr={self.lr!r}: give a finite learning rate >= 0")
 
@@ -83,9 +93,13 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
-    step_seconds: list[float] = field(default_factory=list)  # wall time of each training step (no eval)
+    step_seconds: list[float] = field(
+        default_factory=list
+    )  # wall time of each training step (no eval)
     flops_per_token: float = 0.0  # model training FLOPs per token (course.flops)
-    peak_flops: float = 0.0  # summed over all devices; 0 when the device's peak is unknown (e.g. CPU)
+    peak_flops: float = (
+        0.0  # summed over all devices; 0 when the device's peak is unknown (e.g. CPU)
+    )
     world_size: int = 1  # processes that trained (DistributedDataParallel)
 
     @property
@@ -98,7 +112,9 @@ class History:
         compilation) and the time spent evaluating or saving."""
         if not self.step_seconds or not self.tokens:
             return float("nan")
-        timed = self.step_seconds[min(len(self.step_seconds) - 1, max(1, len(self.step_seconds) // 10)):]
+        timed = self.step_seconds[
+            min(len(self.step_seconds) - 1, max(1, len(self.step_seconds) // 10)) :
+        ]
         median = sorted(timed)[len(timed) // 2]
         return (self.tokens / len(self.step_seconds)) / median if median > 0 else float("nan")
 
@@ -117,12 +133,15 @@ class History:
         """Mean of the last 10% of logged train losses (a single step is too noisy to report)."""
         if not self.train_loss:
             return float("nan")
-        tail = self.train_loss[-max(1, len(self.train_loss) // 10):]
+        tail = self.train_loss[-max(1, len(self.train_loss) // 10) :]
         return sum(tail) / len(tail)
 
 
-def cosine_lr(step: int, *, lr: float, steps: int, warmup_steps: int = 0, min_lr: float | None = None) -> float:
-    """Linear warmup from 0 to ``lr`` over ``warmup_steps``, then half a cosine down to ``min_lr``."""
+def cosine_lr(
+    step: int, *, lr: float, steps: int, warmup_steps: int = 0, min_lr: float | None = None
+) -> float:
+    """Linear warmup from 0 to ``lr`` over ``warmup_steps``, then half a cosine down to
+    ``min_lr``."""
     min_lr = lr / 10 if min_lr is None else min_lr
     if step < warmup_steps:
         return lr * (step + 1) / warmup_steps
@@ -136,20 +155,26 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     ``config.optimizer == "muon"``: :class:`course.optim.MuonAdamW` instead (same decay rule).
     """
     params = [p for p in model.parameters() if p.requires_grad]
-    fused = (bool(params) and params[0].is_cuda) or None  # fused AdamW on CUDA; torch's default elsewhere
+    fused = (
+        bool(params) and params[0].is_cuda
+    ) or None  # fused AdamW on CUDA; torch's default elsewhere
     if config.optimizer == "muon":
-        return MuonAdamW(model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, fused=fused)
+        return MuonAdamW(
+            model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, fused=fused
+        )
     if config.optimizer != "adamw":
         raise ValueError(f"TrainConfig.optimizer={config.optimizer!r}: choose 'adamw' or 'muon'")
-    return torch.optim.AdamW(decay_groups(params, config.weight_decay), lr=config.lr, betas=config.betas,
-                             fused=fused)
+    return torch.optim.AdamW(
+        decay_groups(params, config.weight_decay), lr=config.lr, betas=config.betas, fused=fused
+    )
 
 
 def enable_tf32() -> None:
-    """Let CUDA run fp32 matmuls and convolutions on TF32 tensor cores (10-bit mantissa, fp32 range).
+    """Let CUDA run fp32 matmuls and convolutions on TF32 tensor cores (10-bit mantissa, fp32
+    range).
 
-    Under bf16 autocast most matmuls are bf16 already; this speeds up the ones autocast keeps in fp32.
-    """
+    Under bf16 autocast most matmuls are bf16 already; this speeds up the ones autocast keeps in
+    fp32."""
     matmul = torch.backends.cuda.matmul
     if hasattr(matmul, "fp32_precision"):  # torch >= 2.9
         matmul.fp32_precision = "tf32"
@@ -166,7 +191,9 @@ def next_token_loss(model: torch.nn.Module, batch) -> torch.Tensor:
     x, y = batch[0], batch[1]
     out = model(x)
     logits = out[0] if isinstance(out, tuple) else out
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100
+    )
 
 
 def to_device(batch, device: torch.device):
@@ -182,12 +209,20 @@ def to_device(batch, device: torch.device):
 
 
 def _batch_tokens(batch) -> int:
-    first = batch if isinstance(batch, torch.Tensor) else (batch[0] if isinstance(batch, (list, tuple)) else None)
+    first = (
+        batch
+        if isinstance(batch, torch.Tensor)
+        else (batch[0] if isinstance(batch, (list, tuple)) else None)
+    )
     return first.numel() if isinstance(first, torch.Tensor) else 0
 
 
 def _sequence_length(batch) -> int:
-    first = batch if isinstance(batch, torch.Tensor) else (batch[0] if isinstance(batch, (list, tuple)) else None)
+    first = (
+        batch
+        if isinstance(batch, torch.Tensor)
+        else (batch[0] if isinstance(batch, (list, tuple)) else None)
+    )
     return int(first.shape[1]) if isinstance(first, torch.Tensor) and first.dim() >= 2 else 1
 
 
@@ -201,7 +236,8 @@ class _ShardedIterable:
 
 
 def _sharded(batches, info: distributed.DistInfo):
-    """This process's share of every batch from a function or an iterable (see distributed.shard)."""
+    """This process's share of every batch from a function or an iterable (see
+    distributed.shard)."""
     if not info.enabled:
         return batches
     if callable(batches) and not hasattr(batches, "__iter__"):
@@ -224,8 +260,14 @@ def _stream(batches: Callable[[], Any] | Iterable) -> Iterator:
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, batches: Callable[[], Any] | Iterable, *, loss_fn=next_token_loss,
-             n_batches: int = 10, device: torch.device | None = None) -> float:
+def evaluate(
+    model: torch.nn.Module,
+    batches: Callable[[], Any] | Iterable,
+    *,
+    loss_fn=next_token_loss,
+    n_batches: int = 10,
+    device: torch.device | None = None,
+) -> float:
     """Mean loss over ``n_batches`` batches from a function, or over every batch of an iterable.
 
     Each batch's mean loss is weighted by its number of rows, so a smaller last batch of a
@@ -234,7 +276,11 @@ def evaluate(model: torch.nn.Module, batches: Callable[[], Any] | Iterable, *, l
     device = device or next(iter(model.parameters())).device
     was_training = model.training
     model.eval()
-    source = (batches() for _ in range(n_batches)) if callable(batches) and not hasattr(batches, "__iter__") else batches
+    source = (
+        (batches() for _ in range(n_batches))
+        if callable(batches) and not hasattr(batches, "__iter__")
+        else batches
+    )
     total, count = 0.0, 0
     for batch in source:
         rows = _rows(batch)
@@ -264,19 +310,23 @@ def _checkpoint_note(checkpoint_dir: str | Path | None) -> str:
         step = ckpt.read_state(checkpoint_dir).get("step", "?")
     except ckpt.CheckpointError:
         step = "?"
-    return (f"The checkpoint in {checkpoint_dir} (step {step}) holds finite weights and was not "
-            "overwritten; resume from it with resume=True after the fix.")
+    return (
+        f"The checkpoint in {checkpoint_dir} (step {step}) holds finite weights and was not "
+        "overwritten; resume from it with resume=True after the fix."
+    )
 
 
 BEFORE_THE_STEP = "Training stopped before that step changed the weights."
 
 
-def _diverged(what: str, step: int, lr: float, checkpoint_dir,
-              stopped: str = BEFORE_THE_STEP) -> TrainingDiverged:
+def _diverged(
+    what: str, step: int, lr: float, checkpoint_dir, stopped: str = BEFORE_THE_STEP
+) -> TrainingDiverged:
     return TrainingDiverged(
         f"{what} at step {step} (learning rate {lr:.2e}). {stopped} "
         f"{_checkpoint_note(checkpoint_dir)} Lower the learning rate, turn on gradient clipping, "
-        "or check the batch and the loss function for bad values (log of 0, division by 0).")
+        "or check the batch and the loss function for bad values (log of 0, division by 0)."
+    )
 
 
 def _clip_gradients(model: torch.nn.Module, grad_clip: float | None) -> torch.Tensor:
@@ -298,6 +348,7 @@ def _is_function(batches) -> bool:
 
 def _stream_states(train_batches, val_batches) -> dict:
     """Where each batch function is (its ``state_dict()``, e.g. ``course.lm_data.batcher``'s)."""
+
     def state_of(source):
         stateful = _is_function(source) and hasattr(source, "load_state_dict")
         return source.state_dict() if stateful else None
@@ -321,19 +372,29 @@ def _restore_streams(saved: dict, train_batches, val_batches, stream: Iterator, 
             next(stream)
 
 
-def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
-        config: TrainConfig | None = None, val_batches: Callable[[], Any] | Iterable | None = None,
-        loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] = next_token_loss,
-        eval_loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
-        optimizer: torch.optim.Optimizer | None = None, device: torch.device | str | None = None,
-        checkpoint_dir: str | Path | None = None, model_config: Any = None, resume: bool = False,
-        plot: bool | None = None, progress: bool = True, title: str = "training") -> History:
+def fit(
+    model: torch.nn.Module,
+    train_batches: Callable[[], Any] | Iterable,
+    *,
+    config: TrainConfig | None = None,
+    val_batches: Callable[[], Any] | Iterable | None = None,
+    loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] = next_token_loss,
+    eval_loss_fn: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
+    device: torch.device | str | None = None,
+    checkpoint_dir: str | Path | None = None,
+    model_config: Any = None,
+    resume: bool = False,
+    plot: bool | None = None,
+    progress: bool = True,
+    title: str = "training",
+) -> History:
     """Train ``model`` for ``config.steps`` steps and return the loss history.
 
     ``train_batches`` is a function returning one batch (e.g. random windows of a text) or an
     iterable such as a DataLoader. ``loss_fn(model, batch)`` returns a scalar loss; the default is
-    next-token cross-entropy on ``(x, y)`` batches; ``eval_loss_fn`` (default: ``loss_fn``) scores the
-    validation batches, for losses that train differently from how they measure.
+    next-token cross-entropy on ``(x, y)`` batches; ``eval_loss_fn`` (default: ``loss_fn``) scores
+    the validation batches, for losses that train differently from how they measure.
 
     Each step is the loop you wrote by hand in the early notebooks, plus what a long run needs:
 
@@ -375,8 +436,9 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         ckpt.check_folder(checkpoint_dir)  # a wrong folder is found now, not after the last step
     history, start, trainer = History(), 0, None
     if resume and checkpoint_dir is not None and ckpt.exists(checkpoint_dir):
-        state = ckpt.load_checkpoint(checkpoint_dir, model, config=model_config, optimizer=optimizer,
-                                     device=device)
+        state = ckpt.load_checkpoint(
+            checkpoint_dir, model, config=model_config, optimizer=optimizer, device=device
+        )
         trainer = ckpt.read_trainer(checkpoint_dir)  # RNG and batch streams: restored below
         start = int(state.get("step", 0))
         history = History(**state.get("history", {}))
@@ -385,13 +447,24 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
 
     def save(step: int, lr: float) -> None:
         if not _weights_finite(model):
-            raise _diverged("the weights hold NaN or infinite values", step - 1, lr, checkpoint_dir,
-                            stopped="Training stopped and did not save them.")
+            raise _diverged(
+                "the weights hold NaN or infinite values",
+                step - 1,
+                lr,
+                checkpoint_dir,
+                stopped="Training stopped and did not save them.",
+            )
         if main:  # one writer; the others wait so nobody reads a half-written folder
             state = {"step": step, "history": asdict(history), "train_config": asdict(config)}
             streams = _stream_states(train_batches, val_batches)
-            ckpt.save_checkpoint(checkpoint_dir, model, model_config, optimizer=optimizer,
-                                 state=state, trainer_state=streams)
+            ckpt.save_checkpoint(
+                checkpoint_dir,
+                model,
+                model_config,
+                optimizer=optimizer,
+                state=state,
+                trainer_state=streams,
+            )
         if info.enabled:
             torch.distributed.barrier()
 
@@ -409,21 +482,36 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         saved_streams = trainer.get("trainer_state", {})
         _restore_streams(saved_streams, train_batches, val_batches, stream, start)
         ckpt.set_rng_state(trainer)  # last, so replaying an iterable cannot disturb it
-    scaler = grad_scaler(device)  # active only under fp16 autocast (GPUs without bf16); else a no-op
+    scaler = grad_scaler(
+        device
+    )  # active only under fp16 autocast (GPUs without bf16); else a no-op
     model.train()
-    bar = tqdm(range(start, config.steps), desc=title, disable=not progress or not main, initial=start,
-               total=config.steps)
+    bar = tqdm(
+        range(start, config.steps),
+        desc=title,
+        disable=not progress or not main,
+        initial=start,
+        total=config.steps,
+    )
     began = time.perf_counter() - history.seconds
     seq_len = 1
     for step in bar:
         step_began = time.perf_counter()
-        lr = cosine_lr(step, lr=config.lr, steps=config.steps, warmup_steps=config.warmup_steps, min_lr=config.min_lr)
+        lr = cosine_lr(
+            step,
+            lr=config.lr,
+            steps=config.steps,
+            warmup_steps=config.warmup_steps,
+            min_lr=config.min_lr,
+        )
         for group in optimizer.param_groups:
             group["lr"] = lr
         batch = to_device(next(stream), device)
         with autocast(device, cpu_bf16=config.cpu_bf16):
             loss = loss_fn(step_model, batch)
-        loss_value = distributed.all_reduce_mean(loss.detach().float().item(), device)  # every rank sees one value
+        loss_value = distributed.all_reduce_mean(
+            loss.detach().float().item(), device
+        )  # every rank sees one value
         if not math.isfinite(loss_value):
             bar.close()
             raise _diverged(f"the loss became {loss_value}", step, lr, checkpoint_dir)
@@ -435,7 +523,9 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
             bar.close()
             what = f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})"
             raise _diverged(what, step, lr, checkpoint_dir)
-        scaler.step(optimizer)  # under fp16 it skips a step whose gradients overflowed, and scales down
+        scaler.step(
+            optimizer
+        )  # under fp16 it skips a step whose gradients overflowed, and scales down
         scaler.update()
         history.step_seconds.append(time.perf_counter() - step_began)
         seq_len = _sequence_length(batch)
@@ -445,7 +535,13 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         history.tokens += _batch_tokens(batch) * info.world_size
         last = step == config.steps - 1
         if val_source is not None and (step % config.eval_every == 0 or last):
-            val = evaluate(eval_model, val_source, loss_fn=eval_loss_fn or loss_fn, n_batches=config.eval_batches, device=device)
+            val = evaluate(
+                eval_model,
+                val_source,
+                loss_fn=eval_loss_fn or loss_fn,
+                n_batches=config.eval_batches,
+                device=device,
+            )
             val = distributed.all_reduce_mean(val, device)
             history.eval_step.append(step)
             history.val_loss.append(val)
@@ -456,7 +552,12 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
         elif step % 10 == 0:
             bar.set_postfix(train=f"{loss_value:.3f}")
         history.seconds = time.perf_counter() - began
-        if checkpoint_dir is not None and config.checkpoint_every and (step + 1) % config.checkpoint_every == 0 and not last:
+        if (
+            checkpoint_dir is not None
+            and config.checkpoint_every
+            and (step + 1) % config.checkpoint_every == 0
+            and not last
+        ):
             save(step + 1, lr)
     bar.close()
     if device.type == "cuda":
@@ -466,8 +567,15 @@ def fit(model: torch.nn.Module, train_batches: Callable[[], Any] | Iterable, *,
     peak = flops_lib.peak_flops(device)
     history.peak_flops = peak * info.world_size if peak else 0.0
     if main and (device.type == "cuda" or info.enabled) and history.step_seconds:
-        utilisation = f", MFU {history.mfu:.1%}" if history.peak_flops else " (peak FLOP/s of this device unknown: no MFU)"
-        print(f"{title}: {history.steady_tokens_per_second:,.0f} tokens/s on {info.world_size} x {device.type}{utilisation}")
+        utilisation = (
+            f", MFU {history.mfu:.1%}"
+            if history.peak_flops
+            else " (peak FLOP/s of this device unknown: no MFU)"
+        )
+        print(
+            f"{title}: {history.steady_tokens_per_second:,.0f} tokens/s on {info.world_size} x "
+            f"{device.type}{utilisation}"
+        )
     if val_batches is None:
         plotter.update(history)
     if checkpoint_dir is not None:

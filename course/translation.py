@@ -1,4 +1,5 @@
-"""Sentence pairs for sequence-to-sequence lessons (notebooks 05 and 06): data, vocabularies, batches.
+"""Sentence pairs for sequence-to-sequence lessons (notebooks 05 and 06): data, vocabularies,
+batches.
 
 The three tasks, all as ``(source, target)`` string pairs:
 
@@ -13,12 +14,13 @@ The three tasks, all as ``(source, target)`` string pairs:
 Typical use::
 
     task = load_task("eng-deu", max_len=10, limit=20_000)     # falls back to "dates" offline
-    for batch in task.batches("train", batch_size=64):        # Batch(src, src_mask, tgt_in, tgt_out)
+    for batch in task.batches("train", batch_size=64):  # Batch(src, src_mask, tgt_in, tgt_out)
         ...
     score = task.bleu(translate, "test")                      # translate(list[str]) -> list[str]
 
 Token ids 0-3 are the same in every vocabulary: ``<pad>``, ``<bos>``, ``<eos>``, ``<unk>``.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -78,12 +80,17 @@ class Vocab:
         self.stoi = {t: i for i, t in enumerate(self.itos)}
 
     @classmethod
-    def build(cls, sentences: Sequence[Sequence[str]], min_count: int = 1, max_size: int | None = None) -> "Vocab":
-        """From tokenized sentences: tokens seen ``min_count`` times, most frequent first (ties alphabetical)."""
+    def build(
+        cls, sentences: Sequence[Sequence[str]], min_count: int = 1, max_size: int | None = None
+    ) -> Vocab:
+        """From tokenized sentences: tokens seen ``min_count`` times, most frequent first (ties
+        alphabetical)."""
         counts = Counter(t for sentence in sentences for t in sentence)
         if not counts:
             raise ValueError("cannot build a vocabulary from no tokens: the sentences are empty")
-        ranked = sorted((t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t))
+        ranked = sorted(
+            (t for t, c in counts.items() if c >= min_count), key=lambda t: (-counts[t], t)
+        )
         if max_size is not None:
             ranked = ranked[: max(0, max_size - len(SPECIALS))]
         return cls(ranked)
@@ -91,14 +98,19 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.itos)
 
-    def encode(self, tokens: Sequence[str], *, bos: bool = False, eos: bool = False, strict: bool = False) -> list[int]:
-        """Ids of ``tokens``; unknown tokens become ``<unk>``, or raise a ValueError when ``strict``."""
+    def encode(
+        self, tokens: Sequence[str], *, bos: bool = False, eos: bool = False, strict: bool = False
+    ) -> list[int]:
+        """Ids of ``tokens``; unknown tokens become ``<unk>``, or raise a ValueError when
+        ``strict``."""
         if strict:
             unknown = [t for t in tokens if t not in self.stoi]
             if unknown:
-                raise ValueError(f"unknown token(s) {unknown[:5]} are not in the vocabulary of {len(self)}; "
-                                 "use words the model was trained on (see vocab.itos), or pass strict=False "
-                                 "to map them to <unk>")
+                raise ValueError(
+                    f"unknown token(s) {unknown[:5]} are not in the vocabulary of {len(self)}; "
+                    "use words the model was trained on (see vocab.itos), or pass strict=False "
+                    "to map them to <unk>"
+                )
         ids = [self.stoi.get(t, UNK_ID) for t in tokens]
         return ([BOS_ID] if bos else []) + ids + ([EOS_ID] if eos else [])
 
@@ -131,7 +143,7 @@ class Batch:
     tgt_in: torch.Tensor
     tgt_out: torch.Tensor
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         return Batch(*(t.to(device) for t in (self.src, self.src_mask, self.tgt_in, self.tgt_out)))
 
     def __len__(self) -> int:
@@ -157,25 +169,42 @@ def collate(src_ids: Sequence[Sequence[int]], tgt_ids: Sequence[Sequence[int]]) 
     return Batch(src, src != PAD_ID, tgt_in, tgt_out)
 
 
-def make_batches(pairs: Sequence[Pair], src_vocab: Vocab, tgt_vocab: Vocab, batch_size: int = 64, *,
-                 src_level: str = "word", tgt_level: str = "word", shuffle: bool = True, seed: int = 0) -> list[Batch]:
+def make_batches(
+    pairs: Sequence[Pair],
+    src_vocab: Vocab,
+    tgt_vocab: Vocab,
+    batch_size: int = 64,
+    *,
+    src_level: str = "word",
+    tgt_level: str = "word",
+    shuffle: bool = True,
+    seed: int = 0,
+) -> list[Batch]:
     """Encode and batch ``pairs``. Pairs of similar source length share a batch (little padding);
     with ``shuffle`` the order of pairs and of batches is random but fixed by ``seed``."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if not pairs:
         raise ValueError("no sentence pairs to batch: the split is empty (check max_len/limit)")
-    encoded = [(src_vocab.encode(tokenize(s, src_level), eos=True), tgt_vocab.encode(tokenize(t, tgt_level)))
-               for s, t in pairs]
+    encoded = [
+        (
+            src_vocab.encode(tokenize(s, src_level), eos=True),
+            tgt_vocab.encode(tokenize(t, tgt_level)),
+        )
+        for s, t in pairs
+    ]
     order = list(range(len(encoded)))
     rng = random.Random(seed)
     if shuffle:
         rng.shuffle(order)
     # sort within chunks of 50 batches by source length, so padding is small but batches still vary
     chunk = batch_size * 50
-    order = [i for start in range(0, len(order), chunk)
-             for i in sorted(order[start:start + chunk], key=lambda i: len(encoded[i][0]))]
-    groups = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    order = [
+        i
+        for start in range(0, len(order), chunk)
+        for i in sorted(order[start : start + chunk], key=lambda i: len(encoded[i][0]))
+    ]
+    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     if shuffle:
         rng.shuffle(groups)
     return [collate([encoded[i][0] for i in g], [encoded[i][1] for i in g]) for g in groups]
@@ -196,7 +225,9 @@ def load_pairs(max_len: int | None = None, limit: int | None = None, seed: int =
         english, german = english.strip(), german.strip()
         if not english or not german:
             continue
-        if max_len is not None and (len(tokenize(english)) > max_len or len(tokenize(german)) > max_len):
+        if max_len is not None and (
+            len(tokenize(english)) > max_len or len(tokenize(german)) > max_len
+        ):
             continue
         pairs.append((english, german))
     if limit is not None and limit < len(pairs):
@@ -239,10 +270,12 @@ def date_pairs(n: int, seed: int = 0) -> list[Pair]:
 DIGIT_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
 
-def spoken_digit_pairs(n: int, min_words: int = 3, max_words: int = 30, seed: int = 0) -> list[Pair]:
+def spoken_digit_pairs(
+    n: int, min_words: int = 3, max_words: int = 30, seed: int = 0
+) -> list[Pair]:
     """``n`` pairs (digits read aloud, the digits), the source having between ``min_words`` and
-    ``max_words`` words (uniform). "double d" and "triple d" repeat a digit, as when a phone number is
-    read out, so one source word can stand for two or three target characters.
+    ``max_words`` words (uniform). "double d" and "triple d" repeat a digit, as when a phone number
+    is read out, so one source word can stand for two or three target characters.
 
     >>> spoken_digit_pairs(1, 4, 4, seed=1)
     [('double nine one seven', '9917')]
@@ -256,14 +289,19 @@ def spoken_digit_pairs(n: int, min_words: int = 3, max_words: int = 30, seed: in
         words, digits = [], []
         while len(words) < length:
             d = rng.randrange(10)
-            group = rng.choices([1, 2, 3], weights=[0.8, 0.13, 0.07])[0] if length - len(words) >= 2 else 1
+            group = (
+                rng.choices([1, 2, 3], weights=[0.8, 0.13, 0.07])[0]
+                if length - len(words) >= 2
+                else 1
+            )
             words += {1: [], 2: ["double"], 3: ["triple"]}[group] + [DIGIT_WORDS[d]]
             digits += [str(d)] * group
         out.append((" ".join(words), "".join(digits)))
     return out
 
 
-# ----------------------------------------------------------------------------- a task, ready to train on
+# ----------------------------------------------------------------------------- a task, ready to
+# train on
 @dataclass
 class TranslationTask:
     """Train/val/test pairs with their vocabularies and tokenization levels."""
@@ -283,16 +321,32 @@ class TranslationTask:
             raise ValueError(f"split must be 'train', 'val' or 'test', not {name!r}")
         return getattr(self, name)
 
-    def batches(self, split: str = "train", batch_size: int = 64, *, shuffle: bool | None = None,
-                seed: int = 0) -> list[Batch]:
+    def batches(
+        self,
+        split: str = "train",
+        batch_size: int = 64,
+        *,
+        shuffle: bool | None = None,
+        seed: int = 0,
+    ) -> list[Batch]:
         """Padded batches of one split (shuffled for "train" unless told otherwise)."""
         shuffle = split == "train" if shuffle is None else shuffle
-        return make_batches(self.split(split), self.src_vocab, self.tgt_vocab, batch_size, src_level=self.src_level,
-                            tgt_level=self.tgt_level, shuffle=shuffle, seed=seed)
+        return make_batches(
+            self.split(split),
+            self.src_vocab,
+            self.tgt_vocab,
+            batch_size,
+            src_level=self.src_level,
+            tgt_level=self.tgt_level,
+            shuffle=shuffle,
+            seed=seed,
+        )
 
-    def encode_source(self, sentences: str | Sequence[str], strict: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-        """Source sentence(s) -> (src, src_mask), each (batch, src_len). ``strict`` raises a clear error
-        for an empty sentence or a word outside the vocabulary (what a text box needs)."""
+    def encode_source(
+        self, sentences: str | Sequence[str], strict: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Source sentence(s) -> (src, src_mask), each (batch, src_len). ``strict`` raises a clear
+        error for an empty sentence or a word outside the vocabulary (what a text box needs)."""
         sentences = [sentences] if isinstance(sentences, str) else list(sentences)
         ids = []
         for sentence in sentences:
@@ -314,8 +368,14 @@ class TranslationTask:
         """Targets of a split as BLEU wants them: tokens joined by single spaces."""
         return [" ".join(tokenize(t, self.tgt_level)) for _, t in self.split(split)]
 
-    def bleu(self, translate: Callable[[list[str]], list[str]], split: str = "test", limit: int | None = None,
-             *, multi_reference: bool = False) -> float:
+    def bleu(
+        self,
+        translate: Callable[[list[str]], list[str]],
+        split: str = "test",
+        limit: int | None = None,
+        *,
+        multi_reference: bool = False,
+    ) -> float:
         """Corpus BLEU (0-100) of ``translate`` (source strings -> output strings) on a split.
 
         ``multi_reference=True`` translates each distinct source once and scores it against all of
@@ -335,12 +395,19 @@ class TranslationTask:
         refs = [" ".join(tokenize(t, self.tgt_level)) for _, t in pairs]
         return corpus_bleu(hyps, refs)
 
-    def exact_match(self, translate: Callable[[list[str]], list[str]], split: str = "test", limit: int | None = None) -> float:
+    def exact_match(
+        self,
+        translate: Callable[[list[str]], list[str]],
+        split: str = "test",
+        limit: int | None = None,
+    ) -> float:
         """Fraction of outputs equal to the reference, token for token."""
         pairs = self.split(split)[:limit]
         outputs = translate([s for s, _ in pairs])
-        return sum(tokenize(o, self.tgt_level) == tokenize(t, self.tgt_level)
-                   for o, (_, t) in zip(outputs, pairs)) / max(1, len(pairs))
+        return sum(
+            tokenize(o, self.tgt_level) == tokenize(t, self.tgt_level)
+            for o, (_, t) in zip(outputs, pairs)
+        ) / max(1, len(pairs))
 
 
 def _split_by_source(pairs: list[Pair], val_size: int, test_size: int, seed: int):
@@ -362,16 +429,27 @@ def _split_by_source(pairs: list[Pair], val_size: int, test_size: int, seed: int
     return train, [p for p in pairs if p[0] in val_src], [p for p in pairs if p[0] in test_src]
 
 
-def load_task(name: str = "eng-deu", *, max_len: int = 10, limit: int | None = 20_000, val_size: int = 1000,
-              test_size: int = 1000, min_count: int = 2, seed: int = 0, fallback: bool = True,
-              min_words: int = 3, max_words: int = 30) -> TranslationTask:
+def load_task(
+    name: str = "eng-deu",
+    *,
+    max_len: int = 10,
+    limit: int | None = 20_000,
+    val_size: int = 1000,
+    test_size: int = 1000,
+    min_count: int = 2,
+    seed: int = 0,
+    fallback: bool = True,
+    min_words: int = 3,
+    max_words: int = 30,
+) -> TranslationTask:
     """A ready task: pairs split into train/val/test and vocabularies built on train.
 
-    * ``"eng-deu"`` (word level): ``max_len`` words per side, a sample of ``limit`` pairs, words seen
-      fewer than ``min_count`` times in train become <unk>. If the file cannot be had, prints why and
-      returns the ``"dates"`` task instead (``fallback=False`` raises DataUnavailable).
+    * ``"eng-deu"`` (word level): ``max_len`` words per side, a sample of ``limit`` pairs, words
+      seen fewer than ``min_count`` times in train become <unk>. If the file cannot be had, prints
+      why and returns the ``"dates"`` task instead (``fallback=False`` raises DataUnavailable).
     * ``"dates"`` (characters): ``limit`` pairs (default 20,000).
-    * ``"spoken-digits"`` (words -> characters): ``limit`` pairs, ``min_words``..``max_words`` words.
+    * ``"spoken-digits"`` (words -> characters): ``limit`` pairs, ``min_words``..``max_words``
+      words.
     """
     limit_or = limit if limit is not None else 20_000
     if name == "eng-deu":
@@ -380,36 +458,79 @@ def load_task(name: str = "eng-deu", *, max_len: int = 10, limit: int | None = 2
         except DataUnavailable as error:
             if not fallback:
                 raise
-            print(f"[course.translation] {error}\n[course.translation] Using the synthetic date task instead "
-                  "(human-written dates -> ISO dates, character level). The lesson runs; its figures differ.")
-            return load_task("dates", limit=limit, val_size=val_size, test_size=test_size, seed=seed)
+            print(
+                f"[course.translation] {error}\n[course.translation] Using the synthetic date task "
+                "instead "
+                "(human-written dates -> ISO dates, character level). The lesson runs; its figures "
+                "differ."
+            )
+            return load_task(
+                "dates", limit=limit, val_size=val_size, test_size=test_size, seed=seed
+            )
         train, val, test = _split_by_source(pairs, val_size, test_size, seed)
         src_vocab = Vocab.build([tokenize(s) for s, _ in train], min_count=min_count)
         tgt_vocab = Vocab.build([tokenize(t) for _, t in train], min_count=min_count)
-        return TranslationTask("eng-deu", train, val, test, src_vocab, tgt_vocab, "word", "word",
-                               notes="English -> German, Tatoeba (CC-BY 2.0 FR)")
+        return TranslationTask(
+            "eng-deu",
+            train,
+            val,
+            test,
+            src_vocab,
+            tgt_vocab,
+            "word",
+            "word",
+            notes="English -> German, Tatoeba (CC-BY 2.0 FR)",
+        )
     if name == "dates":
         pairs = date_pairs(limit_or + val_size + test_size, seed=seed)
         train, val, test = _split_by_source(pairs, val_size, test_size, seed)
         src_vocab = Vocab.build([tokenize(s, "char") for s, _ in train])
         tgt_vocab = Vocab.build([list("0123456789-")])
-        return TranslationTask("dates", train, val, test, src_vocab, tgt_vocab, "char", "char",
-                               notes="human-written dates -> ISO dates (synthetic)")
+        return TranslationTask(
+            "dates",
+            train,
+            val,
+            test,
+            src_vocab,
+            tgt_vocab,
+            "char",
+            "char",
+            notes="human-written dates -> ISO dates (synthetic)",
+        )
     if name == "spoken-digits":
         pairs = spoken_digit_pairs(limit_or + val_size + test_size, min_words, max_words, seed=seed)
         train, val, test = _split_by_source(pairs, val_size, test_size, seed)
         src_vocab = Vocab(DIGIT_WORDS + ["double", "triple"])
         tgt_vocab = Vocab(list("0123456789"))
-        return TranslationTask("spoken-digits", train, val, test, src_vocab, tgt_vocab, "word", "char",
-                               notes="digits read aloud -> digits (synthetic)")
+        return TranslationTask(
+            "spoken-digits",
+            train,
+            val,
+            test,
+            src_vocab,
+            tgt_vocab,
+            "word",
+            "char",
+            notes="digits read aloud -> digits (synthetic)",
+        )
     raise ValueError(f"unknown task {name!r}; choose 'eng-deu', 'dates' or 'spoken-digits'")
 
 
-# ----------------------------------------------------------------------------- using a trained model
-def translate(model, task: TranslationTask, sentences: Sequence[str], *, beam_size: int = 1, max_len: int | None = None,
-              batch_size: int = 256, strict: bool = False, length_penalty: float = 0.0) -> list[str]:
-    """Translate source strings with any model that has ``greedy_decode(src, src_mask, max_len)`` and
-    ``beam_search(src, src_mask, beam_size, max_len)`` returning ``(ids, attention)`` (as
+# ----------------------------------------------------------------------------- using a trained
+# model
+def translate(
+    model,
+    task: TranslationTask,
+    sentences: Sequence[str],
+    *,
+    beam_size: int = 1,
+    max_len: int | None = None,
+    batch_size: int = 256,
+    strict: bool = False,
+    length_penalty: float = 0.0,
+) -> list[str]:
+    """Translate source strings with any model that has ``greedy_decode(src, src_mask, max_len)``
+    and ``beam_search(src, src_mask, beam_size, max_len)`` returning ``(ids, attention)`` (as
     ``course.models.seq2seq.Seq2Seq`` does; a Transformer can offer the same two methods).
     ``max_len`` defaults to twice the longest source plus 10 tokens; ``length_penalty`` is passed to
     beam search (a finished output is ranked by log p / length**length_penalty)."""
@@ -419,7 +540,7 @@ def translate(model, task: TranslationTask, sentences: Sequence[str], *, beam_si
     outputs = []
     try:
         for start in range(0, len(sentences), batch_size if beam_size == 1 else 1):
-            chunk = list(sentences[start:start + (batch_size if beam_size == 1 else 1)])
+            chunk = list(sentences[start : start + (batch_size if beam_size == 1 else 1)])
             src, mask = task.encode_source(chunk, strict=strict)
             limit = max_len or 2 * src.size(1) + 10
             src, mask = src.to(device), mask.to(device)

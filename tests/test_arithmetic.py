@@ -1,4 +1,3 @@
-import itertools
 import random
 
 import pytest
@@ -55,8 +54,14 @@ def test_bad_input_is_refused_with_a_message():
 
 def test_splits_are_fixed_disjoint_and_about_ten_percent():
     assert ar.split_of((2, "+", 4)) == ar.split_of((2, "+", 4))
-    every = [(a, op1, b, op2, c) for a in range(10) for b in range(10) for c in range(10)
-             for op1 in "+*" for op2 in "+*"]
+    every = [
+        (a, op1, b, op2, c)
+        for a in range(10)
+        for b in range(10)
+        for c in range(10)
+        for op1 in "+*"
+        for op2 in "+*"
+    ]
     counts = {s: sum(ar.split_of(p) == s for p in every) for s in ("train", "dev", "test")}
     assert sum(counts.values()) == 4000
     assert 350 <= counts["test"] <= 450 and 350 <= counts["dev"] <= 450
@@ -65,8 +70,16 @@ def test_splits_are_fixed_disjoint_and_about_ten_percent():
     assert all(ar.split_of(p) == "test" and ar.n_terms(p) == 5 for p in test)
     assert ar.problems(200, 5, "test", seed=0) == test  # seeded
     small = ar.problems(200, 2, "test", seed=0)  # two terms: only the ~20 test problems there are
-    assert sorted(small, key=str) == sorted((p for a in range(10) for b in range(10) for op in "+*"
-                                             if ar.split_of(p := (a, op, b)) == "test"), key=str)
+    assert sorted(small, key=str) == sorted(
+        (
+            p
+            for a in range(10)
+            for b in range(10)
+            for op in "+*"
+            if ar.split_of(p := (a, op, b)) == "test"
+        ),
+        key=str,
+    )
     assert len(ar.problems(50, 3, "dev", seed=0)) == 50
 
 
@@ -80,12 +93,12 @@ def test_training_rows_score_only_completions_of_training_problems():
     for row, target in zip(x, y):
         text = ar.decode(row.tolist())
         p = text.index("=") + 1
-        problem = tuple(int(ch) if ch.isdigit() else ch for ch in text[:p - 1])
+        problem = tuple(int(ch) if ch.isdigit() else ch for ch in text[: p - 1])
         assert ar.n_terms(problem) in ar.TRAIN_TERMS and ar.split_of(problem) == "train"
-        assert (target[:p - 1] == ar.IGNORE).all()  # the prompt's own tokens are never targets
+        assert (target[: p - 1] == ar.IGNORE).all()  # the prompt's own tokens are never targets
         n = ar.completion_length(ar.n_terms(problem), "scratchpad")
-        assert ar.decode(target[p - 1:p - 1 + n].tolist()) == ar.completion(problem, "scratchpad")
-        assert (target[p - 1 + n:] == ar.IGNORE).all()  # nor is the padding
+        assert ar.decode(target[p - 1 : p - 1 + n].tolist()) == ar.completion(problem, "scratchpad")
+        assert (target[p - 1 + n :] == ar.IGNORE).all()  # nor is the padding
     x2, _ = ar.training_rows("scratchpad", 8, seed=0)()
     assert torch.equal(x, x2)
     x, y = ar.training_rows("direct", 3, seed=0, terms=(2,))()
@@ -104,7 +117,7 @@ class Oracle(torch.nn.Module):
     def _next(self, text):
         if "=" not in text:
             return "0"  # inside a prompt: the terms are random, any guess will do
-        p = text[:text.index("=") + 1]
+        p = text[: text.index("=") + 1]
         problem = tuple(int(ch) if ch.isdigit() else ch for ch in p[:-1])
         full = p + ar.completion(problem, self.fmt)
         return full[len(text)] if len(text) < len(full) else "."
@@ -117,7 +130,7 @@ class Oracle(torch.nn.Module):
         for b, row in enumerate(idx.tolist()):
             text = ar.decode(row)
             for t in range(len(row)):
-                logits[b, t, ar.STOI[self._next(text[:t + 1])]] = 30.0
+                logits[b, t, ar.STOI[self._next(text[: t + 1])]] = 30.0
         return logits if kv_cache is None else logits[:, -1:]
 
     def new_kv_cache(self, batch_size):

@@ -1,12 +1,19 @@
-"""Attention by hand: eq. 1 of the paper, masks, rows summing to one, agreement with the fused kernel."""
+"""Attention by hand: eq. 1 of the paper, masks, rows summing to one, agreement with the fused
+kernel."""
+
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course.models.attention import (MultiHeadAttention, causal_attention, causal_mask, padding_mask,
-                                     scaled_dot_product_attention)
+from course.models.attention import (
+    MultiHeadAttention,
+    causal_attention,
+    causal_mask,
+    padding_mask,
+    scaled_dot_product_attention,
+)
 
 
 def test_one_query_by_hand_equals_matrix_form():
@@ -56,7 +63,9 @@ def test_hand_attention_equals_torch_kernel():
     mask = torch.rand(7, 9) > 0.3
     mask[:, 0] = True
     out, _ = scaled_dot_product_attention(q, k, v, mask)
-    torch.testing.assert_close(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(
+        out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_multi_head_weights_path_equals_fused_path_and_matches_torch():
@@ -99,4 +108,6 @@ def test_causal_attention_matches_the_fused_kernel_forward_and_backward(dtype):
     q, k, v = (t.detach().clone() for t in ours)
     k[..., -1, :] += 5.0
     v[..., -1, :] -= 5.0
-    torch.testing.assert_close(causal_attention(q, k, v)[..., :-1, :], out.detach()[..., :-1, :], **tol)
+    torch.testing.assert_close(
+        causal_attention(q, k, v)[..., :-1, :], out.detach()[..., :-1, :], **tol
+    )

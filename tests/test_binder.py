@@ -1,13 +1,14 @@
-"""The Binder / JupyterHub image: binder/ is what repo2docker reads, and it must install what pyproject asks.
+"""The Binder / JupyterHub image: binder/ is what repo2docker reads, and it must install what
+pyproject asks.
 
-Without a Docker daemon no image can be built here; what can be checked is the configuration itself and,
-when `jupyter-repo2docker` is installed, the build pack it picks and the Dockerfile it would run.
-"""
+Without a Docker daemon no image can be built here; what can be checked is the configuration itself
+and, when `jupyter-repo2docker` is installed, the build pack it picks and the Dockerfile it would
+run."""
+
 import os
 from pathlib import Path
 
 import pytest
-
 from test_packaging import _name, _pyproject
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +18,7 @@ BINDER = ROOT / "binder"
 def _pip_section(path: Path) -> list[str]:
     lines = path.read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-    return [line.strip()[2:] for line in lines[start + 1:] if line.startswith("      - ")]
+    return [line.strip()[2:] for line in lines[start + 1 :] if line.startswith("      - ")]
 
 
 def test_binder_installs_the_same_dependencies_as_pyproject_with_cpu_torch():
@@ -31,7 +32,8 @@ def test_binder_installs_the_same_dependencies_as_pyproject_with_cpu_torch():
     assert "torch==2.13.0" in packages
     # The CPU wheel index: pip then takes torch 2.13.0+cpu instead of the multi-GB CUDA build.
     assert "--extra-index-url https://download.pytorch.org/whl/cpu" in entries
-    # No local install in the environment file: repo2docker installs it before copying the repository.
+    # No local install in the environment file: repo2docker installs it before copying the
+    # repository.
     assert not any(e.startswith("-e") for e in entries)
 
 
@@ -55,5 +57,8 @@ def test_repo2docker_picks_the_conda_build_pack_and_runs_post_build(monkeypatch)
 
 def test_readme_has_a_binder_badge_that_opens_the_first_notebook():
     readme = (ROOT / "README.md").read_text()
-    assert "https://mybinder.org/v2/gh/llm-course/llm-course/main?urlpath=lab/tree/notebooks/00_welcome.ipynb" in readme
+    assert (
+        "https://mybinder.org/v2/gh/llm-course/llm-course/main?urlpath=lab/tree/notebooks/00_welcome.ipynb"
+        in readme
+    )
     assert (ROOT / "notebooks" / "00_welcome.ipynb").is_file()

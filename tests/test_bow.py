@@ -1,11 +1,21 @@
 """Bag of words, TF-IDF, cosine and Naive Bayes against hand-computed values (and scikit-learn)."""
+
 import math
 
 import numpy as np
 import pytest
 
-from course.models.bow import (NaiveBayes, accuracy, build_vocab, cosine, count_vectors, idf, majority_baseline,
-                               speeches, tfidf)
+from course.models.bow import (
+    NaiveBayes,
+    accuracy,
+    build_vocab,
+    cosine,
+    count_vectors,
+    idf,
+    majority_baseline,
+    speeches,
+    tfidf,
+)
 
 DOCS = [["the", "cat", "sat"], ["the", "dog", "sat", "sat"], ["a", "dog"]]
 
@@ -44,7 +54,7 @@ def test_cosine():
     assert cosine(np.array([1.0, 1]), np.array([2.0, 2])) == pytest.approx(1.0)
     assert cosine(np.array([0.0, 0]), np.array([1.0, 0])) == 0.0
     M = cosine(np.eye(3), np.eye(3))
-    assert M == pytest.approx(np.eye(3))
+    assert pytest.approx(np.eye(3)) == M
     with pytest.raises(ValueError, match="same length"):
         cosine(np.ones(2), np.ones(3))
 
@@ -73,6 +83,11 @@ def test_accuracy_baseline_and_errors():
 
 
 def test_speeches():
-    play = "First Citizen:\nBefore we proceed,\nhear me.\n\nALL:\nSpeak, speak.\n\nno speaker here\n"
-    assert speeches(play) == [("FIRST CITIZEN", "Before we proceed, hear me."), ("ALL", "Speak, speak.")]
+    play = (
+        "First Citizen:\nBefore we proceed,\nhear me.\n\nALL:\nSpeak, speak.\n\nno speaker here\n"
+    )
+    assert speeches(play) == [
+        ("FIRST CITIZEN", "Before we proceed, hear me."),
+        ("ALL", "Speak, speak."),
+    ]
     assert speeches("plain news text without speakers") == []

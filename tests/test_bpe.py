@@ -1,4 +1,6 @@
-"""Byte-level BPE: round trip on arbitrary Unicode, merges learned in order, special tokens, save/load."""
+"""Byte-level BPE: round trip on arbitrary Unicode, merges learned in order, special tokens,
+save/load."""
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,7 +24,12 @@ def test_round_trip_on_arbitrary_unicode(tok, text):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.sampled_from(["<|endoftext|>", "<|pad|>", "the", " cat", "é", "🙂", "<|", "|>"]), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(["<|endoftext|>", "<|pad|>", "the", " cat", "é", "🙂", "<|", "|>"]),
+        max_size=12,
+    )
+)
 def test_round_trip_with_special_tokens_in_the_text(tok, parts):
     text = "".join(parts)
     assert tok.decode(tok.encode(text)) == text
@@ -44,7 +51,9 @@ def test_vocabulary_and_compression(tok):
     assert tok.vocab_size == 280
     assert tok.special_tokens == {"<|endoftext|>": 278, "<|pad|>": 279}
     text = "the cat sat on the mat."
-    assert len(tok.encode(text)) < len(text.encode("utf-8")) / 2  # frequent words became single tokens
+    assert (
+        len(tok.encode(text)) < len(text.encode("utf-8")) / 2
+    )  # frequent words became single tokens
     assert tok.encode("<|endoftext|>") == [278]
     assert len(tok.encode("<|endoftext|>", allowed_special="none")) > 1
     assert "".join(tok.tokens(text)) == text
@@ -68,11 +77,17 @@ def test_clear_errors(tok):
 
 
 # ----------------------------------------------------------------------------- issue 15
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not a valid tokenizer file"), ('"byte-bpe"', "does not hold"),
-    ('{"type": "byte-bpe", "merges": [[-1, 5]]}', "damaged"),
-    ('{"type": "byte-bpe", "merges": [[97, 300]]}', "damaged"),
-    ('{"type": "byte-bpe", "merges": [[97]]}', "damaged"), ('{"type": "byte-bpe"}', "damaged")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not a valid tokenizer file"),
+        ('"byte-bpe"', "does not hold"),
+        ('{"type": "byte-bpe", "merges": [[-1, 5]]}', "damaged"),
+        ('{"type": "byte-bpe", "merges": [[97, 300]]}', "damaged"),
+        ('{"type": "byte-bpe", "merges": [[97]]}', "damaged"),
+        ('{"type": "byte-bpe"}', "damaged"),
+    ],
+)
 def test_loading_a_malformed_file_is_a_clear_error(tmp_path, content, message):
     (tmp_path / "bpe.json").write_text(content)
     with pytest.raises(ValueError, match=message):  # [[-1, 5]] used to raise KeyError: -1
@@ -83,6 +98,7 @@ def test_a_failed_save_leaves_the_old_file_intact(tmp_path, tok, monkeypatch):
     path = tmp_path / "bpe.json"
     tok.save(path)
     before = path.read_bytes()
+
     def disk_full(self, data):  # half the bytes reach the disk, then it is full
         with open(self, "wb") as handle:
             handle.write(data[: len(data) // 2])

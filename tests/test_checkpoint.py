@@ -29,15 +29,21 @@ def test_round_trip_restores_weights_config_and_optimizer(tmp_path):
     opt = torch.optim.AdamW(model.parameters(), lr=0.1)
     model(torch.tensor([[1, 2]])).sum().backward()
     opt.step()
-    ckpt.save_checkpoint(tmp_path / "run", model, {"vocab": 10, "dim": 4}, optimizer=opt, state={"step": 7})
+    ckpt.save_checkpoint(
+        tmp_path / "run", model, {"vocab": 10, "dim": 4}, optimizer=opt, state={"step": 7}
+    )
 
     other = Tiny()
     other_opt = torch.optim.AdamW(other.parameters(), lr=0.1)
-    state = ckpt.load_checkpoint(tmp_path / "run", other, config={"vocab": 10, "dim": 4}, optimizer=other_opt)
+    state = ckpt.load_checkpoint(
+        tmp_path / "run", other, config={"vocab": 10, "dim": 4}, optimizer=other_opt
+    )
     assert state == {"step": 7}
     torch.testing.assert_close(other.embed.weight, model.embed.weight)
     assert other.head.weight is other.embed.weight  # tying survives
-    torch.testing.assert_close(other_opt.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"])
+    torch.testing.assert_close(
+        other_opt.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"]
+    )
     assert ckpt.read_config(tmp_path / "run") == {"vocab": 10, "dim": 4}
 
 
@@ -49,7 +55,9 @@ def test_config_mismatch_is_a_clear_error(tmp_path):
 
 def test_shape_mismatch_is_a_clear_error(tmp_path):
     ckpt.save_checkpoint(tmp_path / "run", Tiny(), {"vocab": 10, "dim": 4})
-    with pytest.raises(ckpt.CheckpointError, match=r"embed.weight: checkpoint \(10, 4\) vs model \(10, 8\)"):
+    with pytest.raises(
+        ckpt.CheckpointError, match=r"embed.weight: checkpoint \(10, 4\) vs model \(10, 8\)"
+    ):
         ckpt.load_checkpoint(tmp_path / "run", Tiny(dim=8))
 
 
@@ -72,7 +80,11 @@ def test_resaving_replaces_the_checkpoint_and_leaves_no_temporaries(tmp_path):
         ckpt.save_checkpoint(tmp_path / "run", model, CONFIG, optimizer=opt, state={"step": step})
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [
-        "config.json", "model-step000002.safetensors", "state.json", "trainer-step000002.pt"]
+        "config.json",
+        "model-step000002.safetensors",
+        "state.json",
+        "trainer-step000002.pt",
+    ]
     assert ckpt.read_state(tmp_path / "run") == {"step": 2}
     assert json.loads((tmp_path / "run" / ckpt.STATE).read_text())["step"] == 2
 
@@ -183,8 +195,9 @@ def crash_at(monkeypatch, point: int, folder, on_crash=None):
 
 
 @pytest.mark.parametrize("point", range(8))
-def test_a_save_that_crashes_midway_leaves_the_previous_checkpoint_loadable(tmp_path, monkeypatch,
-                                                                           point):
+def test_a_save_that_crashes_midway_leaves_the_previous_checkpoint_loadable(
+    tmp_path, monkeypatch, point
+):
     folder = tmp_path / "run"
     opt = torch.optim.SGD(Tiny().parameters(), lr=0.1)
     ckpt.save_checkpoint(folder, filled(1.0), CONFIG, optimizer=opt, state={"step": 1})
@@ -200,7 +213,8 @@ def test_a_save_that_crashes_midway_leaves_the_previous_checkpoint_loadable(tmp_
 
 
 def test_random_saves_crashes_and_resumes_never_lose_the_last_good_checkpoint(tmp_path_factory):
-    from hypothesis import given, settings, strategies as st
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
 
     # each save crashes at one of its 8 moments (see crash_at) or completes (None); a crash is a
     # kill: the folder stays exactly as it was at that moment (temporary files and all)
@@ -226,11 +240,17 @@ def test_random_saves_crashes_and_resumes_never_lose_the_last_good_checkpoint(tm
             with pytest.MonkeyPatch.context() as patch:
                 snapshot = root / "killed"
                 if crash is not None:
-                    crash_at(patch, crash, folder, on_crash=lambda f: shutil.copytree(f, snapshot))
+                    crash_at(
+                        patch, crash, folder, on_crash=lambda f, s=snapshot: shutil.copytree(f, s)
+                    )
                 try:
-                    ckpt.save_checkpoint(folder, filled(float(number)), {"vocab": 10, "dim": 4},
-                                         optimizer=torch.optim.SGD(Tiny().parameters(), lr=0.1),
-                                         state={"step": number})
+                    ckpt.save_checkpoint(
+                        folder,
+                        filled(float(number)),
+                        {"vocab": 10, "dim": 4},
+                        optimizer=torch.optim.SGD(Tiny().parameters(), lr=0.1),
+                        state={"step": number},
+                    )
                     last_good = number
                 except Crash:
                     shutil.rmtree(folder)

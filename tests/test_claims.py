@@ -24,16 +24,24 @@ def test_claims_are_recorded_and_can_continue(tmp_path, monkeypatch):
     claim("a", True, "1")
     claim("b", False, "2")  # recorded, not raised
     rows = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [(r["claim"], r["holds"], r["mode"]) for r in rows] == [("a", True, "fast"), ("b", False, "fast")]
+    assert [(r["claim"], r["holds"], r["mode"]) for r in rows] == [
+        ("a", True, "fast"),
+        ("b", False, "fast"),
+    ]
 
 
-def test_a_claim_declared_untested_at_fast_budget_prints_its_reason_and_never_raises(tmp_path, monkeypatch, capsys):
+def test_a_claim_declared_untested_at_fast_budget_prints_its_reason_and_never_raises(
+    tmp_path, monkeypatch, capsys
+):
     record = tmp_path / "claims.jsonl"
     monkeypatch.setenv("COURSE_CLAIMS_FILE", str(record))
     monkeypatch.setenv("COURSE_FAST", "1")
     claim("PPO raises the reward", False, "-0.05 -> -0.08", fast="60 steps are too few")
     out = capsys.readouterr().out
-    assert "[claim not tested at FAST budget: 60 steps are too few] PPO raises the reward — -0.05 -> -0.08" in out
+    assert (
+        "[claim not tested at FAST budget: 60 steps are too few] PPO raises the reward — -0.05 -> "
+        "-0.08" in out
+    )
     row = json.loads(record.read_text())
     assert (row["holds"], row["tested"], row["mode"]) == (False, False, "fast")
 

@@ -1,4 +1,5 @@
 """The ``course`` command: doctor, download, run, clean (no network: downloads use file:// URLs)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,6 @@ import pytest
 
 from course import data
 from course.cli import build_parser, doctor, main
-from course.cli import download as download_cli
 from course.cli import notebooks as notebooks_cli
 
 
@@ -29,7 +29,9 @@ def test_every_command_is_registered():
 
 
 def test_python_dash_m_course_works():
-    done = subprocess.run([sys.executable, "-m", "course", "--help"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "course", "--help"], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert "download" in done.stdout
 
@@ -38,8 +40,10 @@ def test_python_dash_m_course_works():
 @pytest.fixture
 def no_network(monkeypatch):
     """Any attempt to download fails the test: doctor must never fetch."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("doctor tried to use the network")
+
     monkeypatch.setattr(data, "fetch", refuse)
     monkeypatch.setattr("urllib.request.urlopen", refuse)
 
@@ -54,7 +58,15 @@ def test_doctor_reports_every_area_and_each_dataset(no_network, tmp_path, monkey
     monkeypatch.delenv("COURSE_DEVICE", raising=False)
     rows = doctor.run_checks()
     topics = {r.topic for r in rows}
-    for expected in ("python", "torch", "numpy", "ipywidgets", "device", "JupyterLab", "ipywidgets extension"):
+    for expected in (
+        "python",
+        "torch",
+        "numpy",
+        "ipywidgets",
+        "device",
+        "JupyterLab",
+        "ipywidgets extension",
+    ):
         assert expected in topics, f"{expected} missing from {sorted(topics)}"
     for name in data.REGISTRY:
         (row,) = _rows(f"data: {name}", rows)
@@ -80,7 +92,9 @@ def test_doctor_flags_a_missing_data_dir(no_network, tmp_path, monkeypatch, caps
     assert "COURSE_DATA_DIR" in out and "is not a folder" in out and "fix:" in out
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"  # ../shared/data beside the checkout
+SHARED_DATA = (
+    Path(__file__).resolve().parents[2] / "shared" / "data"
+)  # ../shared/data beside the checkout
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "names.txt").exists(), reason="needs the shared data folder")
@@ -91,11 +105,15 @@ def test_doctor_accepts_a_verified_data_dir(no_network, monkeypatch):
 
 
 def test_doctor_catches_missing_and_too_old_packages(monkeypatch):
-    monkeypatch.setattr(doctor, "_requirements", lambda: ["numpy>=999", "surely-not-installed-pkg>=1"])
+    monkeypatch.setattr(
+        doctor, "_requirements", lambda: ["numpy>=999", "surely-not-installed-pkg>=1"]
+    )
     rows = {r.topic: r for r in doctor.check_packages()}
     assert rows["numpy"].status == doctor.FAIL and "does not meet >=999" in rows["numpy"].detail
     missing = rows["surely-not-installed-pkg"]
-    assert missing.status == doctor.FAIL and "pip install 'surely-not-installed-pkg>=1'" in missing.fix
+    assert (
+        missing.status == doctor.FAIL and "pip install 'surely-not-installed-pkg>=1'" in missing.fix
+    )
 
 
 def test_doctor_reads_the_installed_requirements():
@@ -119,14 +137,21 @@ def test_doctor_reports_gpu_name_and_memory(monkeypatch):
     import course.device
 
     monkeypatch.setattr(course.device, "get_device", lambda verbose=False: torch.device("cuda"))
-    monkeypatch.setattr(torch.cuda, "get_device_properties",
-                        lambda index: types.SimpleNamespace(name="Fake H100", major=9, minor=0))
+    monkeypatch.setattr(
+        torch.cuda,
+        "get_device_properties",
+        lambda index: types.SimpleNamespace(name="Fake H100", major=9, minor=0),
+    )
     monkeypatch.setattr(torch.cuda, "mem_get_info", lambda index: (2 * 2**30, 3 * 2**30))
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     rows = {r.topic: r for r in doctor.check_device()}
     assert rows["device"].status == doctor.OK and "Fake H100" in rows["device"].detail
     memory = rows["GPU memory"]
-    assert memory.status == doctor.WARN and "2.0 GiB free of 3.0 GiB" in memory.detail and "COURSE_DEVICE=cpu" in memory.fix
+    assert (
+        memory.status == doctor.WARN
+        and "2.0 GiB free of 3.0 GiB" in memory.detail
+        and "COURSE_DEVICE=cpu" in memory.fix
+    )
 
 
 def test_doctor_missing_widget_extension(monkeypatch, tmp_path):
@@ -138,18 +163,28 @@ def test_doctor_missing_widget_extension(monkeypatch, tmp_path):
 def test_doctor_turns_a_crashing_check_into_a_row(monkeypatch):
     def broken():
         raise RuntimeError("boom")
+
     monkeypatch.setattr(doctor, "CHECKS", (doctor.check_python, broken))
     rows = doctor.run_checks()
     assert rows[-1].status == doctor.FAIL and "boom" in rows[-1].detail
 
 
 # ----------------------------------------------------------------------------- download
-def _fake_dataset(tmp_path: Path, name="toy", payload=b"hello course\n" * 100, **changes) -> data.Dataset:
+def _fake_dataset(
+    tmp_path: Path, name="toy", payload=b"hello course\n" * 100, **changes
+) -> data.Dataset:
     source = tmp_path / "upstream" / f"{name}.txt"
     source.parent.mkdir(exist_ok=True)
     source.write_bytes(payload)
-    fields = dict(name=name, filename=f"{name}.txt", url=source.as_uri(), sha256=hashlib.sha256(payload).hexdigest(),
-                  size=len(payload), licence="test", description="a toy dataset")
+    fields = dict(
+        name=name,
+        filename=f"{name}.txt",
+        url=source.as_uri(),
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+        licence="test",
+        description="a toy dataset",
+    )
     fields.update(changes)
     return data.Dataset(**fields)
 
@@ -193,9 +228,15 @@ def test_download_checksum_mismatch_fails_and_leaves_nothing(tmp_path, monkeypat
 def test_download_applies_the_registry_transform(tmp_path, monkeypatch):
     raw = b"1\t2\r\nHi.\tHallo.\r\n"
     cleaned = b"Hi.\tHallo.\n"
-    entry = _fake_dataset(tmp_path, payload=raw, sha256=hashlib.sha256(cleaned).hexdigest(), size=len(cleaned),
-                          source_sha256=hashlib.sha256(raw).hexdigest(), source_size=len(raw),
-                          transform=data._strip_tatoeba_header)
+    entry = _fake_dataset(
+        tmp_path,
+        payload=raw,
+        sha256=hashlib.sha256(cleaned).hexdigest(),
+        size=len(cleaned),
+        source_sha256=hashlib.sha256(raw).hexdigest(),
+        source_size=len(raw),
+        transform=data._strip_tatoeba_header,
+    )
     monkeypatch.setattr(data, "REGISTRY", {entry.name: entry})
     monkeypatch.delenv("COURSE_OFFLINE", raising=False)
     assert main(["download", "--dir", str(tmp_path / "d"), "--quiet"]) == 0
@@ -218,7 +259,9 @@ def test_download_real_registry_is_complete():
 # ----------------------------------------------------------------------------- run and clean
 def _write_notebook(path: Path, *sources: str, outputs: bool = False) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Toy")] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 99 · Toy")] + [
+        nbformat.v4.new_code_cell(s) for s in sources
+    ]
     if outputs:
         nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="stale\n")]
         nb.cells[1].execution_count = 7
@@ -250,18 +293,24 @@ def test_resolve_notebook_by_number_name_or_path(toy_notebooks):
 
 
 def test_run_executes_in_fast_mode_and_reports_claims(tmp_path, capsys):
-    nb = _write_notebook(tmp_path / "nb" / "99_toy.ipynb",
-                         "import os\nprint('fast =', os.environ['COURSE_FAST'])",
-                         "from course.claims import claim\nclaim('two is more than one', 2 > 1, '2 vs 1')\n"
-                         "claim('pigs fly', False, 'no', fast='too few pigs at this budget')")
+    nb = _write_notebook(
+        tmp_path / "nb" / "99_toy.ipynb",
+        "import os\nprint('fast =', os.environ['COURSE_FAST'])",
+        "from course.claims import claim\nclaim('two is more than one', 2 > 1, '2 vs 1')\n"
+        "claim('pigs fly', False, 'no', fast='too few pigs at this budget')",
+    )
     out = tmp_path / "out" / "toy.ipynb"
     assert main(["run", str(nb), "--fast", "-o", str(out), "--timeout", "120"]) == 0
     executed = nbformat.read(out, as_version=4)
     assert executed.cells[1].outputs[0]["text"] == "fast = 1\n"
     printed = capsys.readouterr().out
     assert "  [claim holds] two is more than one — 2 vs 1" in printed
-    assert "  [claim not tested at FAST budget] pigs fly — no" in printed  # not reported as a failure
-    assert nbformat.read(nb, as_version=4).cells[1].outputs == []  # the source notebook is untouched
+    assert (
+        "  [claim not tested at FAST budget] pigs fly — no" in printed
+    )  # not reported as a failure
+    assert (
+        nbformat.read(nb, as_version=4).cells[1].outputs == []
+    )  # the source notebook is untouched
 
 
 def test_run_reports_a_failing_cell(tmp_path, capsys):
@@ -285,9 +334,13 @@ def test_clean_check_then_clean(tmp_path, capsys):
     assert main(["clean", str(tmp_path / "missing.ipynb")]) == 2
 
 
-def test_download_into_a_share_copies_a_verified_local_copy(toy_registry, tmp_path, monkeypatch, capsys):
+def test_download_into_a_share_copies_a_verified_local_copy(
+    toy_registry, tmp_path, monkeypatch, capsys
+):
     assert main(["download", "--quiet"]) == 0  # now in the cache
-    monkeypatch.setattr(data, "fetch", lambda *a, **k: pytest.fail("downloaded although a local copy exists"))
+    monkeypatch.setattr(
+        data, "fetch", lambda *a, **k: pytest.fail("downloaded although a local copy exists")
+    )
     share = tmp_path / "share"
     assert main(["download", "--dir", str(share), "--quiet"]) == 0
     assert "copied" in capsys.readouterr().out
@@ -295,9 +348,12 @@ def test_download_into_a_share_copies_a_verified_local_copy(toy_registry, tmp_pa
 
 
 def test_run_passes_a_relative_data_folder_on_as_an_absolute_path(tmp_path, monkeypatch):
-    """The kernel runs in the notebook's folder; a relative COURSE_DATA_DIR must still mean the caller's."""
+    """The kernel runs in the notebook's folder; a relative COURSE_DATA_DIR must still mean the
+    caller's."""
     (tmp_path / "data").mkdir()
-    nb = _write_notebook(tmp_path / "nb" / "99_env.ipynb", "import os\nprint(os.environ['COURSE_DATA_DIR'])")
+    nb = _write_notebook(
+        tmp_path / "nb" / "99_env.ipynb", "import os\nprint(os.environ['COURSE_DATA_DIR'])"
+    )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COURSE_DATA_DIR", "data")
     out = tmp_path / "out.ipynb"
@@ -307,8 +363,9 @@ def test_run_passes_a_relative_data_folder_on_as_an_absolute_path(tmp_path, monk
 
 
 # ------------------------------------------------------------ issue 15: each failure, its own fix
-def test_download_dir_that_is_a_file_says_so_before_fetching(toy_registry, tmp_path, monkeypatch,
-                                                             capsys):
+def test_download_dir_that_is_a_file_says_so_before_fetching(
+    toy_registry, tmp_path, monkeypatch, capsys
+):
     monkeypatch.setattr(data, "fetch", lambda *a, **k: pytest.fail("fetched into a file"))
     (tmp_path / "afile").write_text("keep")
     for target in (tmp_path / "afile", tmp_path / "afile" / "below"):

@@ -3,7 +3,10 @@ import pytest
 from course.config import budget, is_fast
 
 
-@pytest.mark.parametrize("value, fast", [("1", True), ("true", True), ("YES", True), ("0", False), ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value, fast",
+    [("1", True), ("true", True), ("YES", True), ("0", False), ("", False), ("no", False)],
+)
 def test_fast_mode_switch(monkeypatch, value, fast):
     monkeypatch.setenv("COURSE_FAST", value)
     assert is_fast() is fast

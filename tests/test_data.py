@@ -2,7 +2,6 @@ import hashlib
 import http.server
 import threading
 import time
-import urllib.error
 from http.client import HTTPException
 from pathlib import Path
 
@@ -38,7 +37,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             try:
                 for _ in range(500):  # 32 MB if nobody stops reading
                     self.wfile.write(b"x" * 65536)
-            except ConnectionError:  # the client stopped reading at its size cap: what the test wants
+            except (
+                ConnectionError
+            ):  # the client stopped reading at its size cap: what the test wants
                 pass
             return
         elif self.path == "/drip.txt":  # one byte at a time: never idle long enough for the timeout
@@ -97,25 +98,47 @@ def test_corrupt_file_is_refused_and_leaves_nothing(server, tmp_path):
 def test_interrupted_transfer_leaves_no_file(server, tmp_path):
     dest = tmp_path / "interrupted.txt"
     with pytest.raises((data.ChecksumError, HTTPException, OSError)):
-        data.fetch(f"{server}/interrupted.txt", dest, sha256=GOOD_SHA, size=len(GOOD), progress=False)
+        data.fetch(
+            f"{server}/interrupted.txt", dest, sha256=GOOD_SHA, size=len(GOOD), progress=False
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_transform_is_checked_after_cleaning(server, tmp_path):
     cleaned = GOOD.upper()
     dest = tmp_path / "t.txt"
-    data.fetch(f"{server}/good.txt", dest, sha256=GOOD_SHA, transform=bytes.upper,
-               final_sha256=hashlib.sha256(cleaned).hexdigest(), progress=False)
+    data.fetch(
+        f"{server}/good.txt",
+        dest,
+        sha256=GOOD_SHA,
+        transform=bytes.upper,
+        final_sha256=hashlib.sha256(cleaned).hexdigest(),
+        progress=False,
+    )
     assert dest.read_bytes() == cleaned
     with pytest.raises(data.ChecksumError, match="cleaned"):
-        data.fetch(f"{server}/good.txt", tmp_path / "u.txt", sha256=GOOD_SHA, transform=bytes.lower,
-                   final_sha256="0" * 64, progress=False)
+        data.fetch(
+            f"{server}/good.txt",
+            tmp_path / "u.txt",
+            sha256=GOOD_SHA,
+            transform=bytes.lower,
+            final_sha256="0" * 64,
+            progress=False,
+        )
     assert not (tmp_path / "u.txt").exists()
 
 
 def _register(monkeypatch, url, **extra):
-    entry = data.Dataset(name="toy", filename="toy.txt", url=url, sha256=GOOD_SHA, size=len(GOOD),
-                         licence="test", description="toy", **extra)
+    entry = data.Dataset(
+        name="toy",
+        filename="toy.txt",
+        url=url,
+        sha256=GOOD_SHA,
+        size=len(GOOD),
+        licence="test",
+        description="toy",
+        **extra,
+    )
     monkeypatch.setitem(data.REGISTRY, "toy", entry)
     return entry
 
@@ -129,7 +152,9 @@ def test_load_downloads_once_then_uses_the_cache(server, clean_env, monkeypatch)
     assert data.load("toy") == GOOD.decode()
 
 
-def test_data_dir_comes_first_and_corrupt_copies_are_ignored(server, clean_env, monkeypatch, capsys):
+def test_data_dir_comes_first_and_corrupt_copies_are_ignored(
+    server, clean_env, monkeypatch, capsys
+):
     _register(monkeypatch, f"{server}/good.txt")
     share = clean_env / "share"
     share.mkdir()
@@ -146,12 +171,21 @@ def test_no_source_gives_an_error_naming_the_url_and_folder(clean_env, monkeypat
     with pytest.raises(data.DataUnavailable) as info:
         data.load("toy")
     message = str(info.value)
-    assert entry.url in message and str(data.cache_dir() / "toy.txt") in message and "COURSE_DATA_DIR" in message
+    assert (
+        entry.url in message
+        and str(data.cache_dir() / "toy.txt") in message
+        and "COURSE_DATA_DIR" in message
+    )
 
 
 def test_fallback_is_used_with_a_notice(clean_env, monkeypatch, capsys):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    _register(monkeypatch, "http://127.0.0.1:9/x.txt", fallback=lambda: "fallback text", fallback_notice="a stand-in")
+    _register(
+        monkeypatch,
+        "http://127.0.0.1:9/x.txt",
+        fallback=lambda: "fallback text",
+        fallback_notice="a stand-in",
+    )
     assert data.load("toy") == "fallback text"
     out = capsys.readouterr().out
     assert "a stand-in" in out and "COURSE_OFFLINE" in out
@@ -160,7 +194,11 @@ def test_fallback_is_used_with_a_notice(clean_env, monkeypatch, capsys):
 def test_shipped_fallbacks_work_offline(clean_env, monkeypatch):
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     names = data.load("names").split()
-    assert len(names) > 4000 and all(n.islower() for n in names[:100]) and len(set(names)) == len(names)
+    assert (
+        len(names) > 4000
+        and all(n.islower() for n in names[:100])
+        and len(set(names)) == len(names)
+    )
     assert len(data.load("tinyshakespeare")) > 100_000
     with pytest.raises(data.DataUnavailable):
         data.load("eng-deu")
@@ -179,7 +217,9 @@ def test_tatoeba_clean_up_matches_the_documented_changes():
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="no shared copy of the datasets beside the repository")
+@pytest.mark.skipif(
+    not SHARED.is_dir(), reason="no shared copy of the datasets beside the repository"
+)
 @pytest.mark.parametrize("name", sorted(data.REGISTRY))
 def test_registry_checksums_match_the_shared_copies(name):
     entry = data.REGISTRY[name]
@@ -199,8 +239,15 @@ def test_a_server_sending_far_more_than_the_registry_size_is_cut_off(server, tmp
 def test_a_one_byte_drip_hits_the_overall_deadline(server, tmp_path):
     began = time.monotonic()
     with pytest.raises(TimeoutError, match="too slow to finish.*course download.*COURSE_DATA_DIR"):
-        data.fetch(f"{server}/drip.txt", tmp_path / "drip.txt", sha256=GOOD_SHA, size=len(GOOD),
-                   progress=False, timeout=5, deadline=0.3)
+        data.fetch(
+            f"{server}/drip.txt",
+            tmp_path / "drip.txt",
+            sha256=GOOD_SHA,
+            size=len(GOOD),
+            progress=False,
+            timeout=5,
+            deadline=0.3,
+        )
     assert time.monotonic() - began < 4  # the per-read timeout alone would never have fired
     assert list(tmp_path.iterdir()) == []
 
@@ -223,6 +270,11 @@ def test_an_unreadable_copy_is_skipped_with_a_fix(clean_env, monkeypatch, capsys
 def test_a_download_into_a_file_or_below_one_is_refused_clearly(server, tmp_path):
     (tmp_path / "file").write_text("keep me")
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
-        data.fetch(f"{server}/good.txt", tmp_path / "file" / "good.txt", sha256=GOOD_SHA,
-                   size=len(GOOD), progress=False)
+        data.fetch(
+            f"{server}/good.txt",
+            tmp_path / "file" / "good.txt",
+            sha256=GOOD_SHA,
+            size=len(GOOD),
+            progress=False,
+        )
     assert (tmp_path / "file").read_text() == "keep me"

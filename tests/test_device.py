@@ -14,7 +14,9 @@ def _fake(monkeypatch, cuda: bool, mps: bool):
     monkeypatch.setattr(dev, "_mps_available", lambda: mps)
 
 
-@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")])
+@pytest.mark.parametrize(
+    "cuda, mps, expected", [(True, True, "cuda"), (False, True, "mps"), (False, False, "cpu")]
+)
 def test_preference_order(monkeypatch, cuda, mps, expected):
     _fake(monkeypatch, cuda, mps)
     assert dev.get_device().type == expected
@@ -61,10 +63,18 @@ def test_describe_cpu_mentions_the_cpu():
     assert "CPU" in dev.describe(torch.device("cpu"))
 
 
-@pytest.mark.parametrize("capability, dtype", [((7, 0), torch.float16), ((7, 5), torch.float16),
-                                               ((8, 0), torch.bfloat16), ((9, 0), torch.bfloat16)])
+@pytest.mark.parametrize(
+    "capability, dtype",
+    [
+        ((7, 0), torch.float16),
+        ((7, 5), torch.float16),
+        ((8, 0), torch.bfloat16),
+        ((9, 0), torch.bfloat16),
+    ],
+)
 def test_cuda_precision_follows_the_gpu(monkeypatch, capability, dtype):
-    # V100 (7.0) and Colab's T4 (7.5) have no native bf16: fp16 with a scaler; Ampere (8.0) and newer: bf16.
+    # V100 (7.0) and Colab's T4 (7.5) have no native bf16: fp16 with a scaler; Ampere (8.0) and
+    # newer: bf16.
     monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
     assert dev.cuda_autocast_dtype("cuda") == dtype
     assert dev.needs_grad_scaler("cuda") == (dtype == torch.float16)

@@ -1,4 +1,5 @@
 """Data-parallel training: 2 CPU processes under torchrun (gloo) train exactly like 1 process."""
+
 import json
 import os
 import subprocess
@@ -15,7 +16,7 @@ from course import distributed
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SCRIPT = textwrap.dedent('''
+SCRIPT = textwrap.dedent("""
     import json, sys
     import torch
     from course import distributed
@@ -25,22 +26,25 @@ SCRIPT = textwrap.dedent('''
     torch.set_num_threads(1)
     torch.manual_seed(0)  # same seed in every process: same initial weights, same global batches
     out = sys.argv[1]
-    model = ModernGPT(ModernConfig.llama_style(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16))
+    config = ModernConfig.llama_style(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=16)
+    model = ModernGPT(config)
 
     def batches():  # the GLOBAL batch: 8 rows; under 2 processes each trains on 4 of them
         x = (torch.randint(0, 11, (8, 1)) + torch.arange(9)) % 11  # counting mod 11: learnable
         return x[:, :-1], x[:, 1:]
 
-    history = fit(model, batches, val_batches=batches, device="cpu", progress=False, checkpoint_dir=out,
-                  config=TrainConfig(steps=12, lr=1e-2, eval_every=5, eval_batches=2, weight_decay=0.1))
+    history = fit(
+        model, batches, val_batches=batches, device="cpu", progress=False, checkpoint_dir=out,
+        config=TrainConfig(steps=12, lr=1e-2, eval_every=5, eval_batches=2, weight_decay=0.1),
+    )
     info = distributed.from_environment()
     if info.is_main:
         with open(out + ".json", "w") as f:
-            json.dump({"train": history.train_loss, "val": history.val_loss, "tokens": history.tokens,
-                       "world": history.world_size}, f)
+            json.dump({"train": history.train_loss, "val": history.val_loss,
+                       "tokens": history.tokens, "world": history.world_size}, f)
     print(f"rank {info.rank} done")
     distributed.cleanup()
-''')
+""")
 
 
 @pytest.mark.slow
@@ -49,11 +53,17 @@ def test_two_processes_under_torchrun_match_one_process_with_the_same_global_bat
     stdout1 = _run_with([str(single)], [], tmp_path)  # one process, plain python
     # two processes, gloo backend, launched exactly as a user would
     double = tmp_path / "double"
-    stdout2 = _run_with([str(double)], ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
-                        tmp_path)
+    stdout2 = _run_with(
+        [str(double)],
+        ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"],
+        tmp_path,
+    )
     assert "rank 0 done" in stdout2 and "rank 1 done" in stdout2
     assert stdout2.count("tokens/s on 2 x cpu") == 1  # only rank 0 prints the summary
-    one, two = json.loads(Path(f"{single}.json").read_text()), json.loads(Path(f"{double}.json").read_text())
+    one, two = (
+        json.loads(Path(f"{single}.json").read_text()),
+        json.loads(Path(f"{double}.json").read_text()),
+    )
     assert one["tokens"] == two["tokens"] == 12 * 8 * 8 and two["world"] == 2 and one["world"] == 1
     assert one["train"] == pytest.approx(two["train"], abs=1e-5)
     assert one["val"] == pytest.approx(two["val"], abs=1e-5)
@@ -71,8 +81,14 @@ def _run_with(script_args, launcher, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT", "COURSE_DEVICE"):
         env.pop(name, None)
-    result = subprocess.run([sys.executable, *launcher, str(script), *script_args], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, *launcher, str(script), *script_args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout
 

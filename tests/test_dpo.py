@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from course.align import tasks
-from course.align.dpo import dpo_loss, encode_pair_batch, preference_accuracy, sequence_logprob, train_dpo
+from course.align.dpo import (
+    dpo_loss,
+    encode_pair_batch,
+    preference_accuracy,
+    sequence_logprob,
+    train_dpo,
+)
 from course.models.gpt import GPT, GPTConfig
 
 TOK = tasks.tokenizer()
@@ -16,7 +22,13 @@ def gpt(seed=0) -> GPT:
 
 
 def test_dpo_loss_by_hand():
-    stats = dpo_loss(torch.tensor([-1.0]), torch.tensor([-2.0]), torch.tensor([-1.5]), torch.tensor([-1.5]), beta=0.5)
+    stats = dpo_loss(
+        torch.tensor([-1.0]),
+        torch.tensor([-2.0]),
+        torch.tensor([-1.5]),
+        torch.tensor([-1.5]),
+        beta=0.5,
+    )
     assert stats.chosen_reward.item() == pytest.approx(0.25)
     assert stats.rejected_reward.item() == pytest.approx(-0.25)
     assert stats.margin.item() == pytest.approx(0.5)
@@ -49,7 +61,9 @@ def test_dpo_training_raises_preference_accuracy():
     pairs = [tasks.Pair(f"Q{i % 3}:", " good\n", " bad\n", 1.0) for i in range(12)]
     policy, reference = gpt(), gpt()
     before, _ = preference_accuracy(policy, reference, TOK, pairs)
-    history = train_dpo(policy, reference, TOK, pairs, steps=15, batch_size=6, beta=0.5, lr=3e-3, progress=False)
+    history = train_dpo(
+        policy, reference, TOK, pairs, steps=15, batch_size=6, beta=0.5, lr=3e-3, progress=False
+    )
     after, margin = preference_accuracy(policy, reference, TOK, pairs, beta=0.5)
     assert before == 0.0  # identical models: every margin is exactly zero
     assert after == 1.0 and margin > 0

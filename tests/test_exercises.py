@@ -1,9 +1,10 @@
 """Every exercise check of every notebook, found by name: it passes its worked solution and answers
 an untouched stub with "not attempted". The wrong answers, which differ per exercise, are in
 ``tests/test_exercises_nbNN.py`` beside each notebook's own agreement tests."""
+
 import importlib
-import json
 import inspect
+import json
 import pkgutil
 from pathlib import Path
 
@@ -29,12 +30,16 @@ CHECKS = list(every_check())
 def test_every_notebook_with_exercises_is_found():
     notebooks = {param.id.split(".")[0] for param in CHECKS}
     lessons = Path(__file__).resolve().parent.parent / "notebooks"
-    assert notebooks == {f"nb{p.name[:2]}" for p in lessons.glob("[0-9][0-9]_*.ipynb") if p.name[:2] != "00"}
+    assert notebooks == {
+        f"nb{p.name[:2]}" for p in lessons.glob("[0-9][0-9]_*.ipynb") if p.name[:2] != "00"
+    }
 
 
 @pytest.mark.parametrize("check, solution", CHECKS)
 def test_check_passes_its_worked_solution(check, solution, capsys):
-    assert solution is not None, "each check needs a worked solution of the same name in course/exercises/solutions/"
+    assert solution is not None, (
+        "each check needs a worked solution of the same name in course/exercises/solutions/"
+    )
     assert check(solution)
     assert "✅" in capsys.readouterr().out
 
@@ -51,12 +56,18 @@ def _answer_and_check_cells():
         cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
         for cell, after in zip(cells, cells[1:]):
             if cell["metadata"].get("nbgrader", {}).get("solution"):
-                yield pytest.param(path.name[:2], "".join(cell["source"]), "".join(after["source"]),
-                                   id=f"nb{path.name[:2]}.{after['metadata']['nbgrader']['grade_id']}")
+                yield pytest.param(
+                    path.name[:2],
+                    "".join(cell["source"]),
+                    "".join(after["source"]),
+                    id=f"nb{path.name[:2]}.{after['metadata']['nbgrader']['grade_id']}",
+                )
 
 
 @pytest.mark.parametrize("notebook, answer, check_call", list(_answer_and_check_cells()))
-def test_an_untouched_notebook_exercise_says_not_attempted_yet(notebook, answer, check_call, capsys):
+def test_an_untouched_notebook_exercise_says_not_attempted_yet(
+    notebook, answer, check_call, capsys
+):
     # the stub the learner sees, run with the check cell after it: "not attempted yet", never a hint
     namespace = {"check": importlib.import_module(f"course.exercises.nb{notebook}")}
     exec(answer, namespace)

@@ -1,5 +1,6 @@
 """course.export and run.py: the file format, quantisation error bounds, and a runner that needs
 only NumPy and reproduces PyTorch's logits and greedy tokens."""
+
 import json
 import subprocess
 import sys
@@ -22,7 +23,11 @@ CHARS = [chr(c) for c in range(32, 32 + 40)]
 
 def tiny_gpt(**changes):
     torch.manual_seed(0)
-    return GPT(GPTConfig(**{**dict(vocab_size=40, block_size=16, n_layer=2, n_head=2, n_embd=32), **changes})).eval()
+    return GPT(
+        GPTConfig(
+            **{**dict(vocab_size=40, block_size=16, n_layer=2, n_head=2, n_embd=32), **changes}
+        )
+    ).eval()
 
 
 def tiny_modern(**changes):
@@ -36,8 +41,9 @@ MODELS = {
     "gpt-no-bias": lambda: tiny_gpt(bias=False),
     "llama-style": tiny_modern,
     "llama-style-mqa": lambda: tiny_modern(n_kv_head=1),
-    "modern-layernorm-gelu-learned": lambda: ModernGPT(ModernConfig(
-        vocab_size=40, block_size=16, n_layer=2, n_head=2, n_embd=32, bias=False)).eval(),
+    "modern-layernorm-gelu-learned": lambda: ModernGPT(
+        ModernConfig(vocab_size=40, block_size=16, n_layer=2, n_head=2, n_embd=32, bias=False)
+    ).eval(),
 }
 
 
@@ -51,9 +57,14 @@ def test_fp32_round_trip_is_bit_exact_and_the_file_is_safetensors(tmp_path):
     assert meta == {"config": config, "tokenizer": CHARS, "quant": {}}
     assert sorted(stored) == sorted(tensors)
     for name in tensors:
-        assert stored[name].dtype == np.float32 and stored[name].tobytes() == tensors[name].tobytes()
+        assert (
+            stored[name].dtype == np.float32 and stored[name].tobytes() == tensors[name].tobytes()
+        )
     from safetensors.numpy import load_file  # the library reads our file too
-    assert all(np.array_equal(v, tensors[k]) for k, v in load_file(tmp_path / "m.safetensors").items())
+
+    assert all(
+        np.array_equal(v, tensors[k]) for k, v in load_file(tmp_path / "m.safetensors").items()
+    )
     header_length = int.from_bytes((tmp_path / "m.safetensors").read_bytes()[:8], "little")
     assert header_length % 8 == 0
 
@@ -62,7 +73,9 @@ def test_the_tied_lm_head_is_stored_once_and_qkv_are_split():
     tensors, config = export.model_tensors(tiny_gpt())
     assert "lm_head.weight" not in tensors and tensors["tok_emb.weight"].shape == (40, 32)
     c_attn = tiny_gpt().blocks[0].attn.c_attn.weight.detach().numpy()
-    assert np.array_equal(np.concatenate([tensors[f"blocks.0.attn.{x}.weight"] for x in "qkv"]), c_attn)
+    assert np.array_equal(
+        np.concatenate([tensors[f"blocks.0.attn.{x}.weight"] for x in "qkv"]), c_attn
+    )
     n_params = sum(p.numel() for p in tiny_gpt().parameters())
     assert sum(t.size for t in tensors.values()) == n_params
     assert config["n_kv_head"] == 2 and config["position"] == "learned"
@@ -79,11 +92,11 @@ def test_truncated_and_wrong_version_files_are_refused(tmp_path):
     with pytest.raises(ValueError, match="truncated"):
         export.read(tmp_path / "header.safetensors")
     n = int.from_bytes(raw[:8], "little")
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     header["__metadata__"]["version"] = "2"
     text = json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
-    (tmp_path / "v2.safetensors").write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n:])
+    (tmp_path / "v2.safetensors").write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])
     with pytest.raises(ValueError, match="version '2'.*version '1'"):
         run.GPT(tmp_path / "v2.safetensors")
 
@@ -110,7 +123,9 @@ def test_int4_group_error_is_at_most_half_a_step_and_packs_two_a_byte():
     w = np.random.default_rng(1).normal(size=(8, 96)).astype(np.float32)
     packed, scale = export.quantise_int4(w, group=32)
     assert packed.shape == (8, 48) and packed.dtype == np.uint8 and scale.shape == (8, 3)
-    assert scale.dtype == np.float16 and np.all(scale.astype(np.float64) * 7 >= np.abs(w).reshape(8, 3, 32).max(2))
+    assert scale.dtype == np.float16 and np.all(
+        scale.astype(np.float64) * 7 >= np.abs(w).reshape(8, 3, 32).max(2)
+    )
     back = run.dequantise(packed, scale, {"kind": "int4", "group": 32})
     step = np.repeat(scale.astype(np.float32), 32, axis=1)
     assert np.all(np.abs(back - w) <= step / 2 * (1 + 1e-6))
@@ -126,7 +141,9 @@ def test_bf16_matches_torch_rounding():
     ours = export.to_bf16(w)
     theirs = torch.from_numpy(w).bfloat16().view(torch.int16).numpy().view(np.uint16)
     assert np.array_equal(ours, theirs)
-    assert np.array_equal(run.dequantise(ours, None, {"kind": "bf16"}), torch.from_numpy(w).bfloat16().float().numpy())
+    assert np.array_equal(
+        run.dequantise(ours, None, {"kind": "bf16"}), torch.from_numpy(w).bfloat16().float().numpy()
+    )
 
 
 def test_quantise_leaves_vectors_in_fp32_and_which_picks_matrices():
@@ -136,14 +153,18 @@ def test_quantise_leaves_vectors_in_fp32_and_which_picks_matrices():
     stored, quant = export.quantise(tensors, "int4")
     assert all(tensors[n].ndim == 2 for n in quant) and stored["norm_f.weight"].dtype == np.float32
     back = export.dequantise(stored, quant)
-    assert sorted(back) == sorted(tensors) and all(back[n].shape == tensors[n].shape for n in tensors)
+    assert sorted(back) == sorted(tensors) and all(
+        back[n].shape == tensors[n].shape for n in tensors
+    )
     with pytest.raises(ValueError, match="not one of"):
         export.quantise(tensors, "int2")
 
 
 def test_sizes_shrink_about_4x_and_8x(tmp_path):
     model = tiny_gpt(n_embd=64, block_size=32)
-    sizes = {s: export.export(model, CHARS, tmp_path / f"{s}.safetensors", s) for s in export.SCHEMES}
+    sizes = {
+        s: export.export(model, CHARS, tmp_path / f"{s}.safetensors", s) for s in export.SCHEMES
+    }
     assert 1.9 < sizes["fp32"] / sizes["bf16"] <= 2.0
     assert 3.0 < sizes["fp32"] / sizes["int8"] < 4.0
     assert 5.0 < sizes["fp32"] / sizes["int4"] < 8.0
@@ -161,7 +182,9 @@ def test_runner_logits_match_pytorch_with_and_without_the_cache(name, tmp_path):
     ids = idx[0].tolist()
     whole = runner.forward(ids, runner.new_cache())
     cache = runner.new_cache()
-    pieces = np.concatenate([runner.forward(ids[:9], cache)] + [runner.forward([i], cache) for i in ids[9:]])
+    pieces = np.concatenate(
+        [runner.forward(ids[:9], cache)] + [runner.forward([i], cache) for i in ids[9:]]
+    )
     assert whole.dtype == np.float32
     assert np.abs(whole - reference).max() < 1e-4
     assert np.abs(pieces - whole).max() < 1e-5
@@ -172,7 +195,9 @@ def test_greedy_tokens_equal_pytorch_even_past_the_context(name, tmp_path):
     model = MODELS[name]()
     export.export(model, CHARS, tmp_path / "m.safetensors")
     runner = run.GPT(tmp_path / "m.safetensors")
-    torch_tokens = generate(model, torch.tensor([[1, 2, 3]]), 40, greedy=True)[0].tolist()  # block 16
+    torch_tokens = generate(model, torch.tensor([[1, 2, 3]]), 40, greedy=True)[
+        0
+    ].tolist()  # block 16
     assert run.generate(runner, [1, 2, 3], 40) == torch_tokens
 
 
@@ -212,8 +237,21 @@ def test_run_py_runs_in_a_process_where_only_numpy_imports(tmp_path):
     script = export.write_runner(tmp_path)
     assert script.read_text() == (ROOT / "course" / "two_files" / "run.py").read_text()
     (tmp_path / "blocker.py").write_text(textwrap.dedent(BLOCK_TORCH))
-    command = [sys.executable, "-I", str(tmp_path / "blocker.py"), str(script), str(tmp_path / "model.safetensors"),
-               "--prompt", "AB", "--tokens", "20", "--temperature", "0.8", "--seed", "3"]
+    command = [
+        sys.executable,
+        "-I",
+        str(tmp_path / "blocker.py"),
+        str(script),
+        str(tmp_path / "model.safetensors"),
+        "--prompt",
+        "AB",
+        "--tokens",
+        "20",
+        "--temperature",
+        "0.8",
+        "--seed",
+        "3",
+    ]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     runner = run.GPT(tmp_path / "model.safetensors")
@@ -221,18 +259,23 @@ def test_run_py_runs_in_a_process_where_only_numpy_imports(tmp_path):
     assert done.stdout.startswith(expected + "\n") and "tokens/s" in done.stdout
 
 
-# ---------------------------------------------------------------------------- notebook 13 = the package
+# ---------------------------------------------------------------------------- notebook 13 = the
+# package
 NOTEBOOK = ROOT / "notebooks" / "13_two_files.ipynb"
 
 
 def test_the_notebooks_run_py_cells_are_the_package_file():
     cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    parts = ["".join(c["source"]) for c in cells
-             if c["cell_type"] == "code" and "".join(c["source"]).startswith("# run.py · ")]
+    parts = [
+        "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "code" and "".join(c["source"]).startswith("# run.py · ")
+    ]
     assert [p.splitlines()[0][:14] for p in parts] == [f"# run.py · {k}/4" for k in range(1, 5)]
     guard = '\n\n\nif __name__ == "__main__":\n    main()\n'
     assert "\n\n\n".join(parts) + guard == export.RUNNER.read_text(encoding="utf-8"), (
-        "notebook 13's run.py cells and course/two_files/run.py differ: edit both the same way")
+        "notebook 13's run.py cells and course/two_files/run.py differ: edit both the same way"
+    )
 
 
 def test_the_notebooks_hand_written_file_is_what_export_writes(tmp_path):
@@ -242,11 +285,19 @@ def test_the_notebooks_hand_written_file_is_what_export_writes(tmp_path):
     header, offset = {}, 0
     for name in sorted(tensors):
         t = tensors[name]
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + t.nbytes]}
+        header[name] = {
+            "dtype": "F32",
+            "shape": list(t.shape),
+            "data_offsets": [offset, offset + t.nbytes],
+        }
         offset += t.nbytes
-    header["__metadata__"] = {"format": "llm-course/two-files", "version": "1",
-                              "config": json.dumps(config), "tokenizer": json.dumps(CHARS),
-                              "quant": json.dumps({})}
+    header["__metadata__"] = {
+        "format": "llm-course/two-files",
+        "version": "1",
+        "config": json.dumps(config),
+        "tokenizer": json.dumps(CHARS),
+        "quant": json.dumps({}),
+    }
     header_bytes = json.dumps(header, ensure_ascii=False).encode("utf-8")
     header_bytes += b" " * (-len(header_bytes) % 8)
     with open(tmp_path / "by_hand.safetensors", "wb") as f:
@@ -255,7 +306,9 @@ def test_the_notebooks_hand_written_file_is_what_export_writes(tmp_path):
         for name in sorted(tensors):
             f.write(tensors[name].astype("<f4").tobytes())
     export.write(tmp_path / "package.safetensors", tensors, config, CHARS)
-    assert (tmp_path / "by_hand.safetensors").read_bytes() == (tmp_path / "package.safetensors").read_bytes()
+    assert (tmp_path / "by_hand.safetensors").read_bytes() == (
+        tmp_path / "package.safetensors"
+    ).read_bytes()
 
 
 def test_runner_refuses_more_positions_than_the_context(tmp_path):

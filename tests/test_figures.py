@@ -1,13 +1,15 @@
 """The course's own diagrams (notebooks/figures/): referenced, present, well-formed, reproducible.
 
-- every image a notebook's markdown references exists (notebooks/*.ipynb and notebooks/zh-CN/*.ipynb),
-  with a relative path (so it renders in JupyterLab, on GitHub and in exported HTML) and alt text;
+- every image a notebook's markdown references exists (notebooks/*.ipynb and
+  notebooks/zh-CN/*.ipynb), with a relative path (so it renders in JupyterLab, on GitHub and in
+  exported HTML) and alt text;
 - every SVG in notebooks/figures/ is referenced by at least one notebook;
 - every SVG parses as XML, is an <svg> with a size and a <title>, and stays small;
 - make.py, run on a copy of the scripts in a temporary folder, writes exactly the committed files,
   byte for byte (the SVGs are written by our own code, not by a plotting library, so the bytes do
   not depend on the matplotlib version).
 """
+
 from __future__ import annotations
 
 import json
@@ -77,7 +79,9 @@ def test_svg_is_well_formed(svg):
     size = svg.stat().st_size
     assert size < MAX_BYTES, f"{svg.name} is {size:,} bytes; keep diagrams under {MAX_BYTES:,}"
     root = ET.parse(svg).getroot()
-    assert root.tag == "{http://www.w3.org/2000/svg}svg", f"{svg.name}: root is {root.tag}, not an svg"
+    assert root.tag == "{http://www.w3.org/2000/svg}svg", (
+        f"{svg.name}: root is {root.tag}, not an svg"
+    )
     assert root.get("viewBox") and root.get("width") and root.get("height"), f"{svg.name}: no size"
     title = root.find("{http://www.w3.org/2000/svg}title")
     assert title is not None and title.text, f"{svg.name}: add a <title> (what the diagram shows)"
@@ -88,14 +92,21 @@ def test_make_regenerates_the_committed_files(tmp_path):
     scripts = sorted(FIGURES.glob("*.py"))
     for script in scripts:
         shutil.copy(script, tmp_path / script.name)
-    result = subprocess.run([sys.executable, str(tmp_path / "make.py")], capture_output=True, text=True,
-                            timeout=120, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, str(tmp_path / "make.py")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, f"make.py failed:\n{result.stdout}\n{result.stderr}"
     made = {p.name: p.read_bytes() for p in tmp_path.glob("*.svg")}
     committed = {p.name: p.read_bytes() for p in SVGS}
     assert sorted(made) == sorted(committed), (
-        f"make.py writes {sorted(set(made) - set(committed))} that are not in notebooks/figures/, and "
-        f"{sorted(set(committed) - set(made))} there come from no draw_*.py")
+        f"make.py writes {sorted(set(made) - set(committed))} that are not in notebooks/figures/, "
+        "and "
+        f"{sorted(set(committed) - set(made))} there come from no draw_*.py"
+    )
     stale = [name for name in made if made[name] != committed[name]]
     assert not stale, f"out of date: run `python notebooks/figures/make.py` and commit {stale}"
 

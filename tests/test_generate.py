@@ -1,4 +1,6 @@
-"""Generation: argument checks, filters, the KV cache gives identical tokens, cropping with a notice."""
+"""Generation: argument checks, filters, the KV cache gives identical tokens, cropping with a
+notice."""
+
 import pytest
 import torch
 
@@ -11,10 +13,16 @@ def tiny(block_size=32) -> GPT:
     return GPT(GPTConfig(vocab_size=13, block_size=block_size, n_layer=2, n_head=2, n_embd=16))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(temperature=0), "temperature"), (dict(temperature=-1.0), "temperature"),
-    (dict(top_k=0), "top_k"), (dict(top_p=0.0), "top_p"), (dict(top_p=1.5), "top_p"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(temperature=0), "temperature"),
+        (dict(temperature=-1.0), "temperature"),
+        (dict(top_k=0), "top_k"),
+        (dict(top_p=0.0), "top_p"),
+        (dict(top_p=1.5), "top_p"),
+    ],
+)
 def test_bad_sampling_arguments_raise_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         generate(tiny(), torch.zeros(1, 1, dtype=torch.long), 3, **kwargs)
@@ -24,8 +32,22 @@ def test_kv_cache_generation_equals_no_cache_token_for_token():
     model = tiny()
     prompt = torch.randint(0, 13, (3, 4))
     for kwargs in (dict(greedy=True), dict(temperature=0.9, top_k=5), dict(top_p=0.8)):
-        a = generate(model, prompt, 20, use_kv_cache=True, generator=torch.Generator().manual_seed(1), **kwargs)
-        b = generate(model, prompt, 20, use_kv_cache=False, generator=torch.Generator().manual_seed(1), **kwargs)
+        a = generate(
+            model,
+            prompt,
+            20,
+            use_kv_cache=True,
+            generator=torch.Generator().manual_seed(1),
+            **kwargs,
+        )
+        b = generate(
+            model,
+            prompt,
+            20,
+            use_kv_cache=False,
+            generator=torch.Generator().manual_seed(1),
+            **kwargs,
+        )
         assert a.shape == (3, 24)
         assert torch.equal(a, b)
 
@@ -60,9 +82,13 @@ def test_top_k_and_top_p_filters():
     assert torch.isfinite(filter_top_k(logits, 99)).all()
     assert torch.isfinite(filter_top_p(logits, 0.7)).tolist() == [[True, True, False, False, False]]
     assert torch.isfinite(filter_top_p(logits, 0.71)).tolist() == [[True, True, True, False, False]]
-    assert torch.isfinite(filter_top_p(logits, 0.01)).tolist() == [[True, False, False, False, False]]
+    assert torch.isfinite(filter_top_p(logits, 0.01)).tolist() == [
+        [True, False, False, False, False]
+    ]
     shuffled = logits[:, [3, 0, 4, 1, 2]]  # order must not matter
-    assert torch.isfinite(filter_top_p(shuffled, 0.7)).tolist() == [[False, True, False, True, False]]
+    assert torch.isfinite(filter_top_p(shuffled, 0.7)).tolist() == [
+        [False, True, False, True, False]
+    ]
 
 
 def test_sampling_follows_the_distribution_and_greedy_is_argmax():

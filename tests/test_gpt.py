@@ -1,4 +1,6 @@
-"""GPT: shapes, causality, attention weights, weight tying, parameter and FLOP counts, checkpoints."""
+"""GPT: shapes, causality, attention weights, weight tying, parameter and FLOP counts,
+checkpoints."""
+
 import math
 
 import pytest
@@ -57,7 +59,9 @@ def test_weight_tying_and_parameter_count():
     model = tiny()
     assert model.lm_head.weight.data_ptr() == model.wte.weight.data_ptr()
     C, V, L, B = 16, 11, 2, 16
-    per_block = (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C) + 2 * (2 * C)
+    per_block = (
+        (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C) + 2 * (2 * C)
+    )
     expected = V * C + L * per_block + 2 * C  # tied embedding/head + blocks + final LayerNorm
     assert model.num_parameters() == expected
     assert model.num_parameters(non_embedding=False) == expected + B * C
@@ -81,8 +85,11 @@ def test_kv_cache_forward_equals_full_forward():
     idx = torch.randint(0, 11, (2, 12))
     full = model(idx)
     cache = model.new_kv_cache(2)
-    parts = [model(idx[:, :5], kv_cache=cache), model(idx[:, 5:9], kv_cache=cache)]  # several at once
-    parts += [model(idx[:, t:t + 1], kv_cache=cache) for t in range(9, 12)]  # then one at a time
+    parts = [
+        model(idx[:, :5], kv_cache=cache),
+        model(idx[:, 5:9], kv_cache=cache),
+    ]  # several at once
+    parts += [model(idx[:, t : t + 1], kv_cache=cache) for t in range(9, 12)]  # then one at a time
     torch.testing.assert_close(torch.cat(parts, dim=1), full, rtol=1e-5, atol=1e-5)
 
 
@@ -95,10 +102,17 @@ def test_trains_with_course_fit():
 
     def batch():
         i = torch.randint(0, 180, (8,))
-        x = torch.stack([data[j:j + 16] for j in i])
-        return x, torch.stack([data[j + 1:j + 17] for j in i])
+        x = torch.stack([data[j : j + 16] for j in i])
+        return x, torch.stack([data[j + 1 : j + 17] for j in i])
 
-    history = fit(model, batch, config=TrainConfig(steps=60, lr=3e-3), device="cpu", progress=False, plot=False)
+    history = fit(
+        model,
+        batch,
+        config=TrainConfig(steps=60, lr=3e-3),
+        device="cpu",
+        progress=False,
+        plot=False,
+    )
     assert history.final_train_loss < 0.5 * history.train_loss[0]
 
 
@@ -122,7 +136,9 @@ def test_pretrained_or_train_saves_loads_and_refuses_other_config(tmp_path, monk
     sizes = dict(block_size=16, n_layer=1, n_head=2, n_embd=16, dropout=0.0, bias=True)
     model, tok = pretrained_or_train(sizes=sizes, steps=3, device="cpu", verbose=True)
     assert "Training a quick one" in capsys.readouterr().out
-    assert (checkpoint_path() / "tokenizer.json").is_file() and str(tmp_path) in str(checkpoint_path())
+    assert (checkpoint_path() / "tokenizer.json").is_file() and str(tmp_path) in str(
+        checkpoint_path()
+    )
     again, _ = pretrained_or_train(sizes=sizes, steps=3, device="cpu")
     assert "Loaded" in capsys.readouterr().out
     idx = torch.tensor([tok.encode("To be")])

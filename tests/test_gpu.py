@@ -1,9 +1,10 @@
 """The GPU path of the trainer (skipped without CUDA), the FLOPs/MFU arithmetic, and a CPU run that
 must never touch a CUDA API."""
+
 import importlib
+import math
 import os
 import sys
-import math
 
 import pytest
 import torch
@@ -21,6 +22,7 @@ def counting_batches(vocab=32, rows=8, T=32):
     def get_batch():
         x = (torch.randint(0, vocab, (rows, 1)) + torch.arange(T + 1)) % vocab
         return x[:, :-1], x[:, 1:]
+
     return get_batch
 
 
@@ -47,13 +49,18 @@ def test_peak_override_and_cpu(monkeypatch):
 
 
 def test_flops_per_token_follows_the_palm_formula():
-    # GPT-2 small: 124M parameters (85M non-embedding + 38.6M tied embedding), 12 layers, 768, T=1024
-    assert flops.transformer_flops_per_token(124_000_000, 12, 768, 1024) == 6 * 124e6 + 12 * 12 * 768 * 1024
+    # GPT-2 small: 124M parameters (85M non-embedding + 38.6M tied embedding), 12 layers, 768,
+    # T=1024
+    assert (
+        flops.transformer_flops_per_token(124_000_000, 12, 768, 1024)
+        == 6 * 124e6 + 12 * 12 * 768 * 1024
+    )
 
     class Plain(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.lin = torch.nn.Linear(10, 10)
+
     assert flops.model_flops_per_token(Plain(), 7) == 6 * 110
     model = ModernGPT(ModernConfig(**TINY))
     assert flops.model_flops_per_token(model, 16) == model.flops_per_token(16)
@@ -62,19 +69,31 @@ def test_flops_per_token_follows_the_palm_formula():
 
 
 def test_history_reports_steady_throughput_and_mfu():
-    h = History(step=list(range(10)), train_loss=[1.0] * 10, tokens=10 * 1000,
-                step_seconds=[5.0] + [0.1] * 9, flops_per_token=1e6, peak_flops=2e10)
-    assert h.steady_tokens_per_second == pytest.approx(1000 / 0.1)  # the slow first (compile) step is left out
+    h = History(
+        step=list(range(10)),
+        train_loss=[1.0] * 10,
+        tokens=10 * 1000,
+        step_seconds=[5.0] + [0.1] * 9,
+        flops_per_token=1e6,
+        peak_flops=2e10,
+    )
+    assert h.steady_tokens_per_second == pytest.approx(
+        1000 / 0.1
+    )  # the slow first (compile) step is left out
     assert h.mfu == pytest.approx(1e6 * 1e4 / 2e10)
     assert math.isnan(History(step_seconds=[0.1], tokens=10).mfu)
 
 
 # ----------------------------------------------------------------------------- the CPU path
 def test_cpu_training_never_calls_a_cuda_api(monkeypatch, tmp_path):
-    torch.manual_seed(0)  # (torch.manual_seed itself seeds CUDA lazily: done before the trap is set)
+    torch.manual_seed(
+        0
+    )  # (torch.manual_seed itself seeds CUDA lazily: done before the trap is set)
     model = ModernGPT(ModernConfig(**TINY, n_expert=2, top_k=1))
 
-    importlib.import_module("torch._dynamo")  # imported before the trap: it indexes torch functions once
+    importlib.import_module(
+        "torch._dynamo"
+    )  # imported before the trap: it indexes torch functions once
 
     course_dir = os.path.dirname(course.__file__)
 
@@ -85,19 +104,39 @@ def test_cpu_training_never_calls_a_cuda_api(monkeypatch, tmp_path):
             if sys._getframe(1).f_code.co_filename.startswith(course_dir):
                 raise AssertionError(f"the CPU path called {name}")
             return original(*args, **kwargs)
+
         return call
 
-    for name in ("is_available", "synchronize", "get_device_name", "get_device_properties", "set_device",
-                 "current_device", "device_count", "manual_seed_all", "memory_allocated", "max_memory_allocated"):
-        monkeypatch.setattr(torch.cuda, name, forbidden(f"torch.cuda.{name}", getattr(torch.cuda, name)))
+    for name in (
+        "is_available",
+        "synchronize",
+        "get_device_name",
+        "get_device_properties",
+        "set_device",
+        "current_device",
+        "device_count",
+        "manual_seed_all",
+        "memory_allocated",
+        "max_memory_allocated",
+    ):
+        monkeypatch.setattr(
+            torch.cuda, name, forbidden(f"torch.cuda.{name}", getattr(torch.cuda, name))
+        )
     monkeypatch.setattr(torch.Tensor, "cuda", forbidden("Tensor.cuda", torch.Tensor.cuda))
     monkeypatch.setattr(train, "enable_tf32", forbidden("enable_tf32", train.enable_tf32))
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.delenv("COURSE_PEAK_FLOPS", raising=False)
-    history = fit(model, counting_batches(), val_batches=counting_batches(), loss_fn=training_loss, device="cpu",
-                  progress=False, checkpoint_dir=tmp_path / "run",
-                  config=TrainConfig(steps=6, lr=3e-3, eval_every=3, eval_batches=1))
+    history = fit(
+        model,
+        counting_batches(),
+        val_batches=counting_batches(),
+        loss_fn=training_loss,
+        device="cpu",
+        progress=False,
+        checkpoint_dir=tmp_path / "run",
+        config=TrainConfig(steps=6, lr=3e-3, eval_every=3, eval_batches=1),
+    )
     assert all(p.device.type == "cpu" for p in model.parameters())
     assert history.flops_per_token == model.flops_per_token(32)
     assert history.peak_flops == 0.0 and math.isnan(history.mfu)
@@ -118,8 +157,15 @@ def test_gpu_fit_uses_bf16_fused_adamw_tf32_and_reports_mfu(capsys):
         return torch.nn.functional.cross_entropy(logits.flatten(0, 1).float(), batch[1].flatten())
 
     optimizer = train.make_optimizer(model.cuda(), TrainConfig(lr=3e-3))
-    history = fit(model, counting_batches(), loss_fn=loss_fn, optimizer=optimizer, device="cuda", progress=False,
-                  config=TrainConfig(steps=60, lr=3e-3))
+    history = fit(
+        model,
+        counting_batches(),
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        device="cuda",
+        progress=False,
+        config=TrainConfig(steps=60, lr=3e-3),
+    )
     assert seen["dtype"] == torch.bfloat16
     assert optimizer.defaults["fused"] is True
     assert torch.backends.cuda.matmul.fp32_precision == "tf32"
@@ -137,8 +183,13 @@ def test_gpu_compiled_training_matches_eager_closely():
     for compile_ in (False, True):
         torch.manual_seed(0)
         model = ModernGPT(ModernConfig(**TINY))
-        history = fit(model, counting_batches(), device="cuda", progress=False,
-                      config=TrainConfig(steps=20, lr=3e-3, compile=compile_))
+        history = fit(
+            model,
+            counting_batches(),
+            device="cuda",
+            progress=False,
+            config=TrainConfig(steps=20, lr=3e-3, compile=compile_),
+        )
         results.append(history.train_loss)
     assert results[1][-1] == pytest.approx(results[0][-1], rel=0.05)
 

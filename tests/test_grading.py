@@ -1,4 +1,5 @@
 """Exercises graded by nbgrader: answer and check cells, grading mode, and a real autograde run."""
+
 import json
 import os
 import re
@@ -16,11 +17,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _toy():
-    return {"cells": [
-        {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# toy"},
-        {"cell_type": "code", "id": "b", "metadata": {}, "outputs": [], "execution_count": None,
-         "source": "def my_double(x):\n    return ...  # your code here\n\ncheck.double(my_double)"},
-    ]}
+    return {
+        "cells": [
+            {"cell_type": "markdown", "id": "a", "metadata": {}, "source": "# toy"},
+            {
+                "cell_type": "code",
+                "id": "b",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": (
+                    "def my_double(x):\n    return ...  # your code here\n\ncheck.double(my_double)"
+                ),
+            },
+        ]
+    }
 
 
 def test_an_exercise_cell_becomes_an_answer_cell_and_a_locked_check_cell():
@@ -28,10 +39,17 @@ def test_an_exercise_cell_becomes_an_answer_cell_and_a_locked_check_cell():
     assert mark_exercises(nb, "nb99") == 1
     answer, check = nb["cells"][1:]
     assert answer["source"] == "def my_double(x):\n    return ...  # your code here"
-    assert answer["metadata"]["nbgrader"]["solution"] and not answer["metadata"]["nbgrader"]["grade"]
+    assert (
+        answer["metadata"]["nbgrader"]["solution"] and not answer["metadata"]["nbgrader"]["grade"]
+    )
     assert check["source"] == "check.double(my_double)"
     grading = check["metadata"]["nbgrader"]
-    assert (grading["grade"], grading["locked"], grading["points"], grading["grade_id"]) == (True, True, 1, "nb99-double")
+    assert (grading["grade"], grading["locked"], grading["points"], grading["grade_id"]) == (
+        True,
+        True,
+        1,
+        "nb99-double",
+    )
     assert mark_exercises(nb, "nb99") == 0 and len(nb["cells"]) == 3  # idempotent
 
 
@@ -60,23 +78,39 @@ def test_nbgrader_autograde_scores_a_solved_copy_full_and_an_untouched_one_zero(
     (tmp_path / "source" / "ps01").mkdir(parents=True)
     (tmp_path / "source" / "ps01" / "lesson.ipynb").write_text(json.dumps(nb), encoding="utf-8")
     (tmp_path / "nbgrader_config.py").write_text(
-        "c = get_config()\nc.CourseDirectory.root = r'%s'\n"
-        "c.ClearSolutions.enabled = False  # the course's notebooks are already the student version\n"
-        "c.Execute.timeout = 600\n" % tmp_path)
-    env = dict(os.environ, COURSE_FAST="1", OMP_NUM_THREADS="1",
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+        f"c = get_config()\nc.CourseDirectory.root = r'{tmp_path}'\n"
+        "c.ClearSolutions.enabled = False  # the course's notebooks are already the student "
+        "version\n"
+        "c.Execute.timeout = 600\n"
+    )
+    env = dict(
+        os.environ,
+        COURSE_FAST="1",
+        OMP_NUM_THREADS="1",
+        PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    )
 
     def nbgrader(*args, **extra):
-        done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=tmp_path, env=dict(env, **extra),
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args],
+            cwd=tmp_path,
+            env=dict(env, **extra),
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
 
     nbgrader("generate_assignment", "ps01", "--force")
-    released = json.loads((tmp_path / "release" / "ps01" / "lesson.ipynb").read_text(encoding="utf-8"))
+    released = json.loads(
+        (tmp_path / "release" / "ps01" / "lesson.ipynb").read_text(encoding="utf-8")
+    )
     solved = json.loads(json.dumps(released))
     for cell, following in zip(solved["cells"], solved["cells"][1:]):
         if cell["metadata"].get("nbgrader", {}).get("solution"):
-            name, function = re.match(r"check\.(\w+)\((\w+)\)", "".join(following["source"])).groups()
+            name, function = re.match(
+                r"check\.(\w+)\((\w+)\)", "".join(following["source"])
+            ).groups()
             cell["source"] = f"from course.exercises.solutions.nb01 import {name} as {function}"
     for student, copy in (("solver", solved), ("idler", released)):
         folder = tmp_path / "submitted" / student / "ps01"
@@ -88,8 +122,10 @@ def test_nbgrader_autograde_scores_a_solved_copy_full_and_an_untouched_one_zero(
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as book:
-        scores = {s: (book.find_submission("ps01", s).score, book.find_submission("ps01", s).max_score)
-                  for s in ("solver", "idler")}
+        scores = {
+            s: (book.find_submission("ps01", s).score, book.find_submission("ps01", s).max_score)
+            for s in ("solver", "idler")
+        }
     assert scores == {"solver": (len(checks), len(checks)), "idler": (0, len(checks))}
     shutil.rmtree(tmp_path / "autograded", ignore_errors=True)
 
@@ -98,7 +134,15 @@ def test_every_exercise_of_every_notebook_is_marked_for_nbgrader():
     for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
         nb = json.loads(path.read_text(encoding="utf-8"))
         assert mark_exercises(json.loads(json.dumps(nb)), "x") == 0, (
-            f"{path.name} has exercise cells without nbgrader metadata: run python -m course.grading {path}")
-        graded = [c["metadata"]["nbgrader"] for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+            f"{path.name} has exercise cells without nbgrader metadata: run python -m "
+            f"course.grading {path}"
+        )
+        graded = [
+            c["metadata"]["nbgrader"]
+            for c in nb["cells"]
+            if c["metadata"].get("nbgrader", {}).get("grade")
+        ]
         ids = [g["grade_id"] for g in graded]
-        assert len(ids) == len(set(ids)) and all(i.startswith(f"nb{path.name[:2]}-") for i in ids), path.name
+        assert len(ids) == len(set(ids)) and all(
+            i.startswith(f"nb{path.name[:2]}-") for i in ids
+        ), path.name

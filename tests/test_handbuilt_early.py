@@ -1,5 +1,6 @@
 """The hand-written training loops and gradients of notebooks 01, 03 and 04, copied here so that the
 lessons and the package (or torch) cannot drift apart. Keep each copy equal to its notebook cell."""
+
 from collections import Counter
 
 import pytest
@@ -16,10 +17,10 @@ def train_bigram_net(N, steps, penalty=0.0, lr=0.5):  # as in notebook 01, cell 
     V = N.size(0)
     W = torch.zeros(V, V, requires_grad=True)
     optimizer = torch.optim.Adam([W], lr=lr)
-    for step in range(steps):
+    for _ in range(steps):
         log_p = torch.log_softmax(W, dim=1)
         nll = -(N * log_p).sum() / N.sum()
-        loss = nll + penalty * (W ** 2).sum() / V
+        loss = nll + penalty * (W**2).sum() / V
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -65,18 +66,26 @@ def test_nplm_backward_by_hand_equals_the_package_autograd():
     p = torch.softmax(b + z @ U.T, dim=-1)
     dy = (p - F.one_hot(targets, V)) / B
     dU, db = dy.T @ z, dy.sum(0)
-    da = (dy @ U) * (1 - z ** 2)
+    da = (dy @ U) * (1 - z**2)
     dH, dd = da.T @ x, da.sum(0)
     dx = da @ H
     dC = torch.zeros_like(C).index_add_(0, context.flatten(), dx.reshape(-1, m))
     # the package's module, same weights, autograd
     model = NPLM(NPLMConfig(vocab_size=V, context_size=n_context, embed_dim=m, hidden_dim=h))
     with torch.no_grad():
-        model.C.weight.copy_(C); model.H.weight.copy_(H); model.H.bias.copy_(d)
-        model.U.weight.copy_(U); model.U.bias.copy_(b)
+        model.C.weight.copy_(C)
+        model.H.weight.copy_(H)
+        model.H.bias.copy_(d)
+        model.U.weight.copy_(U)
+        model.U.bias.copy_(b)
     F.cross_entropy(model(context), targets).backward()
-    for mine, grad in [(dC, model.C.weight.grad), (dH, model.H.weight.grad), (dd, model.H.bias.grad),
-                       (dU, model.U.weight.grad), (db, model.U.bias.grad)]:
+    for mine, grad in [
+        (dC, model.C.weight.grad),
+        (dH, model.H.weight.grad),
+        (dd, model.H.bias.grad),
+        (dU, model.U.weight.grad),
+        (db, model.U.bias.grad),
+    ]:
         assert torch.allclose(mine, grad, atol=1e-6)
 
 
@@ -84,7 +93,10 @@ def test_nplm_backward_by_hand_equals_the_package_autograd():
 def test_bptt_by_hand_equals_autograd_through_the_package_loop_and_nn_rnn():
     torch.manual_seed(0)
     input_size, hidden_size, steps, batch_size, vocab_size = 32, 64, 5, 3, 65
-    W_ih, W_hh = torch.randn(hidden_size, input_size) * 0.1, torch.randn(hidden_size, hidden_size) * 0.1
+    W_ih, W_hh = (
+        torch.randn(hidden_size, input_size) * 0.1,
+        torch.randn(hidden_size, hidden_size) * 0.1,
+    )
     b_ih, b_hh = torch.zeros(hidden_size), torch.zeros(hidden_size)
     x = torch.randn(steps, batch_size, input_size)
 
@@ -110,14 +122,19 @@ def test_bptt_by_hand_equals_autograd_through_the_package_loop_and_nn_rnn():
         from_future = da @ W_hh
 
     leaves = [w.clone().requires_grad_() for w in (W_ih, W_hh, b_ih)]
-    outputs, _ = rnn_forward(x, torch.zeros(batch_size, hidden_size), leaves[0], leaves[1], leaves[2], b_hh)
+    outputs, _ = rnn_forward(
+        x, torch.zeros(batch_size, hidden_size), leaves[0], leaves[1], leaves[2], b_hh
+    )
     F.cross_entropy((outputs @ W_hy.T).reshape(-1, vocab_size), targets.reshape(-1)).backward()
     for mine, leaf in zip([dW_ih, dW_hh, db], leaves):
         assert torch.allclose(mine, leaf.grad, atol=1e-7)
     # nn.RNN with the same weights gets the same gradients (its two biases each get db)
     rnn = torch.nn.RNN(input_size, hidden_size)
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(W_ih); rnn.weight_hh_l0.copy_(W_hh); rnn.bias_ih_l0.copy_(b_ih); rnn.bias_hh_l0.copy_(b_hh)
+        rnn.weight_ih_l0.copy_(W_ih)
+        rnn.weight_hh_l0.copy_(W_hh)
+        rnn.bias_ih_l0.copy_(b_ih)
+        rnn.bias_hh_l0.copy_(b_hh)
     out, _ = rnn(x, torch.zeros(1, batch_size, hidden_size))
     F.cross_entropy((out @ W_hy.T).reshape(-1, vocab_size), targets.reshape(-1)).backward()
     assert torch.allclose(rnn.weight_hh_l0.grad, dW_hh, atol=1e-7)
@@ -125,7 +142,7 @@ def test_bptt_by_hand_equals_autograd_through_the_package_loop_and_nn_rnn():
 
 
 def clip_by_hand(grads, max_norm):  # as in notebook 04, cell "clip-code"
-    total = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    total = torch.sqrt(sum((g**2).sum() for g in grads))
     scale = min(1.0, max_norm / (total.item() + 1e-6))
     return [g * scale for g in grads], total
 
@@ -133,7 +150,7 @@ def clip_by_hand(grads, max_norm):  # as in notebook 04, cell "clip-code"
 @pytest.mark.parametrize("max_norm", [0.5, 1.0, 1e6])
 def test_clipping_by_hand_equals_clip_grad_norm(max_norm):
     params = [torch.randn(4, 3, requires_grad=True), torch.randn(5, requires_grad=True)]
-    (sum((p ** 3).sum() for p in params) * 10).backward()
+    (sum((p**3).sum() for p in params) * 10).backward()
     clipped, total = clip_by_hand([p.grad for p in params], max_norm)
     reported = torch.nn.utils.clip_grad_norm_(params, max_norm)
     assert torch.allclose(total, reported)

@@ -85,9 +85,9 @@ def test_notebook_06_encoder_layer_equals_the_package_encoder_layer():
 # ----------------------------------------------------------------------- notebook 08: the blocks
 def test_notebook_08_plain_blocks_equal_the_package_blocks():
     from course.models.modern import (
-        MoE,
         ModernConfig,
         ModernGPT,
+        MoE,
         RMSNorm,
         SwiGLU,
         apply_rope,

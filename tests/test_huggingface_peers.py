@@ -3,6 +3,7 @@
 
 Optional: each test is skipped when its peer is not installed (``pip install -e ".[peers]"``;
 TRL's trainers also import ``datasets``)."""
+
 import copy
 import json
 from collections import Counter, defaultdict
@@ -55,16 +56,32 @@ def _trl_dpo_loss(policy_hf, reference_hf, input_ids, completion_mask, beta):
     trainer = DPOTrainer.__new__(DPOTrainer)
     identity = lambda x: x  # noqa: E731  (one process: gathering changes nothing)
     trainer.__dict__.update(
-        model=policy_hf, ref_model=reference_hf, beta=beta,
-        loss_types=["sigmoid"], loss_weights=[1.0],
-        f_divergence_type="reverse_kl", ld_alpha=None, precompute_ref_logps=False,
-        aux_loss_enabled=False, use_weighting=False, _tp_size=1, _total_train_tokens=0,
+        model=policy_hf,
+        ref_model=reference_hf,
+        beta=beta,
+        loss_types=["sigmoid"],
+        loss_weights=[1.0],
+        f_divergence_type="reverse_kl",
+        ld_alpha=None,
+        precompute_ref_logps=False,
+        aux_loss_enabled=False,
+        use_weighting=False,
+        _tp_size=1,
+        _total_train_tokens=0,
         _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
         args=SimpleNamespace(gradient_checkpointing_kwargs=None),
-        accelerator=SimpleNamespace(device=torch.device("cpu"), gather=identity,
-                                    gather_for_metrics=identity, unwrap_model=identity))
-    inputs = {"input_ids": input_ids, "attention_mask": torch.ones_like(input_ids),
-              "completion_mask": completion_mask}
+        accelerator=SimpleNamespace(
+            device=torch.device("cpu"),
+            gather=identity,
+            gather_for_metrics=identity,
+            unwrap_model=identity,
+        ),
+    )
+    inputs = {
+        "input_ids": input_ids,
+        "attention_mask": torch.ones_like(input_ids),
+        "completion_mask": completion_mask,
+    }
     return trainer._compute_loss(policy_hf, inputs, return_outputs=False), trainer._metrics["eval"]
 
 
@@ -79,15 +96,18 @@ def test_course_dpo_loss_equals_trl_sigmoid_loss(tmp_path):
     models = {}
     for name, seed in [("policy", 0), ("reference", 1)]:
         torch.manual_seed(seed)
-        config = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=32, vocab_size=60,
-                                         n_positions=16)
+        config = transformers.GPT2Config(
+            n_layer=2, n_head=2, n_embd=32, vocab_size=60, n_positions=16
+        )
         hf = transformers.GPT2LMHeadModel(config).eval()
         with torch.no_grad():
             for p in hf.parameters():
                 p.add_(torch.randn_like(p) * 0.1)
         hf.save_pretrained(tmp_path / name)
-        models[name] = (transformers.GPT2LMHeadModel.from_pretrained(tmp_path / name).eval(),
-                        load_gpt2(tmp_path / name))
+        models[name] = (
+            transformers.GPT2LMHeadModel.from_pretrained(tmp_path / name).eval(),
+            load_gpt2(tmp_path / name),
+        )
     # 3 pairs: [chosen..., rejected...], prompt of 4 tokens, replies of 5; one length, so no padding
     # (the course pads with a newline and no attention mask, TRL with an attention mask)
     torch.manual_seed(2)
@@ -98,8 +118,9 @@ def test_course_dpo_loss_equals_trl_sigmoid_loss(tmp_path):
     completion_mask[:, 4:] = 1
     beta = 0.3
     with torch.no_grad():
-        trl_loss, metrics = _trl_dpo_loss(models["policy"][0], models["reference"][0], ids,
-                                          completion_mask, beta)
+        trl_loss, metrics = _trl_dpo_loss(
+            models["policy"][0], models["reference"][0], ids, completion_mask, beta
+        )
         x, y = ids[:, :-1], ids[:, 1:].masked_fill(completion_mask[:, 1:] == 0, IGNORE)
         pol = sequence_logprob(models["policy"][1], x, y)  # (6,)
         ref = sequence_logprob(models["reference"][1], x, y)
@@ -121,12 +142,17 @@ def test_course_reward_loss_equals_trl_reward_trainer():
     chosen, rejected = torch.randn(5), torch.randn(5)
     trainer = RewardTrainer.__new__(RewardTrainer)
     trainer.__dict__.update(
-        model=SimpleNamespace(training=False), _total_train_tokens=0, _tp_size=1,
+        model=SimpleNamespace(training=False),
+        _total_train_tokens=0,
+        _tp_size=1,
         _metrics={"train": defaultdict(list), "eval": defaultdict(list)},
         args=SimpleNamespace(center_rewards_coefficient=None),
-        accelerator=SimpleNamespace(gather=lambda x: x, gather_for_metrics=lambda x: x))
+        accelerator=SimpleNamespace(gather=lambda x: x, gather_for_metrics=lambda x: x),
+    )
+
     def scorer(**inputs):  # a "model" whose scores are these rewards, chosen rows first
         return SimpleNamespace(logits=torch.cat([chosen, rejected])[:, None])
+
     try:
         theirs = trainer.compute_loss(scorer, {"input_ids": torch.zeros(10, 1)})
     except (AttributeError, KeyError) as error:  # bookkeeping another TRL version may need
@@ -138,8 +164,11 @@ def test_course_reward_loss_equals_trl_reward_trainer():
 def _byte_chars() -> dict[int, str]:
     """GPT-2's byte -> printable character table (the alphabet of a byte-level tokenizer.json):
     printable Latin-1 bytes stand for themselves, the others get characters from 256 on."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
-            *range(ord("®"), ord("ÿ") + 1)]
+    keep = [
+        *range(ord("!"), ord("~") + 1),
+        *range(ord("¡"), ord("¬") + 1),
+        *range(ord("®"), ord("ÿ") + 1),
+    ]
     table, extra = {}, 0
     for b in range(256):
         if b in keep:
@@ -187,8 +216,12 @@ def test_course_bpe_learns_the_merges_of_tokenizers_bytelevel_bpe():
     ours = BPETokenizer.train(text, vocab_size=256 + n_merges)
     peer = Tokenizer(models.BPE())
     peer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    trainer = trainers.BpeTrainer(vocab_size=256 + n_merges, min_frequency=2, show_progress=False,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=256 + n_merges,
+        min_frequency=2,
+        show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     peer.train_from_iterator([text], trainer)
     to_byte = {c: b for b, c in _byte_chars().items()}
     theirs = []

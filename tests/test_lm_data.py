@@ -1,4 +1,6 @@
-"""Random-window batches: targets are inputs shifted by one, splits are contiguous, seeds reproduce."""
+"""Random-window batches: targets are inputs shifted by one, splits are contiguous, seeds
+reproduce."""
+
 import pytest
 import torch
 

@@ -3,7 +3,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from course.align.lora import (LoRALinear, add_lora, count_parameters, load_adapters, merge_lora, save_adapters)
+from course.align.lora import (
+    LoRALinear,
+    add_lora,
+    count_parameters,
+    load_adapters,
+    merge_lora,
+    save_adapters,
+)
 from course.models.gpt import GPT, GPTConfig
 
 
@@ -26,7 +33,12 @@ def test_b_zero_leaves_outputs_unchanged():
     idx = torch.randint(0, 96, (2, 16))
     before = model(idx)
     names = add_lora(model, r=4, alpha=8)
-    assert names == ["blocks.0.attn.c_attn", "blocks.0.attn.c_proj", "blocks.1.attn.c_attn", "blocks.1.attn.c_proj"]
+    assert names == [
+        "blocks.0.attn.c_attn",
+        "blocks.0.attn.c_proj",
+        "blocks.1.attn.c_attn",
+        "blocks.1.attn.c_proj",
+    ]
     assert torch.equal(model(idx), before)
 
 
@@ -85,12 +97,16 @@ def test_adapters_load_onto_the_layers_the_file_names(tmp_path):
     """Adapters on attention and the MLP's first layer reload without repeating the targets."""
     model = gpt()
     wrapped = add_lora(model, r=2, alpha=4, targets=("attn", "mlp.c_fc"))
-    assert sorted(wrapped) == sorted(f"blocks.{i}.{n}" for i in range(2) for n in ("attn.c_attn", "attn.c_proj", "mlp.c_fc"))
+    assert sorted(wrapped) == sorted(
+        f"blocks.{i}.{n}" for i in range(2) for n in ("attn.c_attn", "attn.c_proj", "mlp.c_fc")
+    )
     randomise_B(model)
     idx = torch.randint(0, 96, (2, 16))
     path = save_adapters(model, tmp_path / "adapters.safetensors")
     fresh = load_adapters(gpt(), path)
-    assert sorted(n for n, m in fresh.named_modules() if isinstance(m, LoRALinear)) == sorted(wrapped)
+    assert sorted(n for n, m in fresh.named_modules() if isinstance(m, LoRALinear)) == sorted(
+        wrapped
+    )
     assert torch.allclose(fresh(idx), model(idx), atol=1e-6)
     with pytest.raises(ValueError, match="trained on layers"):
         load_adapters(gpt(n_layer=1), path)
@@ -120,4 +136,6 @@ def test_a_failed_adapter_save_leaves_the_previous_file_whole(tmp_path, monkeypa
     monkeypatch.setattr(safetensors.torch, "save_file", full_disk)
     with pytest.raises(OSError, match="No space"):
         save_adapters(model, path)
-    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["adapters.safetensors"]
+    assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [
+        "adapters.safetensors"
+    ]

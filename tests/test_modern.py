@@ -1,4 +1,6 @@
-"""course.models.modern: each modern block against a hand computation or a reference implementation."""
+"""course.models.modern: each modern block against a hand computation or a reference
+implementation."""
+
 import math
 
 import pytest
@@ -7,8 +9,18 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course.models.modern import (MoE, ModernConfig, ModernGPT, RMSNorm, SwiGLU, apply_rope, kv_cache_bytes,
-                                  load_balancing_loss, rope_cos_sin, training_loss)
+from course.models.modern import (
+    ModernConfig,
+    ModernGPT,
+    MoE,
+    RMSNorm,
+    SwiGLU,
+    apply_rope,
+    kv_cache_bytes,
+    load_balancing_loss,
+    rope_cos_sin,
+    training_loss,
+)
 
 TINY = dict(vocab_size=17, block_size=16, n_layer=2, n_head=4, n_embd=32)
 
@@ -32,7 +44,9 @@ def test_rmsnorm_is_scale_invariant_and_differs_from_layernorm_only_by_the_mean(
     x = torch.randn(3, 8)
     norm = RMSNorm(8, eps=0.0)
     torch.testing.assert_close(norm(5 * x), norm(x))
-    centred = x - x.mean(-1, keepdim=True)  # with zero mean, RMSNorm and (weightless) LayerNorm agree
+    centred = x - x.mean(
+        -1, keepdim=True
+    )  # with zero mean, RMSNorm and (weightless) LayerNorm agree
     torch.testing.assert_close(norm(centred), F.layer_norm(centred, (8,), eps=0.0))
 
 
@@ -45,7 +59,9 @@ def test_swiglu_is_down_of_silu_gate_times_up_and_matches_the_gelu_mlp_parameter
     torch.testing.assert_close(ffn(x), expected)
     for C in (32, 96, 256):
         gelu = ModernGPT(ModernConfig(vocab_size=5, n_embd=C, n_head=4, n_layer=1, bias=False))
-        swiglu = ModernGPT(ModernConfig(vocab_size=5, n_embd=C, n_head=4, n_layer=1, bias=False, mlp="swiglu"))
+        swiglu = ModernGPT(
+            ModernConfig(vocab_size=5, n_embd=C, n_head=4, n_layer=1, bias=False, mlp="swiglu")
+        )
         ratio = swiglu.num_parameters() / gelu.num_parameters()
         assert abs(ratio - 1) < 0.02, (C, ratio)
 
@@ -63,18 +79,28 @@ def test_rope_rotates_pairs_by_position_times_frequency():
 
 
 @settings(max_examples=25, deadline=None)
-@given(m=st.integers(0, 60), n=st.integers(0, 60), shift=st.integers(0, 60), seed=st.integers(0, 10_000))
+@given(
+    m=st.integers(0, 60),
+    n=st.integers(0, 60),
+    shift=st.integers(0, 60),
+    seed=st.integers(0, 10_000),
+)
 def test_rope_scores_depend_only_on_relative_position(m, n, shift, seed):
     """<R_m q, R_n k> == <R_{m+s} q, R_{n+s} k> for every shift s."""
     g = torch.Generator().manual_seed(seed)
-    q, k = torch.randn(16, generator=g, dtype=torch.float64), torch.randn(16, generator=g, dtype=torch.float64)
+    q, k = (
+        torch.randn(16, generator=g, dtype=torch.float64),
+        torch.randn(16, generator=g, dtype=torch.float64),
+    )
     cos, sin = rope_cos_sin(130, 16)
     cos, sin = cos.double(), sin.double()
 
     def score(a, b):
         return apply_rope(q, cos[a], sin[a]) @ apply_rope(k, cos[b], sin[b])
 
-    assert score(m, n).item() == pytest.approx(score(m + shift, n + shift).item(), rel=1e-6, abs=1e-6)
+    assert score(m, n).item() == pytest.approx(
+        score(m + shift, n + shift).item(), rel=1e-6, abs=1e-6
+    )
 
 
 def test_rope_model_has_no_position_table_and_learned_one_does():
@@ -89,8 +115,12 @@ def test_mha_path_equals_torch_multihead_attention_with_the_same_weights():
     attn = ModernGPT(config).blocks[0].attn.eval()
     reference = torch.nn.MultiheadAttention(32, 4, bias=True, batch_first=True).eval()
     with torch.no_grad():
-        reference.in_proj_weight.copy_(torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight]))
-        reference.in_proj_bias.copy_(torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias]))
+        reference.in_proj_weight.copy_(
+            torch.cat([attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight])
+        )
+        reference.in_proj_bias.copy_(
+            torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias])
+        )
         reference.out_proj.weight.copy_(attn.proj.weight)
         reference.out_proj.bias.copy_(attn.proj.bias)
     x = torch.randn(2, 10, 32)
@@ -102,14 +132,24 @@ def test_mha_path_equals_torch_multihead_attention_with_the_same_weights():
 @pytest.mark.parametrize("n_kv_head", [1, 2])
 def test_gqa_equals_mha_whose_kv_heads_are_copied_per_group(n_kv_head):
     torch.manual_seed(1)
-    gqa = ModernGPT(ModernConfig(**TINY, n_kv_head=n_kv_head, position="rope")).blocks[0].attn.eval()
+    gqa = (
+        ModernGPT(ModernConfig(**TINY, n_kv_head=n_kv_head, position="rope")).blocks[0].attn.eval()
+    )
     mha = ModernGPT(ModernConfig(**TINY, n_kv_head=4, position="rope")).blocks[0].attn.eval()
     group, D = 4 // n_kv_head, 8
     with torch.no_grad():
         for name in ("q_proj", "proj"):
             getattr(mha, name).load_state_dict(getattr(gqa, name).state_dict())
-        for name in ("k_proj", "v_proj"):  # kv head j becomes query heads j*group .. j*group+group-1
-            w = getattr(gqa, name).weight.view(n_kv_head, D, 32).repeat_interleave(group, 0).reshape(32, 32)
+        for name in (
+            "k_proj",
+            "v_proj",
+        ):  # kv head j becomes query heads j*group .. j*group+group-1
+            w = (
+                getattr(gqa, name)
+                .weight.view(n_kv_head, D, 32)
+                .repeat_interleave(group, 0)
+                .reshape(32, 32)
+            )
             b = getattr(gqa, name).bias.view(n_kv_head, D).repeat_interleave(group, 0).reshape(32)
             getattr(mha, name).weight.copy_(w)
             getattr(mha, name).bias.copy_(b)
@@ -131,9 +171,14 @@ def test_kv_cache_bytes_counts_the_tensors_attention_projects():
     attn = ModernGPT(config).blocks[0].attn
     k, v = attn.project_kv(torch.randn(3, 11, 32))
     per_layer = (k.numel() + v.numel()) * 4
-    assert kv_cache_bytes(config, seq_len=11, batch_size=3, bytes_per_value=4) == per_layer * config.n_layer
+    assert (
+        kv_cache_bytes(config, seq_len=11, batch_size=3, bytes_per_value=4)
+        == per_layer * config.n_layer
+    )
     assert kv_cache_bytes(config.replace(n_kv_head=4), 11) == 2 * kv_cache_bytes(config, 11)
-    assert kv_cache_bytes(config.replace(n_kv_head=1), 11) * 4 == kv_cache_bytes(config.replace(n_kv_head=4), 11)
+    assert kv_cache_bytes(config.replace(n_kv_head=1), 11) * 4 == kv_cache_bytes(
+        config.replace(n_kv_head=4), 11
+    )
 
 
 # ----------------------------------------------------------------------------- mixture of experts
@@ -146,7 +191,9 @@ def test_router_sends_each_token_to_its_top_k_experts_with_weights_summing_to_on
     expected = logits.topk(2, dim=-1).indices
     assert torch.equal(index, expected)
     torch.testing.assert_close(weights.sum(-1), torch.ones(20))
-    torch.testing.assert_close(weights, probs.gather(1, index) / probs.gather(1, index).sum(-1, keepdim=True))
+    torch.testing.assert_close(
+        weights, probs.gather(1, index) / probs.gather(1, index).sum(-1, keepdim=True)
+    )
 
 
 def test_moe_output_is_the_weighted_sum_of_the_chosen_experts():
@@ -154,8 +201,12 @@ def test_moe_output_is_the_weighted_sum_of_the_chosen_experts():
     moe = MoE(ModernConfig(**TINY, n_expert=3, top_k=2))
     x = torch.randn(6, 32)
     _, weights, index = moe.route(x)
-    expected = torch.stack([sum(weights[t, s] * moe.experts[int(index[t, s])](x[t]) for s in range(2))
-                            for t in range(6)])
+    expected = torch.stack(
+        [
+            sum(weights[t, s] * moe.experts[int(index[t, s])](x[t]) for s in range(2))
+            for t in range(6)
+        ]
+    )
     torch.testing.assert_close(moe(x), expected, atol=1e-6, rtol=1e-5)
     assert moe.last_load.sum().item() == pytest.approx(1.0)
 
@@ -167,14 +218,16 @@ def test_load_balancing_loss_is_one_when_uniform_and_n_expert_when_collapsed():
     assert load_balancing_loss(uniform, balanced, E).item() == pytest.approx(1.0)
     collapsed_probs = torch.zeros(N, E)
     collapsed_probs[:, 0] = 1
-    assert load_balancing_loss(collapsed_probs, torch.zeros(N, 1, dtype=torch.long), E).item() == pytest.approx(E)
+    assert load_balancing_loss(
+        collapsed_probs, torch.zeros(N, 1, dtype=torch.long), E
+    ).item() == pytest.approx(E)
 
 
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 10_000), skew=st.floats(0.1, 5.0))
 def test_balancing_loss_with_router_dispatch_is_minimal_for_uniform_routing(seed, skew):
-    """When a token's dispatch follows its own router probabilities (f = P, the smooth version of the
-    loss), E * sum P_i^2 >= 1, with equality only for uniform routing (Cauchy-Schwarz)."""
+    """When a token's dispatch follows its own router probabilities (f = P, the smooth version of
+    the loss), E * sum P_i^2 >= 1, with equality only for uniform routing (Cauchy-Schwarz)."""
     g = torch.Generator().manual_seed(seed)
     probs = F.softmax(skew * torch.randn(64, 4, generator=g), dim=-1)
     mean = probs.mean(0)
@@ -197,7 +250,10 @@ def test_moe_counts_active_parameters_and_training_loss_adds_the_aux_loss():
     moe = ModernGPT(ModernConfig(**TINY, n_expert=4, top_k=2))
     per_block_router = 32 * 4
     # experts of width hidden/top_k: two active experts cost what the dense FFN costs (biases aside)
-    assert abs(moe.num_parameters(active=True) - dense.num_parameters() - 2 * per_block_router) < 0.01 * dense.num_parameters()
+    assert (
+        abs(moe.num_parameters(active=True) - dense.num_parameters() - 2 * per_block_router)
+        < 0.01 * dense.num_parameters()
+    )
     assert moe.num_parameters() > 1.5 * dense.num_parameters()
     x = torch.randint(0, 17, (2, 16))
     logits = moe(x)
@@ -205,15 +261,23 @@ def test_moe_counts_active_parameters_and_training_loss_adds_the_aux_loss():
     total = training_loss(moe, (x, x))
     assert moe.aux_loss.item() >= 0.5
     torch.testing.assert_close(total, ce + 0.01 * moe.aux_loss, atol=1e-6, rtol=1e-6)
-    torch.testing.assert_close(training_loss(dense, (x, x)), F.cross_entropy(dense(x).reshape(-1, 17), x.reshape(-1)))
+    torch.testing.assert_close(
+        training_loss(dense, (x, x)), F.cross_entropy(dense(x).reshape(-1, 17), x.reshape(-1))
+    )
 
 
 # ----------------------------------------------------------------------------- the model
 def test_every_configuration_trains_a_few_steps_and_lowers_the_loss():
     torch.manual_seed(0)
     data = torch.randint(0, 17, (4, 17))
-    for changes in ({}, {"norm": "rmsnorm"}, {"mlp": "swiglu"}, {"position": "rope"}, {"n_kv_head": 1},
-                    {"n_expert": 4, "top_k": 2}):
+    for changes in (
+        {},
+        {"norm": "rmsnorm"},
+        {"mlp": "swiglu"},
+        {"position": "rope"},
+        {"n_kv_head": 1},
+        {"n_expert": 4, "top_k": 2},
+    ):
         model = ModernGPT(ModernConfig(**TINY, **changes))
         opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
         first = None
@@ -262,12 +326,18 @@ def test_swiglu_and_expert_inputs_start_at_fan_in_scale_so_the_layer_is_not_swit
     moe = {"n_expert": 4, "top_k": 2}
     for changes in ({"mlp": "swiglu"}, {"mlp": "swiglu", **moe}, moe):
         model = ModernGPT(ModernConfig(**TINY, **changes))
-        stds = {n: p.std().item() for n, p in model.named_parameters()
-                if n.endswith(("gate.weight", "up.weight"))
-                or (".experts." in n and n.endswith("fc.weight"))}
+        stds = {
+            n: p.std().item()
+            for n, p in model.named_parameters()
+            if n.endswith(("gate.weight", "up.weight"))
+            or (".experts." in n and n.endswith("fc.weight"))
+        }
         assert stds and all(abs(s - 1 / math.sqrt(32)) < 0.03 for s in stds.values()), stds
-        down = [p.std().item() for n, p in model.named_parameters() if n.endswith("ffn.proj.weight")
-                or (n.endswith("proj.weight") and "experts" in n)]
+        down = [
+            p.std().item()
+            for n, p in model.named_parameters()
+            if n.endswith("ffn.proj.weight") or (n.endswith("proj.weight") and "experts" in n)
+        ]
         assert down and all(abs(s - 0.02 / math.sqrt(2 * 2)) < 0.003 for s in down)
     # the dense GELU layer keeps GPT-2's initialisation (the baseline of notebook 08 is GPT-2)
     dense = ModernGPT(ModernConfig(**TINY))
@@ -275,9 +345,21 @@ def test_swiglu_and_expert_inputs_start_at_fan_in_scale_so_the_layer_is_not_swit
 
 
 # ----------------------------------------------------------------------------- KV cache
-KV_CONFIGS = [{}, {"position": "rope"}, {"n_kv_head": 2, "position": "rope"}, {"n_kv_head": 1},
-              {"norm": "rmsnorm", "mlp": "swiglu", "position": "rope", "n_kv_head": 2,
-               "bias": False, "n_expert": 4, "top_k": 2}]
+KV_CONFIGS = [
+    {},
+    {"position": "rope"},
+    {"n_kv_head": 2, "position": "rope"},
+    {"n_kv_head": 1},
+    {
+        "norm": "rmsnorm",
+        "mlp": "swiglu",
+        "position": "rope",
+        "n_kv_head": 2,
+        "bias": False,
+        "n_expert": 4,
+        "top_k": 2,
+    },
+]
 
 
 @pytest.mark.parametrize("changes", KV_CONFIGS)
@@ -286,11 +368,11 @@ def test_kv_cache_logits_equal_the_uncached_forward_token_by_token(changes):
     model = ModernGPT(ModernConfig(**TINY, **changes)).eval()
     idx = torch.randint(0, 17, (2, 16))
     with torch.no_grad():
-        full = model(idx)                                   # (2, 16, V) in one pass
+        full = model(idx)  # (2, 16, V) in one pass
         cache = model.new_kv_cache(2)
-        pieces = [model(idx[:, :5], kv_cache=cache)]        # a prompt of 5, then one at a time,
-        pieces += [model(idx[:, t:t + 1], kv_cache=cache) for t in range(5, 13)]
-        pieces.append(model(idx[:, 13:], kv_cache=cache))   # then several (a shifted causal mask)
+        pieces = [model(idx[:, :5], kv_cache=cache)]  # a prompt of 5, then one at a time,
+        pieces += [model(idx[:, t : t + 1], kv_cache=cache) for t in range(5, 13)]
+        pieces.append(model(idx[:, 13:], kv_cache=cache))  # then several (a shifted causal mask)
     torch.testing.assert_close(torch.cat(pieces, dim=1), full, atol=1e-5, rtol=1e-5)
     assert cache.length == 16
 
@@ -312,13 +394,22 @@ def test_generate_with_the_cache_gives_the_uncached_tokens(prompt_len, changes):
     model = ModernGPT(ModernConfig(**TINY, **changes)).eval()
     prompt = torch.randint(0, 17, (2, prompt_len))
     for kwargs in (dict(greedy=True), dict(temperature=1.0, top_k=5)):
-        runs = [generate(model, prompt, 12, use_kv_cache=c,
-                         generator=torch.Generator().manual_seed(1), **kwargs)
-                for c in (True, False)]
+        runs = [
+            generate(
+                model,
+                prompt,
+                12,
+                use_kv_cache=c,
+                generator=torch.Generator().manual_seed(1),
+                **kwargs,
+            )
+            for c in (True, False)
+        ]
         assert torch.equal(*runs), (prompt_len, kwargs)
     calls = []
     hook = model.register_forward_pre_hook(
-        lambda m, args, kwargs: calls.append(kwargs.get("kv_cache")), with_kwargs=True)
+        lambda m, args, kwargs: calls.append(kwargs.get("kv_cache")), with_kwargs=True
+    )
     generate(model, prompt, 3)
     hook.remove()
     assert calls[0] is not None  # the cache is really used (it was silently skipped before)

@@ -1,10 +1,21 @@
-"""n-gram models: counts, add-k and Kneser-Ney against values worked out by hand, perplexity, sampling."""
+"""n-gram models: counts, add-k and Kneser-Ney against values worked out by hand, perplexity,
+sampling."""
+
 import math
 
 import numpy as np
 import pytest
 
-from course.models.ngram import MLE, AddK, KneserNey, ngram_counts, perplexity, sample, token_log_probs, unseen_share
+from course.models.ngram import (
+    MLE,
+    AddK,
+    KneserNey,
+    ngram_counts,
+    perplexity,
+    sample,
+    token_log_probs,
+    unseen_share,
+)
 
 A, B, C, D = 0, 1, 2, 3
 TOY = [A, B, A, C, A, B]  # "a b a c a b"
@@ -17,7 +28,9 @@ def test_counts():
 
 
 def test_unseen_share():
-    assert unseen_share(TOY, [A, B, B, A], 2) == pytest.approx(1 / 3)  # (b, b) is new; (a, b), (b, a) are not
+    assert unseen_share(TOY, [A, B, B, A], 2) == pytest.approx(
+        1 / 3
+    )  # (b, b) is new; (a, b), (b, a) are not
 
 
 def test_add_k_by_hand():
@@ -29,7 +42,8 @@ def test_add_k_by_hand():
 
 
 def test_kneser_ney_by_hand():
-    # continuation counts N1+(• w): a follows b and c -> 2; b follows a -> 1; c follows a -> 1; total 4
+    # continuation counts N1+(• w): a follows b and c -> 2; b follows a -> 1; c follows a -> 1;
+    # total 4
     lm = KneserNey(TOY, 2, vocab_size=3, discounts=[0.5, 0.75])
     p1 = {A: 1.5 / 4 + 0.5 * 3 / 4 / 3, B: 0.5 / 4 + 0.5 * 3 / 4 / 3, C: 0.5 / 4 + 0.5 * 3 / 4 / 3}
     assert p1 == pytest.approx({A: 0.5, B: 0.25, C: 0.25})
@@ -47,9 +61,13 @@ def test_kneser_ney_prefers_words_seen_in_many_contexts():
     san, francisco, glasses, reading, my, the, new = range(7)
     tokens = [san, francisco] * 5 + [reading, glasses, my, glasses, the, glasses, new]
     lm = KneserNey(tokens, 2, vocab_size=7)
-    unseen_context = [new]  # "new" is never followed by either word in training... except nothing follows it
+    unseen_context = [
+        new
+    ]  # "new" is never followed by either word in training... except nothing follows it
     assert lm.prob(glasses, unseen_context) > lm.prob(francisco, unseen_context)
-    assert AddK(tokens, 1, vocab_size=7).prob(francisco) > AddK(tokens, 1, vocab_size=7).prob(glasses)
+    assert AddK(tokens, 1, vocab_size=7).prob(francisco) > AddK(tokens, 1, vocab_size=7).prob(
+        glasses
+    )
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
@@ -65,11 +83,15 @@ def test_distributions_sum_to_one_and_match_prob(n, context):
 
 def test_unseen_context_backs_off_to_lower_order():
     lm = KneserNey(TOY, 2, vocab_size=4, discounts=[0.5, 0.75])
-    # context D was never seen: the bigram model answers with its continuation unigram, worked out by hand
-    # (N1+(• a) = 2, N1+(• b) = N1+(• c) = 1, of 4; three word types; V = 4)
+    # context D was never seen: the bigram model answers with its continuation unigram, worked out
+    # by hand (N1+(• a) = 2, N1+(• b) = N1+(• c) = 1, of 4; three word types; V = 4)
     spread = 0.5 * 3 / 4 / 4
-    assert lm.distribution([D]) == pytest.approx([1.5 / 4 + spread, 0.5 / 4 + spread, 0.5 / 4 + spread, spread])
-    raw = KneserNey(TOY, 1, vocab_size=4, discounts=[0.5])  # a lone unigram model uses raw counts instead
+    assert lm.distribution([D]) == pytest.approx(
+        [1.5 / 4 + spread, 0.5 / 4 + spread, 0.5 / 4 + spread, spread]
+    )
+    raw = KneserNey(
+        TOY, 1, vocab_size=4, discounts=[0.5]
+    )  # a lone unigram model uses raw counts instead
     assert raw.prob(A) == pytest.approx(2.5 / 6 + 0.5 * 3 / 6 / 4)
     assert lm.prob(A, [D]) != pytest.approx(raw.prob(A))
 
@@ -87,9 +109,8 @@ def test_perplexity_by_hand_and_mle_infinite_on_new_bigram():
     assert perplexity(lm, stream) == pytest.approx(expected)
     mle = MLE(TOY, 2, vocab_size=3)
     assert mle.prob(B, [A]) == pytest.approx(2 / 3)
-    with np.errstate(divide="ignore"):
-        with pytest.raises(ValueError):  # log(0)
-            perplexity(mle, [B, B])
+    with np.errstate(divide="ignore"), pytest.raises(ValueError):  # log(0)
+        perplexity(mle, [B, B])
 
 
 def test_sampling_is_reproducible_and_follows_counts():
@@ -118,7 +139,9 @@ def test_word_split_is_fixed_and_uses_train_vocabulary_only():
     assert split.vocab_size == 6 and split.tokenizer.itos[0] == "<unk>"
     assert len(split.train) + len(split.test) == len(text.split())
     assert split.train == split.tokenizer.encode(text.split()[: len(split.train)])
-    assert "nobler" not in split.tokenizer.stoi and split.test[-3] == 0  # held-out-only words are <unk>
+    assert (
+        "nobler" not in split.tokenizer.stoi and split.test[-3] == 0
+    )  # held-out-only words are <unk>
     with pytest.raises(ValueError, match="train_share"):
         word_split(text, train_share=1.0)
 
@@ -126,7 +149,11 @@ def test_word_split_is_fixed_and_uses_train_vocabulary_only():
 def test_short_context_keeps_every_word_for_n_of_4_and_more():
     # a context shorter than n-1 (the start of a text) must not lose words: [1, 2] stays (1, 2)
     tokens = [A, B, C, A, B, D, A, B, C, D, C, A]
-    for model in (KneserNey(tokens, 4, vocab_size=4), AddK(tokens, 4, vocab_size=4), MLE(tokens, 4, vocab_size=4)):
+    for model in (
+        KneserNey(tokens, 4, vocab_size=4),
+        AddK(tokens, 4, vocab_size=4),
+        MLE(tokens, 4, vocab_size=4),
+    ):
         assert model._context([A, B]) == (A, B)
         assert model._context([D, A, B, C]) == (A, B, C)
     lm = KneserNey(tokens, 4, vocab_size=4)

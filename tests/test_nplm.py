@@ -1,4 +1,6 @@
-"""Bengio et al. (2003) NPLM: shapes, the paper's equation written out by hand, a gradient check, windows."""
+"""Bengio et al. (2003) NPLM: shapes, the paper's equation written out by hand, a gradient check,
+windows."""
+
 import math
 
 import pytest
@@ -23,7 +25,9 @@ def test_shapes_and_bad_input():
 def test_matches_the_papers_equation(direct):
     # the notebook's plain-tensor construction: y = b + W x + U tanh(d + H x)
     torch.manual_seed(0)
-    model = NPLM(NPLMConfig(vocab_size=9, context_size=2, embed_dim=3, hidden_dim=4, direct=direct)).eval()
+    model = NPLM(
+        NPLMConfig(vocab_size=9, context_size=2, embed_dim=3, hidden_dim=4, direct=direct)
+    ).eval()
     context = torch.tensor([[1, 2], [8, 0]])
     C, H, d = model.C.weight, model.H.weight, model.H.bias
     U, b = model.U.weight, model.U.bias
@@ -36,23 +40,44 @@ def test_matches_the_papers_equation(direct):
 
 def test_gradient_check():
     torch.manual_seed(0)
-    model = NPLM(NPLMConfig(vocab_size=6, context_size=2, embed_dim=3, hidden_dim=4, direct=True)).double()
+    model = NPLM(
+        NPLMConfig(vocab_size=6, context_size=2, embed_dim=3, hidden_dim=4, direct=True)
+    ).double()
     context, target = torch.tensor([[1, 2], [3, 5], [0, 0]]), torch.tensor([4, 0, 1])
+
     # finite differences on the functional form of every parameter
     def functional(C, Hw, Hb, Uw, Ub, Ww):
         x = C[context].flatten(1)
         y = Ub + torch.tanh(Hb + x @ Hw.T) @ Uw.T + x @ Ww.T
         return torch.nn.functional.cross_entropy(y, target)
 
-    weights = tuple(p.detach().clone().requires_grad_(True) for p in
-                    (model.C.weight, model.H.weight, model.H.bias, model.U.weight, model.U.bias, model.W.weight))
+    weights = tuple(
+        p.detach().clone().requires_grad_(True)
+        for p in (
+            model.C.weight,
+            model.H.weight,
+            model.H.bias,
+            model.U.weight,
+            model.U.bias,
+            model.W.weight,
+        )
+    )
     assert torch.autograd.gradcheck(functional, weights)
     # and the module's autograd gradients equal the functional ones
     model.zero_grad()
     torch.nn.functional.cross_entropy(model(context), target).backward()
     reference = torch.autograd.grad(functional(*weights), weights)
-    for p, g in zip((model.C.weight, model.H.weight, model.H.bias, model.U.weight, model.U.bias, model.W.weight),
-                    reference):
+    for p, g in zip(
+        (
+            model.C.weight,
+            model.H.weight,
+            model.H.bias,
+            model.U.weight,
+            model.U.bias,
+            model.W.weight,
+        ),
+        reference,
+    ):
         assert torch.allclose(p.grad, g)
 
 

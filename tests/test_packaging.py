@@ -1,4 +1,6 @@
-"""pyproject.toml and environment.yml must list the same dependencies; torch 2.13.0 must satisfy ours."""
+"""pyproject.toml and environment.yml must list the same dependencies; torch 2.13.0 must satisfy
+ours."""
+
 import re
 import sys
 from pathlib import Path
@@ -25,7 +27,7 @@ def _conda_pip_section() -> list[str]:
     lines = (ROOT / "environment.yml").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
     entries = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.startswith("      - "):
             break
         entries.append(line.strip()[2:])
@@ -38,7 +40,9 @@ def test_conda_environment_and_pyproject_agree():
     assert set(conda) == set(ours)
     for name, requirement in conda.items():
         if name != "torch":
-            assert requirement == ours[name], f"{name}: environment.yml says {requirement}, pyproject {ours[name]}"
+            assert requirement == ours[name], (
+                f"{name}: environment.yml says {requirement}, pyproject {ours[name]}"
+            )
     assert conda["torch"] == "torch==2.13.0"
     assert "-e .[dev]" in _conda_pip_section()
 
@@ -52,7 +56,7 @@ def test_torch_range_admits_the_local_build():
     from packaging.specifiers import SpecifierSet
 
     torch_req = next(r for r in _pyproject()["dependencies"] if _name(r) == "torch")
-    assert SpecifierSet(torch_req[len("torch"):]).contains("2.13.0")
+    assert SpecifierSet(torch_req[len("torch") :]).contains("2.13.0")
     assert _pyproject()["requires-python"] == ">=3.10"
 
 

@@ -4,8 +4,18 @@ import pytest
 import torch
 
 from course.align import tasks
-from course.align.ppo import (PolicyWithValue, PPOConfig, clipped_policy_loss, gae, kl_to_reference,
-                              per_token_rewards, reply_logprobs, reply_mask, train_ppo, value_loss)
+from course.align.ppo import (
+    PolicyWithValue,
+    PPOConfig,
+    clipped_policy_loss,
+    gae,
+    kl_to_reference,
+    per_token_rewards,
+    reply_logprobs,
+    reply_mask,
+    train_ppo,
+    value_loss,
+)
 from course.models.gpt import GPT, GPTConfig
 
 TOK = tasks.tokenizer()
@@ -58,12 +68,20 @@ def test_kl_penalty_and_reward_on_toy_tensors():
     # -0.2 * (0.5, 0.0) on the two reply tokens, + 3 on the last one, 0 on padding
     assert rewards[0].tolist() == pytest.approx([-0.1, 3.0, 0.0])
     assert kl_to_reference(logp, logp_ref, mask).tolist() == pytest.approx([0.5])
-    assert per_token_rewards(logp, logp_ref, mask, torch.tensor([3.0]), kl_coef=0.0)[0].tolist() == pytest.approx([0.0, 3.0, 0.0])
+    assert per_token_rewards(logp, logp_ref, mask, torch.tensor([3.0]), kl_coef=0.0)[
+        0
+    ].tolist() == pytest.approx([0.0, 3.0, 0.0])
 
 
 def test_value_loss_is_clipped():
     # the new value 2.0 moved 1.0 from the old 1.0; clipped to 1.2, and the larger error wins
-    loss = value_loss(torch.tensor([[2.0]]), torch.tensor([[1.0]]), torch.tensor([[3.0]]), torch.ones(1, 1), clip=0.2)
+    loss = value_loss(
+        torch.tensor([[2.0]]),
+        torch.tensor([[1.0]]),
+        torch.tensor([[3.0]]),
+        torch.ones(1, 1),
+        clip=0.2,
+    )
     assert loss.item() == pytest.approx(0.5 * (3.0 - 1.2) ** 2)
 
 
@@ -89,11 +107,21 @@ def test_policy_value_heads_and_a_short_run():
 
     def reward_fn(prompts, replies):  # likes the letter e
         return torch.tensor([r.count("e") / 4 for r in replies])
-    history = train_ppo(policy, reference, reward_fn, TOK, ["a:", "bb:"],
-                        PPOConfig(iterations=3, batch_size=8, max_new_tokens=6, minibatch_size=4, lr=1e-3),
-                        judge=lambda p, r: float(len(r)), progress=False)
+
+    history = train_ppo(
+        policy,
+        reference,
+        reward_fn,
+        TOK,
+        ["a:", "bb:"],
+        PPOConfig(iterations=3, batch_size=8, max_new_tokens=6, minibatch_size=4, lr=1e-3),
+        judge=lambda p, r: float(len(r)),
+        progress=False,
+    )
     assert len(history.reward) == len(history.kl) == len(history.true_reward) == 3
-    assert history.kl[0] == pytest.approx(0.0, abs=1e-5)  # the first rollout comes from the reference itself
+    assert history.kl[0] == pytest.approx(
+        0.0, abs=1e-5
+    )  # the first rollout comes from the reference itself
     assert all(math.isfinite(k) for k in history.kl) and history.sequences > 0
 
 
@@ -102,8 +130,9 @@ def test_sample_replies_kl_to_itself_is_zero_and_too_long_prompts_are_refused():
 
     torch.manual_seed(0)
     model = GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=24, n_layer=1, n_head=2, n_embd=16))
-    replies, kl = sample_replies(model, TOK, ["a:", "bcd:"], 8, reference=model,
-                                 generator=torch.Generator().manual_seed(0))
+    replies, kl = sample_replies(
+        model, TOK, ["a:", "bcd:"], 8, reference=model, generator=torch.Generator().manual_seed(0)
+    )
     assert len(replies) == 2 and all("\n" not in r for r in replies)
     assert kl == pytest.approx(0.0, abs=1e-5)
     with pytest.raises(ValueError, match="context"):
@@ -116,8 +145,9 @@ class _FixedLogits(torch.nn.Module):
     def __init__(self, logits):
         super().__init__()
         self.logits = torch.nn.Parameter(logits)
-        self.config = GPTConfig(vocab_size=len(logits), block_size=16, n_layer=1, n_head=1,
-                                n_embd=4)
+        self.config = GPTConfig(
+            vocab_size=len(logits), block_size=16, n_layer=1, n_head=1, n_embd=4
+        )
 
     def forward(self, idx):
         return self.logits.expand(*idx.shape, -1)
@@ -130,8 +160,9 @@ def test_rollout_log_probs_are_those_of_the_tempered_distribution_it_sampled_fro
     logits = torch.full((TOK.vocab_size,), -10.0)
     logits[TOK.encode("a")[0]], logits[TOK.encode("b")[0]] = 2.0, 0.0
     model = _FixedLogits(logits)
-    roll = rollout(model, TOK, ["x:"] * 4000, 1, temperature=2.0,
-                   generator=torch.Generator().manual_seed(0))
+    roll = rollout(
+        model, TOK, ["x:"] * 4000, 1, temperature=2.0, generator=torch.Generator().manual_seed(0)
+    )
     is_a = roll.seq[:, -1] == TOK.encode("a")[0]
     tempered = reply_logprobs(model(roll.seq), roll.seq, roll.prompt_len, temperature=2.0)[:, 0]
     untempered = reply_logprobs(model(roll.seq), roll.seq, roll.prompt_len)[:, 0]
@@ -151,18 +182,25 @@ def test_train_ppo_and_sample_replies_score_with_the_sampling_temperature(monkey
     def spy(logits, seq, prompt_len, temperature=1.0):
         seen.append(temperature)
         return real(logits, seq, prompt_len, temperature)
+
     monkeypatch.setattr(ppo, "reply_logprobs", spy)
     torch.manual_seed(0)
     config = GPTConfig(vocab_size=TOK.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32)
     policy, reference = PolicyWithValue(GPT(config)), GPT(config)
     reference.load_state_dict(policy.model.state_dict())
-    history = train_ppo(policy, reference, lambda p, r: torch.zeros(len(r)), TOK, ["a:"],
-                        PPOConfig(iterations=1, batch_size=4, max_new_tokens=4, minibatch_size=4,
-                                  temperature=0.7),
-                        progress=False)
+    history = train_ppo(
+        policy,
+        reference,
+        lambda p, r: torch.zeros(len(r)),
+        TOK,
+        ["a:"],
+        PPOConfig(iterations=1, batch_size=4, max_new_tokens=4, minibatch_size=4, temperature=0.7),
+        progress=False,
+    )
     assert seen and set(seen) == {0.7}
     assert history.kl[0] == pytest.approx(0.0, abs=1e-5)
     seen.clear()
-    _, kl = ppo.sample_replies(reference, TOK, ["a:", "b:"], 4, reference=reference,
-                               temperature=0.7)
+    _, kl = ppo.sample_replies(
+        reference, TOK, ["a:", "b:"], 4, reference=reference, temperature=0.7
+    )
     assert set(seen) == {0.7} and kl == pytest.approx(0.0, abs=1e-5)

@@ -1,6 +1,7 @@
 """course.pretrained, offline: a tiny random transformers GPT-2 goes into the course's GPT and back
 with the same logits, through the real loading path (a local folder, and the hub path with the
 download replaced by the folder's files)."""
+
 import json
 import shutil
 from pathlib import Path
@@ -21,9 +22,15 @@ VOCAB = 300  # a byte-level BPE needs the 256 bytes first
 def tiny_hf(activation="gelu_new", seed=0):
     """A random GPT-2 whose weights are large enough that GELU's two forms give different logits."""
     torch.manual_seed(seed)
-    config = transformers.GPT2Config(n_layer=2, n_head=2, n_embd=32, vocab_size=VOCAB,
-                                     n_positions=16, activation_function=activation,
-                                     layer_norm_epsilon=1e-5)
+    config = transformers.GPT2Config(
+        n_layer=2,
+        n_head=2,
+        n_embd=32,
+        vocab_size=VOCAB,
+        n_positions=16,
+        activation_function=activation,
+        layer_norm_epsilon=1e-5,
+    )
     model = transformers.GPT2LMHeadModel(config).eval()
     with torch.no_grad():
         for name, p in model.named_parameters():
@@ -40,9 +47,12 @@ def tiny_tokenizer(path: Path) -> Path:
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=VOCAB, special_tokens=["<|endoftext|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(["the cat sat on the mat. the dog sat on the log."] * 20, trainer)
     tok.save(str(path))
     return path
@@ -121,8 +131,11 @@ def test_the_hub_path_downloads_into_the_course_cache(hf_folder, monkeypatch):
     model = pretrained.load_gpt2("someone/tiny-gpt2")
     # each file: the cache first, then the hub
     assert [(c[1], c[4]) for c in calls] == [
-        ("config.json", True), ("config.json", False),
-        ("model.safetensors", True), ("model.safetensors", False)]
+        ("config.json", True),
+        ("config.json", False),
+        ("model.safetensors", True),
+        ("model.safetensors", False),
+    ]
     assert all(c[2] == "main" for c in calls)
     assert calls[0][3] == pretrained.hub_cache() and "cache" in str(calls[0][3])
     with torch.no_grad():
@@ -130,14 +143,18 @@ def test_the_hub_path_downloads_into_the_course_cache(hf_folder, monkeypatch):
 
 
 def test_the_pinned_gpt2_is_checksummed(hf_folder, monkeypatch):
-    monkeypatch.setattr("huggingface_hub.hf_hub_download",
-                        lambda repo, filename, **kw: str(hf_folder / filename))
+    monkeypatch.setattr(
+        "huggingface_hub.hf_hub_download", lambda repo, filename, **kw: str(hf_folder / filename)
+    )
     with pytest.raises(pretrained.PretrainedChecksumError, match="not the pinned GPT-2 weights"):
         pretrained.load_gpt2()  # the tiny file is not OpenAI's 548 MB
     size = (hf_folder / "model.safetensors").stat().st_size
     sha = pretrained._sha256(hf_folder / "model.safetensors")
-    monkeypatch.setitem(pretrained.PINNED, pretrained.GPT2_REPO,
-                        pretrained.PinnedWeights(revision="abc", sha256=sha, size=size))
+    monkeypatch.setitem(
+        pretrained.PINNED,
+        pretrained.GPT2_REPO,
+        pretrained.PinnedWeights(revision="abc", sha256=sha, size=size),
+    )
     assert isinstance(pretrained.load_gpt2(), GPT)  # the right bytes pass, and are remembered
     assert list(pretrained.hub_cache().glob("verified-*.json"))
     monkeypatch.setattr(pretrained, "_sha256", lambda path: pytest.fail("hashed twice"))
@@ -202,10 +219,12 @@ def test_a_missing_folder_or_file_is_named(tmp_path):
 
 def test_what_the_course_gpt_cannot_hold_is_refused(hf_folder, tmp_path):
     config = json.loads((hf_folder / "config.json").read_text())
-    for change, match in [({"n_inner": 7}, "n_inner"),
-                          ({"scale_attn_by_inverse_layer_idx": True}, "scale"),
-                          ({"activation_function": "relu"}, "GELU"),
-                          ({"model_type": "llama"}, "not GPT-2")]:
+    for change, match in [
+        ({"n_inner": 7}, "n_inner"),
+        ({"scale_attn_by_inverse_layer_idx": True}, "scale"),
+        ({"activation_function": "relu"}, "GELU"),
+        ({"model_type": "llama"}, "not GPT-2"),
+    ]:
         with pytest.raises(ValueError, match=match):
             pretrained.config_from_hf({**config, **change})
     shutil.copytree(hf_folder, tmp_path / "broken")
@@ -289,14 +308,22 @@ def test_the_optional_section_skips_with_a_reason(hf_folder, monkeypatch, capsys
     assert "skipped in FAST mode" in capsys.readouterr().out
     monkeypatch.delenv("COURSE_FAST")
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    monkeypatch.setattr("huggingface_hub.hf_hub_download",
-                        lambda *a, **kw: (_ for _ in ()).throw(not_cached()))
+    monkeypatch.setattr(
+        "huggingface_hub.hf_hub_download", lambda *a, **kw: (_ for _ in ()).throw(not_cached())
+    )
     assert pretrained.load_gpt2_if_available() is None
     assert "[skipped: Could not get config.json" in capsys.readouterr().out
-    monkeypatch.setattr("huggingface_hub.hf_hub_download",
-                        lambda repo, filename, **kw: str(hf_folder / filename))
-    monkeypatch.setitem(pretrained.PINNED, pretrained.GPT2_REPO, pretrained.PinnedWeights(
-        revision="abc", sha256=pretrained._sha256(hf_folder / "model.safetensors"),
-        size=(hf_folder / "model.safetensors").stat().st_size))
+    monkeypatch.setattr(
+        "huggingface_hub.hf_hub_download", lambda repo, filename, **kw: str(hf_folder / filename)
+    )
+    monkeypatch.setitem(
+        pretrained.PINNED,
+        pretrained.GPT2_REPO,
+        pretrained.PinnedWeights(
+            revision="abc",
+            sha256=pretrained._sha256(hf_folder / "model.safetensors"),
+            size=(hf_folder / "model.safetensors").stat().st_size,
+        ),
+    )
     model, tokenizer = pretrained.load_gpt2_if_available()
     assert isinstance(model, GPT) and tokenizer.decode(tokenizer.encode("the mat")) == "the mat"

@@ -1,4 +1,5 @@
 """course.rag: the knowledge base, chunking, the index, recall@k, prompts and scores."""
+
 import itertools
 import math
 import re
@@ -8,11 +9,26 @@ import torch
 import torch.nn.functional as F
 
 from course.rag.chunking import Chunk, chunk_documents, chunk_words, split_sentences, window_starts
-from course.rag.generate import (Scores, answer_questions, build_prompt, check_question, extract_answer, follows,
-                                 is_correct, score)
-from course.rag.index import (Retriever, TfidfVectorizer, VectorIndex, mean_pooled_states, recall_at_k,
-                              relevant_ids, tokenize)
-from course.rag.knowledge import (ATTRIBUTES, build_knowledge_base, build_towns, questions, words_of)
+from course.rag.generate import (
+    Scores,
+    answer_questions,
+    build_prompt,
+    check_question,
+    extract_answer,
+    follows,
+    is_correct,
+    score,
+)
+from course.rag.index import (
+    Retriever,
+    TfidfVectorizer,
+    VectorIndex,
+    mean_pooled_states,
+    recall_at_k,
+    relevant_ids,
+    tokenize,
+)
+from course.rag.knowledge import ATTRIBUTES, build_knowledge_base, build_towns, questions, words_of
 
 
 # ----------------------------------------------------------------------------- knowledge base
@@ -24,10 +40,12 @@ def test_knowledge_base_is_deterministic_for_a_seed():
 
 def test_knowledge_base_names_are_new_and_distinct():
     forbidden = {"velmora", "oskel"}
-    kb = build_knowledge_base(n_famous=5, n_train=40, n_held_out=20, seed=0, forbidden_words=forbidden)
+    kb = build_knowledge_base(
+        n_famous=5, n_train=40, n_held_out=20, seed=0, forbidden_words=forbidden
+    )
     names = [t.name for t in kb.towns] + [t.river for t in kb.towns]
     names += [part for t in kb.towns for part in t.mayor.split()]
-    assert len(set(n.lower() for n in names)) == len(names)  # every town, river and person is new
+    assert len({n.lower() for n in names}) == len(names)  # every town, river and person is new
     assert not {n.lower() for n in names} & forbidden
     assert len(kb.documents) == 65 and [d.title for d in kb.documents] == [t.name for t in kb.towns]
 
@@ -63,7 +81,9 @@ def test_towns_reject_bad_arguments():
 
 
 # ----------------------------------------------------------------------------- chunking
-@pytest.mark.parametrize("n, size, overlap", [(10, 4, 1), (10, 4, 0), (23, 6, 3), (7, 7, 2), (3, 5, 2), (100, 12, 11)])
+@pytest.mark.parametrize(
+    "n, size, overlap", [(10, 4, 1), (10, 4, 0), (23, 6, 3), (7, 7, 2), (3, 5, 2), (100, 12, 11)]
+)
 def test_chunks_cover_the_text_with_the_stated_overlap(n, size, overlap):
     words = [f"w{i}" for i in range(n)]
     chunks = chunk_words(words, size, overlap)
@@ -78,7 +98,7 @@ def test_chunks_cover_the_text_with_the_stated_overlap(n, size, overlap):
             assert shared == overlap  # exactly the stated overlap between regular neighbours
         else:
             assert shared >= overlap  # the last window is moved back to end at the text's end
-        assert c1[size - shared:] == c2[:shared]
+        assert c1[size - shared :] == c2[:shared]
 
 
 def test_chunking_rejects_an_overlap_that_never_advances():
@@ -89,15 +109,26 @@ def test_chunking_rejects_an_overlap_that_never_advances():
 
 
 def test_sentence_chunks_keep_sentences_whole_and_add_a_header_only_where_needed():
-    doc = type("Doc", (), {"title": "Velmora", "text": "Velmora is a town. It lies on the river Oskel. It was founded in 1423."})
+    doc = type(
+        "Doc",
+        (),
+        {
+            "title": "Velmora",
+            "text": "Velmora is a town. It lies on the river Oskel. It was founded in 1423.",
+        },
+    )
     chunks = chunk_documents([doc], size=2, overlap=1, unit="sentence")
-    assert [c.body for c in chunks] == ["Velmora is a town. It lies on the river Oskel.",
-                                       "It lies on the river Oskel. It was founded in 1423."]
+    assert [c.body for c in chunks] == [
+        "Velmora is a town. It lies on the river Oskel.",
+        "It lies on the river Oskel. It was founded in 1423.",
+    ]
     assert chunks[0].text == chunks[0].body  # already names its document
     assert chunks[1].text == "Velmora: It lies on the river Oskel. It was founded in 1423."
     assert split_sentences(doc.text)[1] == "It lies on the river Oskel."
     words = chunk_documents([doc], size=4, overlap=2, unit="word")
-    assert " ".join(w for c in words for w in c.body.split()[: (2 if c is not words[-1] else 4)]).startswith("Velmora is")
+    assert " ".join(
+        w for c in words for w in c.body.split()[: (2 if c is not words[-1] else 4)]
+    ).startswith("Velmora is")
 
 
 # ----------------------------------------------------------------------------- index and recall
@@ -141,7 +172,10 @@ def test_tfidf_matches_the_formula():
     vec = TfidfVectorizer(normalize=False).fit(texts)
     assert tokenize("Which river is Velmora's?") == ["river", "velmora"]
     n = 3
-    idf = {w: math.log((1 + n) / (1 + df)) + 1 for w, df in {"oskel": 1, "river": 2, "town": 1, "velmora": 2}.items()}
+    idf = {
+        w: math.log((1 + n) / (1 + df)) + 1
+        for w, df in {"oskel": 1, "river": 2, "town": 1, "velmora": 2}.items()
+    }
     row = vec.transform(["Velmora Velmora river"])[0]
     assert row[vec.vocab["velmora"]].item() == pytest.approx((1 + math.log(2)) * idf["velmora"])
     assert row[vec.vocab["river"]].item() == pytest.approx(idf["river"])
@@ -152,7 +186,9 @@ def test_tfidf_matches_the_formula():
 def test_tfidf_retriever_finds_the_fact_in_the_knowledge_base():
     kb = build_knowledge_base(n_famous=2, n_train=10, n_held_out=10, seed=0)
     chunks = chunk_documents(kb.documents, 2, 1)
-    retriever = Retriever(chunks, TfidfVectorizer(normalize=False).fit([c.text for c in chunks]), metric="dot")
+    retriever = Retriever(
+        chunks, TfidfVectorizer(normalize=False).fit([c.text for c in chunks]), metric="dot"
+    )
     qs = [q for q in questions(kb.held_out) if "known" not in q.text]
     _, ids = retriever.search([q.text for q in qs], k=1)
     rel = [relevant_ids(chunks, q.town, q.answer) for q in qs]
@@ -199,7 +235,9 @@ def test_empty_or_over_long_questions_give_clear_errors():
     from course.align.tasks import tokenizer
 
     with pytest.raises(ValueError, match="reads at most 64"):
-        answer_questions(_TinyLM(block=64), tokenizer(), ["Which river is Velmora on?"], contexts=[["x" * 80]])
+        answer_questions(
+            _TinyLM(block=64), tokenizer(), ["Which river is Velmora on?"], contexts=[["x" * 80]]
+        )
     with pytest.raises(ValueError, match="question is empty"):
         answer_questions(_TinyLM(), tokenizer(), [""])
 
@@ -214,7 +252,9 @@ def test_prompt_format_and_answer_extraction():
 def test_scores_add_up_and_count_hallucinations():
     s = score(["Oskel", "Rafo", "I don't know", "Velmora"], ["Oskel", "Jisteix", "Voukjul", "Rafo"])
     assert s == Scores(accuracy=0.25, hallucination_rate=0.5, abstention_rate=0.25, n=4)
-    assert score(["", " ."], ["Oskel", "Rafo"]).abstention_rate == 1.0  # saying nothing claims nothing
+    assert (
+        score(["", " ."], ["Oskel", "Rafo"]).abstention_rate == 1.0
+    )  # saying nothing claims nothing
     f = follows(["Rafo", "Oskel", "x"], ["Rafo", "Rafo", "Rafo"], ["Oskel", "Oskel", "Oskel"])
     assert f == {"context": 1 / 3, "memory": 1 / 3, "neither": 1 / 3}
     with pytest.raises(ValueError):
@@ -229,10 +269,18 @@ def test_answer_questions_runs_with_a_retriever_and_reports_passages():
     chunks = chunk_documents(kb.documents, 2, 1)
     retriever = Retriever(chunks, TfidfVectorizer().fit([c.text for c in chunks]))
     model = _TinyLM(block=300)
-    answers = answer_questions(model, tokenizer(), ["Which river is " + kb.held_out[0].name + " on?"],
-                               retriever=retriever, k=2, max_new_tokens=5)
+    answers = answer_questions(
+        model,
+        tokenizer(),
+        ["Which river is " + kb.held_out[0].name + " on?"],
+        retriever=retriever,
+        k=2,
+        max_new_tokens=5,
+    )
     a = answers[0]
-    assert len(a.passages) == 2 and a.prompt.startswith("Context: ") and a.passages[0][0] in a.prompt
+    assert (
+        len(a.passages) == 2 and a.prompt.startswith("Context: ") and a.passages[0][0] in a.prompt
+    )
     assert 0 < a.confidence <= 1 and "\n" not in a.answer
     assert re.fullmatch(r"[^\n]{0,5}", a.answer)
 
@@ -243,25 +291,30 @@ def test_position_interpolation_keeps_the_ends_and_interpolates_between():
 
     wpe = torch.tensor([[0.0, 10.0], [2.0, 20.0], [4.0, 30.0]])
     new = interpolate_positions(wpe, 5)  # old positions 0, 0.5, 1, 1.5, 2
-    assert torch.allclose(new, torch.tensor([[0.0, 10.0], [1.0, 15.0], [2.0, 20.0], [3.0, 25.0], [4.0, 30.0]]))
+    assert torch.allclose(
+        new, torch.tensor([[0.0, 10.0], [1.0, 15.0], [2.0, 20.0], [3.0, 25.0], [4.0, 30.0]])
+    )
     torch.manual_seed(0)
     small = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8))
     big = with_longer_context(small, 15)
     assert big.config.block_size == 15 and torch.equal(big.wte.weight, small.wte.weight)
-    assert torch.allclose(big.wpe.weight[::2], small.wpe.weight)  # every other new row is an old row
+    assert torch.allclose(
+        big.wpe.weight[::2], small.wpe.weight
+    )  # every other new row is an old row
     assert big(torch.zeros(1, 15, dtype=torch.long)).shape == (1, 15, 11)
     with pytest.raises(ValueError, match="shorter"):
         with_longer_context(small, 4)
 
 
-# ----------------------------------------------------------------------------- the notebook's plain cells agree with the package
+# ----------------------------------------------------------------------------- the notebook's plain
+# cells agree with the package
 def test_notebook_windows_and_tfidf_by_hand_match_the_package():
     def windows(words, size, overlap):  # copied from notebook 11, section 4.1
         step = size - overlap
         starts = list(range(0, max(1, len(words) - size), step))
         if starts[-1] + size < len(words):
             starts.append(len(words) - size)
-        return [words[s:s + size] for s in starts]
+        return [words[s : s + size] for s in starts]
 
     for n, size, overlap in [(37, 12, 4), (12, 12, 3), (5, 12, 4), (40, 16, 10), (30, 6, 0)]:
         words = [f"w{i}" for i in range(n)]
@@ -273,6 +326,7 @@ def test_notebook_windows_and_tfidf_by_hand_match_the_package():
     vocab = sorted({w for ws in docs_words for w in ws})
     col = {w: i for i, w in enumerate(vocab)}
     from collections import Counter
+
     df = Counter(w for ws in docs_words for w in set(ws))
     N = len(texts)
     idf = torch.tensor([math.log((1 + N) / (1 + df[w])) + 1 for w in vocab])
@@ -303,9 +357,15 @@ def test_answer_confidence_is_the_mean_probability_of_the_reply_tokens():
     ids = tok.encode(prompt + " Ab\n")
     with torch.no_grad():
         probs = model(torch.tensor([ids[:-1]]))[0].softmax(-1)  # (T, V)
-    start = len(tok.encode(prompt)) - 1  # position whose next token is the reply's first (the space)
-    want = sum(probs[t, ids[t + 1]].item() for t in range(start, len(ids) - 1)) / (len(ids) - 1 - start)
-    got = answer_confidence(model, tok, [prompt, "x"], [reply, "longer reply"])  # batched with a longer row
+    start = (
+        len(tok.encode(prompt)) - 1
+    )  # position whose next token is the reply's first (the space)
+    want = sum(probs[t, ids[t + 1]].item() for t in range(start, len(ids) - 1)) / (
+        len(ids) - 1 - start
+    )
+    got = answer_confidence(
+        model, tok, [prompt, "x"], [reply, "longer reply"]
+    )  # batched with a longer row
     assert got[0] == pytest.approx(want, abs=1e-6)
 
 
@@ -329,18 +389,24 @@ def test_reading_batches_start_every_answer_at_prompt_len_and_pad_replies_on_the
     from course.rag.generate import reading_batches
 
     tok = tokenizer()
-    examples = [Example("User: Q?\nBot:", " 1445\n", "year", "A"),
-                Example("Context: long passage.\nUser: Which?\nBot:", " Ilsa Varn\n", "mayor", "B")]
+    examples = [
+        Example("User: Q?\nBot:", " 1445\n", "year", "A"),
+        Example("Context: long passage.\nUser: Which?\nBot:", " Ilsa Varn\n", "mayor", "B"),
+    ]
     x, y = reading_batches(examples, tok, 2, prompt_len=44, seed=0)()
     assert x.shape == y.shape == (2, 44 + len(" Ilsa Varn\n") - 1)
     for row_x, row_y in zip(x.tolist(), y.tolist()):
         graded = [t for t, label in enumerate(row_y) if label != IGNORE]
-        assert graded[0] == 43  # position 43 predicts token 44: the reply's first character (the space)
+        assert (
+            graded[0] == 43
+        )  # position 43 predicts token 44: the reply's first character (the space)
         reply = tok.decode([row_y[t] for t in graded])
         assert reply in (" 1445\n", " Ilsa Varn\n")
         assert tok.decode(row_x[:44]).endswith("Bot:") and tok.decode(row_x[:44]).startswith("\n")
     short = [r for r in y.tolist() if tok.decode([t for t in r if t != IGNORE]) == " 1445\n"][0]
-    assert short[-(len(" Ilsa Varn\n") - len(" 1445\n")):] == [IGNORE] * 5  # right padding is never graded
+    assert (
+        short[-(len(" Ilsa Varn\n") - len(" 1445\n")) :] == [IGNORE] * 5
+    )  # right padding is never graded
 
 
 def test_practice_towns_share_no_name_with_the_knowledge_base():
@@ -364,11 +430,21 @@ def test_outcomes_separate_factuality_faithfulness_and_retrieval_errors():
     assert outcome("Jist", "Oskel", passage) == "faithfulness error"  # the passage does not say it
     assert outcome("Raf", "Oskel", passage) == "faithfulness error"  # a word, not a substring
     # an unanswerable question (gold None): only an abstention is right
-    assert outcome("I don't know", None) == "abstained" and outcome("Rafo", None) == "factuality error"
-    shares = outcomes(["Oskel", "", "Rafo", "Jist"], ["Oskel", "Oskel", None, "Oskel"],
-                      [None, None, passage, passage])
+    assert (
+        outcome("I don't know", None) == "abstained" and outcome("Rafo", None) == "factuality error"
+    )
+    shares = outcomes(
+        ["Oskel", "", "Rafo", "Jist"],
+        ["Oskel", "Oskel", None, "Oskel"],
+        [None, None, passage, passage],
+    )
     assert list(shares) == list(OUTCOMES) and sum(shares.values()) == pytest.approx(1.0)
-    assert shares == {"correct": 0.25, "abstained": 0.25, "factuality error": 0.0,
-                      "faithfulness error": 0.25, "from the passage": 0.25}
+    assert shares == {
+        "correct": 0.25,
+        "abstained": 0.25,
+        "factuality error": 0.0,
+        "faithfulness error": 0.25,
+        "from the passage": 0.25,
+    }
     with pytest.raises(ValueError, match="equally long"):
         outcomes(["a"], ["a", "b"])

@@ -4,8 +4,16 @@ import pytest
 import torch
 
 from course.align import tasks
-from course.align.reward import (RewardModel, bradley_terry_loss, calibration, pair_accuracy, pair_batches,
-                                 ranked_pairs, reward_loss, score)
+from course.align.reward import (
+    RewardModel,
+    bradley_terry_loss,
+    calibration,
+    pair_accuracy,
+    pair_batches,
+    ranked_pairs,
+    reward_loss,
+    score,
+)
 from course.models.gpt import GPT, GPTConfig
 from course.train import TrainConfig, fit
 
@@ -14,8 +22,10 @@ TOK = tasks.tokenizer()
 
 def reward_model(block: int = 40, pooling: str = "last") -> RewardModel:
     torch.manual_seed(0)
-    return RewardModel(GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block, n_layer=1, n_head=2, n_embd=32)),
-                       pooling)
+    return RewardModel(
+        GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block, n_layer=1, n_head=2, n_embd=32)),
+        pooling,
+    )
 
 
 def test_bradley_terry_loss_by_hand():
@@ -31,13 +41,24 @@ def test_noisy_bradley_terry_loss_by_hand():
     chosen, rejected = torch.tensor([1.0, -4.0]), torch.tensor([0.0, 2.0])
     eps = 0.1
     sig = lambda x: 1 / (1 + math.exp(-x))
-    # P(label) = 0.9 sigma(d) + 0.1 sigma(-d) for d = 1 and d = -6 (a pair the model thinks mislabelled)
-    expected = -(math.log(0.9 * sig(1) + 0.1 * sig(-1)) + math.log(0.9 * sig(-6) + 0.1 * sig(6))) / 2
-    assert bradley_terry_loss(chosen, rejected, label_noise=eps).item() == pytest.approx(expected, rel=1e-6)
-    # no noise: the plain loss; a confidently "wrong" pair costs at most -log(eps) instead of growing with d
-    assert bradley_terry_loss(chosen, rejected, 0.0).item() == pytest.approx(bradley_terry_loss(chosen, rejected).item())
+    # P(label) = 0.9 sigma(d) + 0.1 sigma(-d) for d = 1 and d = -6 (a pair the model thinks
+    # mislabelled)
+    expected = (
+        -(math.log(0.9 * sig(1) + 0.1 * sig(-1)) + math.log(0.9 * sig(-6) + 0.1 * sig(6))) / 2
+    )
+    assert bradley_terry_loss(chosen, rejected, label_noise=eps).item() == pytest.approx(
+        expected, rel=1e-6
+    )
+    # no noise: the plain loss; a confidently "wrong" pair costs at most -log(eps) instead of
+    # growing with d
+    assert bradley_terry_loss(chosen, rejected, 0.0).item() == pytest.approx(
+        bradley_terry_loss(chosen, rejected).item()
+    )
     far = bradley_terry_loss(torch.tensor([-50.0]), torch.tensor([0.0]), label_noise=eps).item()
-    assert far == pytest.approx(-math.log(eps), rel=1e-4) and bradley_terry_loss(torch.tensor([-50.0]), torch.tensor([0.0])).item() > 49
+    assert (
+        far == pytest.approx(-math.log(eps), rel=1e-4)
+        and bradley_terry_loss(torch.tensor([-50.0]), torch.tensor([0.0])).item() > 49
+    )
     with pytest.raises(ValueError, match="flip probability"):
         bradley_terry_loss(chosen, rejected, label_noise=0.5)
 
@@ -64,8 +85,15 @@ def test_reward_is_one_scalar_per_sequence_read_at_the_last_token():
 def test_reward_model_learns_a_simple_preference_with_fit(pooling):
     pairs = [tasks.Pair("Q:", " yes" * (1 + i % 3), " no" * (1 + i % 2), 1.0) for i in range(16)]
     model = reward_model(pooling=pooling)
-    fit(model, pair_batches(TOK, pairs, batch_size=8), loss_fn=reward_loss, device="cpu", progress=False,
-        plot=False, config=TrainConfig(steps=40, lr=3e-3))
+    fit(
+        model,
+        pair_batches(TOK, pairs, batch_size=8),
+        loss_fn=reward_loss,
+        device="cpu",
+        progress=False,
+        plot=False,
+        config=TrainConfig(steps=40, lr=3e-3),
+    )
     accuracy, diff = pair_accuracy(model, TOK, pairs)
     assert accuracy == 1.0 and diff.shape == (16,)
 
@@ -79,17 +107,23 @@ def test_calibration_counts_both_orders():
 
 def test_ranked_pairs_compares_every_two_of_k_replies():
     prompts = ["User: Write a line about love.\nBot:", "User: Write a line about war.\nBot:"]
-    replies = [[" I love thee, good friend", " war"], [" a bad and hateful day", " the sweet war of peace"],
-               [" the table", " kill the war, die"]]
+    replies = [
+        [" I love thee, good friend", " war"],
+        [" a bad and hateful day", " the sweet war of peace"],
+        [" the table", " kill the war, die"],
+    ]
     pairs = ranked_pairs(prompts, replies, noise=0.0, min_gap=0.0)
     assert len(pairs) == 2 * 3  # C(3, 2) comparisons per prompt
     for p in pairs:
-        assert tasks.annotator_score(p.prompt, p.chosen) > tasks.annotator_score(p.prompt, p.rejected)
+        assert tasks.annotator_score(p.prompt, p.chosen) > tasks.annotator_score(
+            p.prompt, p.rejected
+        )
     # the same comparisons as annotate_pairs on the listed (a, b) combinations, noise included
     a = [replies[j][i] for i in range(2) for j, k in [(0, 1), (0, 2), (1, 2)]]
     b = [replies[k][i] for i in range(2) for j, k in [(0, 1), (0, 2), (1, 2)]]
     assert ranked_pairs(prompts, replies, noise=0.3, min_gap=0.1, seed=4) == tasks.annotate_pairs(
-        [q for q in prompts for _ in range(3)], a, b, noise=0.3, min_gap=0.1, seed=4)
+        [q for q in prompts for _ in range(3)], a, b, noise=0.3, min_gap=0.1, seed=4
+    )
     with pytest.raises(ValueError, match="K >= 2"):
         ranked_pairs(prompts, [replies[0]])
 
@@ -102,28 +136,44 @@ def test_pair_batches_mask_only_the_reply_tokens():
         text = TOK.decode(row)
         reply = TOK.decode([t for t, keep in zip(row, m) if keep])
         assert reply in {" yes\n", " no\n", " a\n", " bb\n"} and text.endswith(reply)
-        assert text[:len(text) - len(reply)].lstrip("\n") in {"Q:", "Longer Q:"}  # prompt and padding are 0
-    picked = {(TOK.decode(ids[c].tolist()).strip(), TOK.decode(ids[r].tolist()).strip()) for c, r in zip(chosen, rejected)}
+        assert text[: len(text) - len(reply)].lstrip("\n") in {
+            "Q:",
+            "Longer Q:",
+        }  # prompt and padding are 0
+    picked = {
+        (TOK.decode(ids[c].tolist()).strip(), TOK.decode(ids[r].tolist()).strip())
+        for c, r in zip(chosen, rejected)
+    }
     assert picked == {("Q: yes", "Q: no"), ("Longer Q: a", "Longer Q: bb")}
 
 
 def test_pair_batches_by_prompt_score_each_reply_once():
     prompt = "Q:"
     replies = [" w", " x", " y", " z"]
-    pairs = [tasks.Pair(prompt, replies[j], replies[k], 1.0) for j in range(4) for k in range(j + 1, 4)]
+    pairs = [
+        tasks.Pair(prompt, replies[j], replies[k], 1.0) for j in range(4) for k in range(j + 1, 4)
+    ]
     pairs.append(tasks.Pair("Other:", " a", " b", 1.0))
     ids, mask, chosen, rejected = pair_batches(TOK, pairs, batch_size=1, seed=0, by_prompt=True)()
     if len(ids) == 2:  # drew the other prompt; take the next batch
-        ids, mask, chosen, rejected = pair_batches(TOK, pairs, batch_size=1, seed=1, by_prompt=True)()
+        ids, mask, chosen, rejected = pair_batches(
+            TOK, pairs, batch_size=1, seed=1, by_prompt=True
+        )()
     assert len(ids) == 4 and len(chosen) == 6  # K = 4 forward passes for C(4, 2) = 6 pairs
     rows = [TOK.decode(r.tolist()).strip() for r in ids]
-    assert {(rows[c], rows[r]) for c, r in zip(chosen, rejected)} == {("Q:" + p.chosen, "Q:" + p.rejected) for p in pairs[:6]}
+    assert {(rows[c], rows[r]) for c, r in zip(chosen, rejected)} == {
+        ("Q:" + p.chosen, "Q:" + p.rejected) for p in pairs[:6]
+    }
     model = reward_model()
     rewards = model(ids, mask)
     assert reward_loss(model, (ids, mask, chosen, rejected)).item() == pytest.approx(
-        bradley_terry_loss(rewards[chosen], rewards[rejected]).item())
-    assert reward_loss(model, (ids, mask, chosen, rejected), label_noise=0.2).item() == pytest.approx(
-        bradley_terry_loss(rewards[chosen], rewards[rejected], label_noise=0.2).item())
+        bradley_terry_loss(rewards[chosen], rewards[rejected]).item()
+    )
+    assert reward_loss(
+        model, (ids, mask, chosen, rejected), label_noise=0.2
+    ).item() == pytest.approx(
+        bradley_terry_loss(rewards[chosen], rewards[rejected], label_noise=0.2).item()
+    )
 
 
 def test_pooled_reward_reads_only_the_reply_tokens():
@@ -140,4 +190,3 @@ def test_pooled_reward_reads_only_the_reply_tokens():
         assert torch.allclose(model(idx, mask), model.head(pooled).squeeze(-1), atol=1e-5)
         with pytest.raises(ValueError, match="reply_mask"):
             model(idx)
-

@@ -2,9 +2,22 @@ import pytest
 import torch
 from torch import nn
 
-from course.models.rnn import (CharRNN, CharRNNConfig, TBPTTLoss, count_parameters, gradient_by_distance,
-                               hidden_size_for, recall_accuracy, recall_batch, rnn_cell, rnn_forward, sample,
-                               stream_batches, time_forward, train_recall)
+from course.models.rnn import (
+    CharRNN,
+    CharRNNConfig,
+    TBPTTLoss,
+    count_parameters,
+    gradient_by_distance,
+    hidden_size_for,
+    recall_accuracy,
+    recall_batch,
+    rnn_cell,
+    rnn_forward,
+    sample,
+    stream_batches,
+    time_forward,
+    train_recall,
+)
 
 
 def test_hand_written_rnn_equals_nn_rnn_with_the_same_weights():
@@ -12,13 +25,20 @@ def test_hand_written_rnn_equals_nn_rnn_with_the_same_weights():
     rnn = nn.RNN(32, 64)  # time-first: input (time, batch, 32)
     x, h0 = torch.randn(7, 3, 32), torch.randn(1, 3, 64)
     expected_out, expected_h = rnn(x, h0)
-    out, h = rnn_forward(x, h0[0], rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0)
+    out, h = rnn_forward(
+        x, h0[0], rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0
+    )
     assert out.shape == (7, 3, 64) and h.shape == (3, 64)
     assert torch.allclose(out, expected_out, atol=1e-6)
     assert torch.allclose(h, expected_h[0], atol=1e-6)
     # the notebook's one-line cell, copied: the same equation
-    h_t = torch.tanh(x[0] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h0[0] @ rnn.weight_hh_l0.T + rnn.bias_hh_l0)
-    assert torch.allclose(rnn_cell(x[0], h0[0], rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0), h_t)
+    h_t = torch.tanh(
+        x[0] @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h0[0] @ rnn.weight_hh_l0.T + rnn.bias_hh_l0
+    )
+    assert torch.allclose(
+        rnn_cell(x[0], h0[0], rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0),
+        h_t,
+    )
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -35,7 +55,9 @@ def test_char_rnn_carries_state_across_chunks(kind):
 
 def test_lstm_forget_gate_starts_open():
     model = CharRNN(CharRNNConfig(10, "lstm", 8, 16))
-    assert torch.all(model.rnn.bias_ih_l0[16:32] == 1) and torch.all(model.rnn.bias_hh_l0[16:32] == 0)
+    assert torch.all(model.rnn.bias_ih_l0[16:32] == 1) and torch.all(
+        model.rnn.bias_hh_l0[16:32] == 0
+    )
     with pytest.raises(ValueError, match="kind"):
         CharRNN(CharRNNConfig(10, "transformer"))
 
@@ -46,7 +68,11 @@ def test_hidden_size_for_equalises_parameter_counts():
         h = hidden_size_for(kind, target, vocab_size=65)
         n = count_parameters(CharRNN(CharRNNConfig(65, kind, 32, h)))
         assert abs(n - target) / target < 0.03, (kind, h, n)
-    assert hidden_size_for("rnn", target, 65) > hidden_size_for("gru", target, 65) > hidden_size_for("lstm", target, 65)
+    assert (
+        hidden_size_for("rnn", target, 65)
+        > hidden_size_for("gru", target, 65)
+        > hidden_size_for("lstm", target, 65)
+    )
 
 
 def test_stream_batches_are_consecutive_and_tbptt_carries_detached_state():

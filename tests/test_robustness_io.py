@@ -4,6 +4,7 @@ The writers themselves are tested beside their modules: checkpoints (test_checkp
 tokenizers (test_text.py, test_bpe.py), downloads (test_data.py), ``course run -o`` and
 ``course clean`` (test_cli.py).
 """
+
 import os
 import stat
 
@@ -23,10 +24,9 @@ def test_a_write_replaces_the_file_and_leaves_nothing_else(tmp_path):
 def test_a_failure_inside_the_block_keeps_the_old_file_and_removes_the_temporary(tmp_path):
     path = tmp_path / "notes.json"
     path.write_text("old")
-    with pytest.raises(RuntimeError, match="half-way"):
-        with atomic.replacing(path) as tmp:
-            tmp.write_text("half of the new")
-            raise RuntimeError("half-way")
+    with pytest.raises(RuntimeError, match="half-way"), atomic.replacing(path) as tmp:
+        tmp.write_text("half of the new")
+        raise RuntimeError("half-way")
     assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["notes.json"]
     with pytest.raises(UnicodeEncodeError):
         atomic.write_text(path, "lone \ud800")  # the encoding fails before any byte is written

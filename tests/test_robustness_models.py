@@ -1,5 +1,6 @@
 """Issue 15, the model side: edge cases a learner meets give a clear error (or the right answer),
 never a raw traceback, a silently wrong number, or NaN. Each case failed before its fix."""
+
 import math
 
 import pytest
@@ -55,20 +56,30 @@ def test_a_tiny_temperature_is_the_greedy_limit_not_a_torch_error():
 def test_shifting_the_logits_before_dividing_keeps_the_distribution():
     # softmax((l - max) / T) == softmax(l / T): the shift that makes tiny T safe changes nothing
     logits = torch.randn(3, 7)
+
     def seeded(s):
         return torch.Generator().manual_seed(s)
+
     draws = [sample_next(logits, temperature=0.7, generator=seeded(s)) for s in range(5)]
-    reference = [torch.multinomial((logits / 0.7).softmax(-1), 1, generator=seeded(s))
-                 for s in range(5)]
+    reference = [
+        torch.multinomial((logits / 0.7).softmax(-1), 1, generator=seeded(s)) for s in range(5)
+    ]
     assert all(torch.equal(a, b) for a, b in zip(draws, reference))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(temperature=INF), "temperature"), (dict(temperature=NAN), "temperature"),
-    (dict(temperature="hot"), "temperature"), (dict(top_k=INF), "top_k"),
-    (dict(top_k=NAN), "top_k"),
-    (dict(top_k=2.5), "top_k"), (dict(top_k=True), "top_k"), (dict(top_p=NAN), "top_p"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(temperature=INF), "temperature"),
+        (dict(temperature=NAN), "temperature"),
+        (dict(temperature="hot"), "temperature"),
+        (dict(top_k=INF), "top_k"),
+        (dict(top_k=NAN), "top_k"),
+        (dict(top_k=2.5), "top_k"),
+        (dict(top_k=True), "top_k"),
+        (dict(top_p=NAN), "top_p"),
+    ],
+)
 def test_meaningless_sampling_settings_are_refused(kwargs, match):
     args = dict(temperature=1.0, top_k=None, top_p=None)
     args.update(kwargs)
@@ -149,11 +160,18 @@ def test_wrapping_a_lora_layer_again_is_refused():
         lora.LoRALinear(wrapped, r=2)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(r=2.5), "rank"), (dict(r=NAN), "rank"), (dict(r=True), "rank"),
-    (dict(alpha=NAN), "alpha"),
-    (dict(alpha=INF), "alpha"), (dict(dropout=1.0), "dropout"), (dict(dropout=NAN), "dropout"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(r=2.5), "rank"),
+        (dict(r=NAN), "rank"),
+        (dict(r=True), "rank"),
+        (dict(alpha=NAN), "alpha"),
+        (dict(alpha=INF), "alpha"),
+        (dict(dropout=1.0), "dropout"),
+        (dict(dropout=NAN), "dropout"),
+    ],
+)
 def test_lora_settings_that_have_no_meaning(kwargs, match):
     args = dict(r=2, alpha=4.0)
     args.update(kwargs)
@@ -228,9 +246,13 @@ def test_dpo_log_probabilities_must_share_one_shape():
 def test_train_dpo_refuses_meaningless_settings_before_training():
     model = tiny(vocab_size=TOK.vocab_size, block_size=32)
     pairs = [tasks.Pair("a", "good", "bad", 1.0)]
-    for kwargs, match in [(dict(beta=NAN), "beta"), (dict(batch_size=0), "batch_size"),
-                          (dict(steps=-1), "steps"), (dict(steps=2.5), "steps"),
-                          (dict(lr=NAN), "lr")]:
+    for kwargs, match in [
+        (dict(beta=NAN), "beta"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(steps=-1), "steps"),
+        (dict(steps=2.5), "steps"),
+        (dict(lr=NAN), "lr"),
+    ]:
         with pytest.raises(ValueError, match=match):
             train_dpo(model, model, TOK, pairs, progress=False, **kwargs)
     with pytest.raises(ValueError, match="pair"):
@@ -244,7 +266,9 @@ def test_dpo_helpers_refuse_empty_or_misshapen_input():
         encode_pair_batch(TOK, [])
     model = tiny(vocab_size=TOK.vocab_size, block_size=32)
     with pytest.raises(ValueError, match="one shape"):
-        sequence_logprob(model, torch.zeros(2, 5, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long))
+        sequence_logprob(
+            model, torch.zeros(2, 5, dtype=torch.long), torch.zeros(2, 4, dtype=torch.long)
+        )
 
 
 # ------------------------------------------------------------------------------ RAG

@@ -8,7 +8,11 @@ from course.translation import EOS_ID, collate, load_task, translate
 
 def tiny(attention=True, seed=0):
     torch.manual_seed(seed)
-    return Seq2Seq(Seq2SeqConfig(11, 9, embed_dim=8, hidden_dim=12, attention_dim=10, attention=attention, dropout=0.0))
+    return Seq2Seq(
+        Seq2SeqConfig(
+            11, 9, embed_dim=8, hidden_dim=12, attention_dim=10, attention=attention, dropout=0.0
+        )
+    )
 
 
 def test_attention_weights_sum_to_one_and_ignore_padding():
@@ -36,8 +40,12 @@ def test_attention_matches_the_equation_written_out():
     mask = torch.ones(2, 3, dtype=torch.bool)
     _, weights = attention(s, h, mask)
     W, U, b, v = attention.W.weight, attention.U.weight, attention.U.bias, attention.v.weight
-    e = torch.stack([torch.stack([(v @ torch.tanh(W @ s[i] + U @ h[i, j] + b)).squeeze() for j in range(3)])
-                     for i in range(2)])
+    e = torch.stack(
+        [
+            torch.stack([(v @ torch.tanh(W @ s[i] + U @ h[i, j] + b)).squeeze() for j in range(3)])
+            for i in range(2)
+        ]
+    )
     assert torch.allclose(weights, torch.softmax(e, -1), atol=1e-6)
 
 
@@ -59,7 +67,9 @@ def test_teacher_forcing_shapes_and_loss_ignores_padding():
         assert logits.shape == (2, 4, 9)
         assert (weights is None) == (not attention)
         loss = seq2seq_loss(model, batch)
-        manual = F.cross_entropy(torch.cat([logits[0], logits[1, :2]]), torch.tensor([3, 4, 5, EOS_ID, 6, EOS_ID]))
+        manual = F.cross_entropy(
+            torch.cat([logits[0], logits[1, :2]]), torch.tensor([3, 4, 5, EOS_ID, 6, EOS_ID])
+        )
         assert torch.allclose(loss, manual, atol=1e-6)
 
 
@@ -107,8 +117,14 @@ def test_empty_source_gives_a_clear_error():
 
 def test_a_tiny_model_learns_to_read_digits():
     torch.manual_seed(0)
-    task = load_task("spoken-digits", limit=1200, val_size=50, test_size=50, min_words=1, max_words=4)
-    model = Seq2Seq(Seq2SeqConfig(len(task.src_vocab), len(task.tgt_vocab), 16, 32, 32, attention=True, dropout=0.0))
+    task = load_task(
+        "spoken-digits", limit=1200, val_size=50, test_size=50, min_words=1, max_words=4
+    )
+    model = Seq2Seq(
+        Seq2SeqConfig(
+            len(task.src_vocab), len(task.tgt_vocab), 16, 32, 32, attention=True, dropout=0.0
+        )
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     for epoch in range(6):
         for batch in task.batches("train", 32, seed=epoch):

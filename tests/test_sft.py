@@ -11,7 +11,9 @@ TOK = tasks.tokenizer()
 
 def tiny_gpt(block: int = 48) -> GPT:
     torch.manual_seed(0)
-    return GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=block, n_layer=1, n_head=2, n_embd=16))
+    return GPT(
+        GPTConfig(vocab_size=TOK.vocab_size, block_size=block, n_layer=1, n_head=2, n_embd=16)
+    )
 
 
 def test_labels_mask_exactly_the_prompt():
@@ -41,7 +43,7 @@ def test_notebook_masking_matches_package():
     prompt, response = "User: Shout dog.\nBot:", " DOG\n"
     ids = TOK.encode(prompt) + TOK.encode(response)
     inputs, targets = ids[:-1], ids[1:]
-    labels = [-100] * (len(TOK.encode(prompt)) - 1) + targets[len(TOK.encode(prompt)) - 1:]
+    labels = [-100] * (len(TOK.encode(prompt)) - 1) + targets[len(TOK.encode(prompt)) - 1 :]
     assert (inputs, labels) == encode_example(TOK, prompt, response)
 
 
@@ -66,18 +68,23 @@ def test_sft_batches_train_with_the_default_loss():
 
 
 def test_sft_batches_replay_appends_fully_labelled_text_windows():
-    examples = [tasks.Example("User: Shout ab.\nBot:", " AB\n", "upper", "ab"),
-                tasks.Example("User: Reverse abcd, please.\nBot:", " dcba\n", "reverse", "abcd")] * 3
-    text = torch.arange(200)  # token ids equal to their positions, so a window tells where it starts
+    examples = [
+        tasks.Example("User: Shout ab.\nBot:", " AB\n", "upper", "ab"),
+        tasks.Example("User: Reverse abcd, please.\nBot:", " dcba\n", "reverse", "abcd"),
+    ] * 3
+    text = torch.arange(
+        200
+    )  # token ids equal to their positions, so a window tells where it starts
     plain = sft_batches(examples, TOK, batch_size=4, seed=3)()
     x, y = sft_batches(examples, TOK, batch_size=4, seed=3, replay_ids=text, replay_rows=2)()
     assert x.shape == y.shape == (6, plain[0].size(1))
-    # the examples are exactly the batch without replay; the windows are consecutive text, y = x shifted by one
+    # the examples are exactly the batch without replay; the windows are consecutive text, y = x
+    # shifted by one
     assert torch.equal(x[:4], plain[0]) and torch.equal(y[:4], plain[1])
     for row_x, row_y in zip(x[4:], y[4:]):
         start = int(row_x[0])
-        assert torch.equal(row_x, text[start:start + x.size(1)])
-        assert torch.equal(row_y, text[start + 1:start + 1 + x.size(1)])
+        assert torch.equal(row_x, text[start : start + x.size(1)])
+        assert torch.equal(row_y, text[start + 1 : start + 1 + x.size(1)])
     assert torch.all(y[4:] != IGNORE)
     try:
         sft_batches(examples, TOK, batch_size=4, replay_rows=2)
@@ -108,17 +115,26 @@ def test_complete_refuses_prompts_beyond_the_context():
 def test_instruction_tune_returns_a_trained_copy_and_leaves_the_model_alone():
     from course.align.sft import instruction_tune
 
-    lines = [f"the {w} {t} is kind" for w in ["good", "bold", "wise", "fair", "calm", "dark"]
-             for t in ["love", "king", "heart", "life", "night", "blood", "time", "world"] for _ in range(2)]
+    lines = [
+        f"the {w} {t} is kind"
+        for w in ["good", "bold", "wise", "fair", "calm", "dark"]
+        for t in ["love", "king", "heart", "life", "night", "blood", "time", "world"]
+        for _ in range(2)
+    ]
     words = [f"{a}{b}{c}{d}" for a in "bdfk" for b in "aeio" for c in "lmnr" for d in "st"]
-    text = "\n".join(lines + [" ".join(words[i:i + 5]) for i in range(0, len(words), 5)]) * 3
+    text = "\n".join(lines + [" ".join(words[i : i + 5]) for i in range(0, len(words), 5)]) * 3
     data = tasks.prepare_data(text, seed=0)
     torch.manual_seed(0)
-    model = GPT(GPTConfig(vocab_size=tasks.tokenizer().vocab_size, block_size=96, n_layer=1, n_head=2,
-                          n_embd=16))
+    model = GPT(
+        GPTConfig(
+            vocab_size=tasks.tokenizer().vocab_size, block_size=96, n_layer=1, n_head=2, n_embd=16
+        )
+    )
     before = {k: v.clone() for k, v in model.state_dict().items()}
     tuned = instruction_tune(model, data, steps=3, n_examples=20, progress=False, device="cpu")
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # untouched
     assert any(not torch.equal(before[k], v) for k, v in tuned.state_dict().items())  # trained
     untrained = instruction_tune(model, data, steps=0, device="cpu")
-    assert untrained is not model and all(torch.equal(before[k], v) for k, v in untrained.state_dict().items())
+    assert untrained is not model and all(
+        torch.equal(before[k], v) for k, v in untrained.state_dict().items()
+    )

@@ -30,7 +30,16 @@ def test_empty_text_is_refused():
 
 
 def test_split_words_keeps_contractions_and_punctuation():
-    assert split_words("O'er the hill, don't you SEE?") == ["o'er", "the", "hill", ",", "don't", "you", "see", "?"]
+    assert split_words("O'er the hill, don't you SEE?") == [
+        "o'er",
+        "the",
+        "hill",
+        ",",
+        "don't",
+        "you",
+        "see",
+        "?",
+    ]
 
 
 def test_word_vocab_caps_and_maps_rare_words_to_unk():
@@ -74,10 +83,15 @@ def test_a_failed_save_leaves_the_old_file_intact(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["tok.json"]  # no temporary file left behind
 
 
-@pytest.mark.parametrize("content, message", [("{not json", "not a valid tokenizer file"),
-                                              ("[1, 2]", "does not hold a character tokenizer"),
-                                              ('{"type": "char"}', "damaged"),
-                                              ('{"type": "char", "chars": [1]}', "damaged")])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not a valid tokenizer file"),
+        ("[1, 2]", "does not hold a character tokenizer"),
+        ('{"type": "char"}', "damaged"),
+        ('{"type": "char", "chars": [1]}', "damaged"),
+    ],
+)
 def test_loading_a_damaged_file_says_what_is_wrong(tmp_path, content, message):
     (tmp_path / "tok.json").write_text(content)
     with pytest.raises(ValueError, match=message):

@@ -4,7 +4,15 @@ import pytest
 import torch
 
 from course import checkpoint as ckpt
-from course.train import History, TrainConfig, TrainingDiverged, cosine_lr, evaluate, fit, next_token_loss
+from course.train import (
+    History,
+    TrainConfig,
+    TrainingDiverged,
+    cosine_lr,
+    evaluate,
+    fit,
+    next_token_loss,
+)
 
 
 class Bigram(torch.nn.Module):
@@ -19,17 +27,25 @@ class Bigram(torch.nn.Module):
 
 def make_batches(vocab: int = 8, seed: int = 0):
     """A deterministic rule (next = current + 1 mod vocab), so the loss can fall near zero."""
+
     def get_batch():
         x = torch.randint(0, vocab, (16, 12))
         return x, (x + 1) % vocab
+
     return get_batch
 
 
 def test_fit_lowers_the_loss_and_evaluates():
     torch.manual_seed(0)
     model = Bigram()
-    history = fit(model, make_batches(), val_batches=make_batches(), device="cpu", progress=False,
-                  config=TrainConfig(steps=150, lr=0.1, eval_every=50, eval_batches=2))
+    history = fit(
+        model,
+        make_batches(),
+        val_batches=make_batches(),
+        device="cpu",
+        progress=False,
+        config=TrainConfig(steps=150, lr=0.1, eval_every=50, eval_batches=2),
+    )
     assert history.train_loss[0] > math.log(8) * 0.8
     assert history.final_val_loss < 0.2 * history.train_loss[0]
     assert history.eval_step == [0, 50, 100, 149]
@@ -43,8 +59,13 @@ def test_cpu_bf16_trains_a_gpt_with_fp32_weights():
     model = GPT(GPTConfig(vocab_size=8, block_size=12, n_layer=1, n_head=2, n_embd=16))
     seen = []
     model.lm_head.register_forward_hook(lambda module, inputs, out: seen.append(out.dtype))
-    history = fit(model, make_batches(), device="cpu", progress=False,
-                  config=TrainConfig(steps=120, lr=1e-2, eval_every=1000, cpu_bf16=True))
+    history = fit(
+        model,
+        make_batches(),
+        device="cpu",
+        progress=False,
+        config=TrainConfig(steps=120, lr=1e-2, eval_every=1000, cpu_bf16=True),
+    )
     assert seen[0] == torch.bfloat16  # the matmuls ran in bf16 ...
     assert all(p.dtype == torch.float32 for p in model.parameters())  # ... the weights stayed fp32
     assert history.train_loss[-1] < 0.3 * history.train_loss[0]
@@ -73,27 +94,55 @@ def test_resume_continues_exactly_where_it_stopped(tmp_path):
         return batches()
 
     with pytest.raises(Stop):
-        fit(first, interrupted, config=half, device="cpu", progress=False, checkpoint_dir=tmp_path / "run")
+        fit(
+            first,
+            interrupted,
+            config=half,
+            device="cpu",
+            progress=False,
+            checkpoint_dir=tmp_path / "run",
+        )
     assert ckpt.read_state(tmp_path / "run")["step"] == 20
 
     resumed = Bigram()
-    history = fit(resumed, make_batches(), config=half, device="cpu", progress=False,
-                  checkpoint_dir=tmp_path / "run", resume=True)
+    history = fit(
+        resumed,
+        make_batches(),
+        config=half,
+        device="cpu",
+        progress=False,
+        checkpoint_dir=tmp_path / "run",
+        resume=True,
+    )
     assert history.step[0] == 0 and history.step[-1] == 39 and len(history.step) == 40
     torch.testing.assert_close(resumed.table.weight, straight.table.weight)
 
 
 def test_nan_loss_stops_with_a_clear_message_and_keeps_the_old_checkpoint(tmp_path):
     model = Bigram()
-    fit(model, make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    fit(
+        model,
+        make_batches(),
+        config=TrainConfig(steps=3),
+        device="cpu",
+        progress=False,
+        checkpoint_dir=tmp_path / "c",
+    )
     before = ckpt.weights_path(tmp_path / "c").read_bytes()
 
     def poisoned_loss(model, batch):
         return model(batch[0]).sum() * float("nan")
 
     with pytest.raises(TrainingDiverged, match="Lower the learning rate"):
-        fit(model, make_batches(), config=TrainConfig(steps=3), loss_fn=poisoned_loss, device="cpu",
-            progress=False, checkpoint_dir=tmp_path / "c")
+        fit(
+            model,
+            make_batches(),
+            config=TrainConfig(steps=3),
+            loss_fn=poisoned_loss,
+            device="cpu",
+            progress=False,
+            checkpoint_dir=tmp_path / "c",
+        )
     assert ckpt.weights_path(tmp_path / "c").read_bytes() == before
 
 
@@ -111,13 +160,22 @@ def test_gradient_clipping_bounds_the_update():
     def huge_loss(model, batch):
         return model(batch[0]).sum() * 1e6
 
-    fit(model, make_batches(), loss_fn=huge_loss, config=TrainConfig(steps=1, lr=1e-3, grad_clip=1.0, betas=(0.0, 0.0)),
-        optimizer=torch.optim.SGD(model.parameters(), lr=1e-3), device="cpu", progress=False)
+    fit(
+        model,
+        make_batches(),
+        loss_fn=huge_loss,
+        config=TrainConfig(steps=1, lr=1e-3, grad_clip=1.0, betas=(0.0, 0.0)),
+        optimizer=torch.optim.SGD(model.parameters(), lr=1e-3),
+        device="cpu",
+        progress=False,
+    )
     assert (model.table.weight - before).norm() <= 1e-3 * 1.0 + 1e-6
 
 
 def test_history_summaries():
-    h = History(step=list(range(10)), train_loss=[float(10 - i) for i in range(10)], val_loss=[2.0, 1.5])
+    h = History(
+        step=list(range(10)), train_loss=[float(10 - i) for i in range(10)], val_loss=[2.0, 1.5]
+    )
     assert h.final_val_loss == 1.5
     assert h.final_train_loss == 1.0
 
@@ -143,9 +201,16 @@ def test_batch_objects_with_a_to_method_are_moved_and_eval_can_use_its_own_loss(
         return torch.tensor(42.0)
 
     get = make_batches()
-    history = fit(Bigram(), lambda: Batch(*get()), loss_fn=train_loss, eval_loss_fn=eval_loss,
-                  val_batches=lambda: Batch(*get()), config=TrainConfig(steps=3, eval_every=1, eval_batches=1),
-                  device="cpu", progress=False)
+    history = fit(
+        Bigram(),
+        lambda: Batch(*get()),
+        loss_fn=train_loss,
+        eval_loss_fn=eval_loss,
+        val_batches=lambda: Batch(*get()),
+        config=TrainConfig(steps=3, eval_every=1, eval_batches=1),
+        device="cpu",
+        progress=False,
+    )
     assert seen == [torch.device("cpu")] * 3
     assert history.val_loss == [42.0, 42.0, 42.0]
 
@@ -157,7 +222,7 @@ def test_evaluate_weights_batches_by_their_rows():
     x = torch.randint(0, 8, (5, 12))
     y = torch.randint(0, 8, (5, 12))
     with torch.no_grad():
-        per_row = [float(next_token_loss(model, (x[i:i + 1], y[i:i + 1]))) for i in range(5)]
+        per_row = [float(next_token_loss(model, (x[i : i + 1], y[i : i + 1]))) for i in range(5)]
     uneven = [(x[:4], y[:4]), (x[4:], y[4:])]  # 4 rows, then 1
     assert evaluate(model, uneven) == pytest.approx(sum(per_row) / 5, rel=1e-5)
 
@@ -203,8 +268,12 @@ def shuffled_loader():
 
     x = torch.randint(0, 8, (40, 12), generator=torch.Generator().manual_seed(0))
     # 3 batches a pass, the last one short
-    loader = DataLoader(TensorDataset(x, (x + 1) % 8), batch_size=16, shuffle=True,
-                        generator=torch.Generator().manual_seed(0))
+    loader = DataLoader(
+        TensorDataset(x, (x + 1) % 8),
+        batch_size=16,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
     return loader, [(x[:8], (x[:8] + 1) % 8)]
 
 
@@ -218,8 +287,9 @@ def endless_generator():
     return batches(), make_batches()
 
 
-@pytest.mark.parametrize("sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader,
-                                     endless_generator])
+@pytest.mark.parametrize(
+    "sources", [global_rng_batches, seeded_batchers, lists, shuffled_loader, endless_generator]
+)
 def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one_bit_for_bit(tmp_path, sources):
     config = TrainConfig(steps=12, lr=0.05, eval_every=4, eval_batches=2, checkpoint_every=5)
 
@@ -227,9 +297,18 @@ def test_an_interrupted_then_resumed_run_equals_an_uninterrupted_one_bit_for_bit
         torch.manual_seed(0)  # a fresh process: same seed, a new model, new batch sources
         model = Bigram()
         train, val = sources()
-        history = fit(model, train, val_batches=val, config=config, loss_fn=loss_fn,
-                      eval_loss_fn=next_token_loss, device="cpu", progress=False,
-                      checkpoint_dir=folder, resume=resume)
+        history = fit(
+            model,
+            train,
+            val_batches=val,
+            config=config,
+            loss_fn=loss_fn,
+            eval_loss_fn=next_token_loss,
+            device="cpu",
+            progress=False,
+            checkpoint_dir=folder,
+            resume=resume,
+        )
         return model, history
 
     straight, straight_history = run(tmp_path / "straight")
@@ -250,20 +329,40 @@ def nan_gradient_loss(model, batch):
 
 def test_nan_gradients_with_a_finite_loss_never_reach_a_checkpoint(tmp_path):
     model = Bigram()
-    fit(model, make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+    fit(
+        model,
+        make_batches(),
+        config=TrainConfig(steps=3),
+        device="cpu",
+        progress=False,
+        checkpoint_dir=tmp_path / "c",
+    )
     before = ckpt.weights_path(tmp_path / "c").read_bytes()
     weights = model.table.weight.detach().clone()
     with pytest.raises(TrainingDiverged, match="gradient norm became nan") as stop:
-        fit(model, make_batches(), config=TrainConfig(steps=3, checkpoint_every=1),
-            loss_fn=nan_gradient_loss, device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+        fit(
+            model,
+            make_batches(),
+            config=TrainConfig(steps=3, checkpoint_every=1),
+            loss_fn=nan_gradient_loss,
+            device="cpu",
+            progress=False,
+            checkpoint_dir=tmp_path / "c",
+        )
     message = str(stop.value)
     assert "(step 3) holds finite weights and was not overwritten" in message
     assert "Nothing" not in message
     assert ckpt.weights_path(tmp_path / "c").read_bytes() == before
     assert torch.equal(model.table.weight, weights)  # the bad step was not applied
     with pytest.raises(TrainingDiverged, match="gradient norm became nan"):  # without clipping, too
-        fit(model, make_batches(), config=TrainConfig(steps=3, grad_clip=None),
-            loss_fn=nan_gradient_loss, device="cpu", progress=False)
+        fit(
+            model,
+            make_batches(),
+            config=TrainConfig(steps=3, grad_clip=None),
+            loss_fn=nan_gradient_loss,
+            device="cpu",
+            progress=False,
+        )
 
 
 def test_the_message_after_a_nan_loss_names_the_checkpoint_this_run_saved(tmp_path):
@@ -274,12 +373,25 @@ def test_the_message_after_a_nan_loss_names_the_checkpoint_this_run_saved(tmp_pa
 
     nan_from_step_4.calls = 0
     with pytest.raises(TrainingDiverged, match=r"the loss became nan at step 4") as stop:
-        fit(Bigram(), make_batches(), config=TrainConfig(steps=10, checkpoint_every=2),
-            loss_fn=nan_from_step_4, device="cpu", progress=False, checkpoint_dir=tmp_path / "c")
+        fit(
+            Bigram(),
+            make_batches(),
+            config=TrainConfig(steps=10, checkpoint_every=2),
+            loss_fn=nan_from_step_4,
+            device="cpu",
+            progress=False,
+            checkpoint_dir=tmp_path / "c",
+        )
     assert f"{tmp_path / 'c'} (step 4) holds finite weights" in str(stop.value)
     with pytest.raises(TrainingDiverged, match="No checkpoint folder was given, so nothing was"):
-        fit(Bigram(), make_batches(), config=TrainConfig(steps=3), device="cpu", progress=False,
-            loss_fn=lambda m, b: next_token_loss(m, b) * float("inf"))
+        fit(
+            Bigram(),
+            make_batches(),
+            config=TrainConfig(steps=3),
+            device="cpu",
+            progress=False,
+            loss_fn=lambda m, b: next_token_loss(m, b) * float("inf"),
+        )
 
 
 def test_non_finite_weights_are_never_saved(tmp_path):
@@ -291,16 +403,28 @@ def test_non_finite_weights_are_never_saved(tmp_path):
 
     model = Bigram()
     with pytest.raises(TrainingDiverged, match="weights hold NaN or infinite values.*did not save"):
-        fit(model, make_batches(), config=TrainConfig(steps=1),
-            optimizer=Poisoning(model.parameters(), lr=0.1), device="cpu", progress=False,
-            checkpoint_dir=tmp_path / "c")
+        fit(
+            model,
+            make_batches(),
+            config=TrainConfig(steps=1),
+            optimizer=Poisoning(model.parameters(), lr=0.1),
+            device="cpu",
+            progress=False,
+            checkpoint_dir=tmp_path / "c",
+        )
     assert not ckpt.exists(tmp_path / "c")
 
 
-@pytest.mark.parametrize("settings, wrong", [
-    ({"steps": -5}, "steps=-5"), ({"eval_every": 0}, "eval_every=0"),
-    ({"checkpoint_every": 0}, "checkpoint_every=0"), ({"grad_clip": 0.0}, "grad_clip=0.0"),
-    ({"lr": float("nan")}, "lr=nan")])
+@pytest.mark.parametrize(
+    "settings, wrong",
+    [
+        ({"steps": -5}, "steps=-5"),
+        ({"eval_every": 0}, "eval_every=0"),
+        ({"checkpoint_every": 0}, "checkpoint_every=0"),
+        ({"grad_clip": 0.0}, "grad_clip=0.0"),
+        ({"lr": float("nan")}, "lr=nan"),
+    ],
+)
 def test_settings_that_cannot_train_are_refused_clearly(settings, wrong):
     with pytest.raises(ValueError, match=wrong):
         TrainConfig(**settings)
@@ -308,8 +432,14 @@ def test_settings_that_cannot_train_are_refused_clearly(settings, wrong):
     for key, value in settings.items():
         setattr(config, key, value)  # changed after construction: fit checks again
     with pytest.raises(ValueError, match=wrong):
-        fit(Bigram(), make_batches(), val_batches=make_batches(), config=config, device="cpu",
-            progress=False)
+        fit(
+            Bigram(),
+            make_batches(),
+            val_batches=make_batches(),
+            config=config,
+            device="cpu",
+            progress=False,
+        )
 
 
 def test_a_checkpoint_folder_that_is_a_file_is_refused_before_training(tmp_path):
@@ -321,30 +451,49 @@ def test_a_checkpoint_folder_that_is_a_file_is_refused_before_training(tmp_path)
         return make_batches()()
 
     with pytest.raises(ckpt.CheckpointError, match="is a file, not a folder"):
-        fit(Bigram(), counted, config=TrainConfig(steps=5), device="cpu", progress=False,
-            checkpoint_dir=tmp_path / "lesson.ipynb")
+        fit(
+            Bigram(),
+            counted,
+            config=TrainConfig(steps=5),
+            device="cpu",
+            progress=False,
+            checkpoint_dir=tmp_path / "lesson.ipynb",
+        )
     assert calls == [] and (tmp_path / "lesson.ipynb").read_text() == "{}"
 
 
 def test_fit_keeps_the_other_files_of_its_checkpoint_folder(tmp_path):
     (tmp_path / "lesson.ipynb").write_text("{}")  # used to vanish: a save replaced the whole folder
-    fit(Bigram(), make_batches(), config=TrainConfig(steps=4, checkpoint_every=2), device="cpu",
-        progress=False, checkpoint_dir=tmp_path)
+    fit(
+        Bigram(),
+        make_batches(),
+        config=TrainConfig(steps=4, checkpoint_every=2),
+        device="cpu",
+        progress=False,
+        checkpoint_dir=tmp_path,
+    )
     assert (tmp_path / "lesson.ipynb").read_text() == "{}"
     assert ckpt.read_state(tmp_path)["step"] == 4
 
 
 def test_a_gradient_scaler_changes_nothing_but_the_scale(monkeypatch):
-    # On a GPU without bf16, fit scales the loss for fp16 (course.device.grad_scaler). Scaling by a power
-    # of two and unscaling before clipping and the step is exact in fp32, so the CPU can check the plumbing:
-    # the same weights as without a scaler, and a step whose gradients overflow is skipped, not fatal.
+    # On a GPU without bf16, fit scales the loss for fp16 (course.device.grad_scaler). Scaling by a
+    # power of two and unscaling before clipping and the step is exact in fp32, so the CPU can check
+    # the plumbing: the same weights as without a scaler, and a step whose gradients overflow is
+    # skipped, not fatal.
     import course.train as train
 
     def run(scaler_factory):
         monkeypatch.setattr(train, "grad_scaler", scaler_factory)
         torch.manual_seed(0)
         model = Bigram()
-        fit(model, make_batches(), config=TrainConfig(steps=20, lr=0.1), device="cpu", progress=False)
+        fit(
+            model,
+            make_batches(),
+            config=TrainConfig(steps=20, lr=0.1),
+            device="cpu",
+            progress=False,
+        )
         return model.table.weight.detach().clone()
 
     plain = run(lambda device: torch.amp.GradScaler("cpu", enabled=False))
@@ -353,15 +502,27 @@ def test_a_gradient_scaler_changes_nothing_but_the_scale(monkeypatch):
 
     calls = []
 
-    def overflow_first(model, batch):  # a finite loss whose first gradients overflow, as fp16 ones can
+    def overflow_first(
+        model, batch
+    ):  # a finite loss whose first gradients overflow, as fp16 ones can
         calls.append(1)
         return nan_gradient_loss(model, batch) if len(calls) == 1 else next_token_loss(model, batch)
 
-    monkeypatch.setattr(train, "grad_scaler", lambda device: torch.amp.GradScaler("cpu", init_scale=2.0**10))
+    monkeypatch.setattr(
+        train, "grad_scaler", lambda device: torch.amp.GradScaler("cpu", init_scale=2.0**10)
+    )
     torch.manual_seed(0)
     model = Bigram()
     before = model.table.weight.detach().clone()
-    history = fit(model, make_batches(), config=TrainConfig(steps=3, lr=0.1), loss_fn=overflow_first,
-                  device="cpu", progress=False)
-    assert len(history.train_loss) == 3 and not torch.equal(model.table.weight, before)  # skipped, went on
+    history = fit(
+        model,
+        make_batches(),
+        config=TrainConfig(steps=3, lr=0.1),
+        loss_fn=overflow_first,
+        device="cpu",
+        progress=False,
+    )
+    assert len(history.train_loss) == 3 and not torch.equal(
+        model.table.weight, before
+    )  # skipped, went on
     assert torch.isfinite(model.table.weight).all()

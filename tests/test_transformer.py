@@ -1,16 +1,36 @@
 """The encoder-decoder Transformer: positions, masks, decoding, and that it learns a tiny task."""
+
 import math
 
 import pytest
 import torch
 
-from course.models.transformer import BOS_ID, EOS_ID, PAD_ID, Transformer, TransformerConfig, sinusoidal_positions, translation_loss
+from course.models.transformer import (
+    BOS_ID,
+    EOS_ID,
+    PAD_ID,
+    Transformer,
+    TransformerConfig,
+    sinusoidal_positions,
+    translation_loss,
+)
 
 
 def tiny(**kw):
     torch.manual_seed(0)
-    return Transformer(TransformerConfig(src_vocab_size=12, tgt_vocab_size=12, d_model=16, n_heads=2, n_layers=2,
-                                         d_ff=32, dropout=0.0, max_len=24, **kw)).eval()
+    return Transformer(
+        TransformerConfig(
+            src_vocab_size=12,
+            tgt_vocab_size=12,
+            d_model=16,
+            n_heads=2,
+            n_layers=2,
+            d_ff=32,
+            dropout=0.0,
+            max_len=24,
+            **kw,
+        )
+    ).eval()
 
 
 def test_sinusoidal_positions_formula():
@@ -20,7 +40,9 @@ def test_sinusoidal_positions_formula():
     angle = pos / 10000 ** (2 * i / 8)
     assert pe[pos, 4].item() == pytest.approx(math.sin(angle), abs=1e-6)
     assert pe[pos, 5].item() == pytest.approx(math.cos(angle), abs=1e-6)
-    torch.testing.assert_close(pe.pow(2).view(50, 4, 2).sum(-1), torch.ones(50, 4))  # each pair on the unit circle
+    torch.testing.assert_close(
+        pe.pow(2).view(50, 4, 2).sum(-1), torch.ones(50, 4)
+    )  # each pair on the unit circle
 
 
 def test_decoder_is_causal_and_padding_is_ignored():
@@ -87,9 +109,13 @@ def test_learns_to_copy_and_beam_1_equals_greedy():
     correct = (ids[:, :6] == test.tgt_out).all(1).float().mean()
     assert correct > 0.8
     beam_ids, _ = model.beam_search(test.src[:1], test.src_mask[:1], beam_size=1, max_len=10)
-    assert beam_ids[0].tolist() == ids[0, :beam_ids.size(1)].tolist()
+    assert beam_ids[0].tolist() == ids[0, : beam_ids.size(1)].tolist()
 
 
 def test_too_long_input_raises():
     with pytest.raises(ValueError, match="max_len"):
-        tiny()(torch.ones(1, 30, dtype=torch.long), torch.ones(1, 30, dtype=torch.bool), torch.ones(1, 3, dtype=torch.long))
+        tiny()(
+            torch.ones(1, 30, dtype=torch.long),
+            torch.ones(1, 30, dtype=torch.bool),
+            torch.ones(1, 3, dtype=torch.long),
+        )

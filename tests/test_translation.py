@@ -5,8 +5,20 @@ import torch
 
 from course import data
 from course.metrics import bleu
-from course.translation import (BOS_ID, EOS_ID, PAD_ID, UNK_ID, Vocab, collate, date_pairs, load_pairs, load_task,
-                                make_batches, spoken_digit_pairs, tokenize)
+from course.translation import (
+    BOS_ID,
+    EOS_ID,
+    PAD_ID,
+    UNK_ID,
+    Vocab,
+    collate,
+    date_pairs,
+    load_pairs,
+    load_task,
+    make_batches,
+    spoken_digit_pairs,
+    tokenize,
+)
 
 
 def test_tokenize_keeps_umlauts_contractions_and_times():
@@ -27,7 +39,13 @@ def test_vocab_round_trip_specials_and_unknown_tokens():
     assert vocab.decode(ids + [7, 7]) == ["ich", "bin", "<unk>"]  # stops at <eos>
     with pytest.raises(ValueError, match="unknown token"):
         vocab.encode(["hier"], strict=True)
-    assert Vocab.build([["a"], ["b"], ["a"]], min_count=2).itos == ["<pad>", "<bos>", "<eos>", "<unk>", "a"]
+    assert Vocab.build([["a"], ["b"], ["a"]], min_count=2).itos == [
+        "<pad>",
+        "<bos>",
+        "<eos>",
+        "<unk>",
+        "a",
+    ]
     with pytest.raises(ValueError, match="empty"):
         Vocab.build([[]])
 
@@ -45,15 +63,30 @@ def test_batches_pad_mask_and_shift_the_targets():
 def test_make_batches_round_trip_covers_every_pair_once():
     pairs = spoken_digit_pairs(50, 2, 9, seed=4)
     task = load_task("spoken-digits", limit=50, val_size=5, test_size=5, min_words=2, max_words=9)
-    batches = make_batches(pairs, task.src_vocab, task.tgt_vocab, batch_size=8, src_level="word", tgt_level="char",
-                           seed=1)
+    batches = make_batches(
+        pairs,
+        task.src_vocab,
+        task.tgt_vocab,
+        batch_size=8,
+        src_level="word",
+        tgt_level="char",
+        seed=1,
+    )
     decoded = set()
     for b in batches:
         for src, out in zip(b.src.tolist(), b.tgt_out.tolist()):
             decoded.add((" ".join(task.src_vocab.decode(src)), "".join(task.tgt_vocab.decode(out))))
     assert decoded == set(pairs)
     assert sum(len(b) for b in batches) == 50
-    again = make_batches(pairs, task.src_vocab, task.tgt_vocab, batch_size=8, src_level="word", tgt_level="char", seed=1)
+    again = make_batches(
+        pairs,
+        task.src_vocab,
+        task.tgt_vocab,
+        batch_size=8,
+        src_level="word",
+        tgt_level="char",
+        seed=1,
+    )
     assert all(torch.equal(a.src, b.src) for a, b in zip(batches, again))  # deterministic
     with pytest.raises(ValueError, match="empty"):
         make_batches([], task.src_vocab, task.tgt_vocab)
@@ -72,8 +105,23 @@ def test_synthetic_tasks_are_correct_and_deterministic():
             if w in ("double", "triple"):
                 repeat = 2 if w == "double" else 3
             else:
-                expected += str(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                                 "nine"].index(w)) * repeat
+                expected += (
+                    str(
+                        [
+                            "zero",
+                            "one",
+                            "two",
+                            "three",
+                            "four",
+                            "five",
+                            "six",
+                            "seven",
+                            "eight",
+                            "nine",
+                        ].index(w)
+                    )
+                    * repeat
+                )
                 repeat = 1
         assert expected == digits
 
@@ -95,7 +143,9 @@ def test_task_splits_never_share_a_source_and_encode_source_errors():
 def test_eng_deu_loads_when_available_and_falls_back_to_dates_when_not(monkeypatch, tmp_path):
     if data.is_available("eng-deu"):
         pairs = load_pairs(max_len=5, limit=100)
-        assert len(pairs) == 100 and all(len(tokenize(e)) <= 5 and len(tokenize(g)) <= 5 for e, g in pairs)
+        assert len(pairs) == 100 and all(
+            len(tokenize(e)) <= 5 and len(tokenize(g)) <= 5 for e, g in pairs
+        )
         task = load_task("eng-deu", limit=2000, val_size=100, test_size=100)
         assert task.name == "eng-deu" and len(task.test) >= 100
     monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
@@ -110,9 +160,11 @@ def test_eng_deu_loads_when_available_and_falls_back_to_dates_when_not(monkeypat
 def test_bleu_matches_sacrebleu():
     sacrebleu = pytest.importorskip("sacrebleu")
     rng = random.Random(0)
-    words = "der die das ein hund katze sieht läuft schnell nicht".split()
+    words = ["der", "die", "das", "ein", "hund", "katze", "sieht", "läuft", "schnell", "nicht"]
     for trial in range(30):
-        refs = [" ".join(rng.choices(words, k=rng.randint(1, 9))) for _ in range(rng.randint(1, 12))]
+        refs = [
+            " ".join(rng.choices(words, k=rng.randint(1, 9))) for _ in range(rng.randint(1, 12))
+        ]
         hyps = [" ".join(rng.choices(r.split() + words[:3], k=rng.randint(1, 10))) for r in refs]
         ours = bleu(hyps, refs)
         theirs = sacrebleu.corpus_bleu(hyps, [refs], tokenize="none").score
@@ -126,22 +178,37 @@ def test_bleu_matches_sacrebleu():
 def test_multi_reference_bleu_matches_sacrebleu_and_clips_per_reference():
     sacrebleu = pytest.importorskip("sacrebleu")
     rng = random.Random(1)
-    words = "der die das ein hund katze sieht läuft schnell nicht".split()
+    words = ["der", "die", "das", "ein", "hund", "katze", "sieht", "läuft", "schnell", "nicht"]
     for trial in range(20):
-        refs = [[" ".join(rng.choices(words, k=rng.randint(1, 9))) for _ in range(2)] for _ in range(rng.randint(1, 8))]
+        refs = [
+            [" ".join(rng.choices(words, k=rng.randint(1, 9))) for _ in range(2)]
+            for _ in range(rng.randint(1, 8))
+        ]
         hyps = [" ".join(rng.choices(r[0].split() + words[:3], k=rng.randint(1, 10))) for r in refs]
         ours = bleu(hyps, refs)
-        theirs = sacrebleu.corpus_bleu(hyps, [[r[0] for r in refs], [r[1] for r in refs]], tokenize="none").score
+        theirs = sacrebleu.corpus_bleu(
+            hyps, [[r[0] for r in refs], [r[1] for r in refs]], tokenize="none"
+        ).score
         assert ours == pytest.approx(theirs, abs=1e-9), (trial, hyps, refs)
     # a hypothesis equal to any one of its references is perfect
-    assert bleu(["ich bin jetzt hier ."], [["ich bin jetzt da .", "ich bin jetzt hier ."]]) == pytest.approx(100.0)
+    assert bleu(
+        ["ich bin jetzt hier ."], [["ich bin jetzt da .", "ich bin jetzt hier ."]]
+    ) == pytest.approx(100.0)
     assert bleu(["ich bin jetzt hier ."], [["ich bin jetzt da ."]]) < 100.0
 
 
 def test_task_bleu_groups_the_targets_of_one_source():
     from course.translation import TranslationTask, Vocab
+
     pairs = [("hi .", "hallo du da ."), ("hi .", "servus du da ."), ("go .", "geh du nur .")]
-    task = TranslationTask("toy", [], [], pairs, Vocab(["hi", "go", "."]), Vocab("hallo servus geh du da nur .".split()))
+    task = TranslationTask(
+        "toy",
+        [],
+        [],
+        pairs,
+        Vocab(["hi", "go", "."]),
+        Vocab(["hallo", "servus", "geh", "du", "da", "nur", "."]),
+    )
     seen = []
 
     def translate(sources):
@@ -150,7 +217,9 @@ def test_task_bleu_groups_the_targets_of_one_source():
 
     assert task.bleu(translate, multi_reference=True) == pytest.approx(100.0)
     assert seen[-1] == ["hi .", "go ."]  # each source translated once
-    assert task.bleu(translate) < 100.0  # row by row, "servus ..." is scored against "hallo ..." too
+    assert (
+        task.bleu(translate) < 100.0
+    )  # row by row, "servus ..." is scored against "hallo ..." too
 
 
 def test_translate_passes_the_length_penalty_to_beam_search_only_when_set():

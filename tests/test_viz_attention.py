@@ -2,6 +2,7 @@
 
 The JavaScript itself runs in a real browser in tests/test_browser.py (marker ``browser``); here we
 check the Python side: the numbers drawn are the model's, and the HTML asks for nothing remote."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,12 @@ def test_as_array_stacks_layers(attentions):
     assert array.shape == (2, 3, 6, 6)
     np.testing.assert_allclose(array[1, 2], attentions[1][0, 2].numpy())
     np.testing.assert_allclose(array.sum(-1), 1.0, atol=1e-6)
-    assert va.as_array([a[0].numpy() for a in attentions]).shape == (2, 3, 6, 6)  # (H, T, T) arrays too
+    assert va.as_array([a[0].numpy() for a in attentions]).shape == (
+        2,
+        3,
+        6,
+        6,
+    )  # (H, T, T) arrays too
 
 
 def test_as_array_explains_bad_input(attentions):
@@ -69,7 +75,11 @@ def test_heatmap_draws_the_weights_with_token_labels(attentions):
     assert image.get_clim() == (0.0, 1.0)
     assert [t.get_text() for t in ax.get_xticklabels()] == TOKENS
     assert [t.get_text() for t in ax.get_yticklabels()] == TOKENS
-    assert "key" in ax.get_xlabel() and "query" in ax.get_ylabel() and ax.get_title() == "layer 0 head 1"
+    assert (
+        "key" in ax.get_xlabel()
+        and "query" in ax.get_ylabel()
+        and ax.get_title() == "layer 0 head 1"
+    )
 
 
 def test_heatmap_rectangular_cross_attention():
@@ -87,11 +97,16 @@ def test_heatmap_errors_say_what_to_do(attentions):
 
 def test_figure_picks_layer_head_and_mean(attentions):
     fig = va.attention_figure(attentions, TOKENS, layer=1, head=2)
-    np.testing.assert_allclose(np.asarray(fig.axes[0].get_images()[0].get_array()), attentions[1][0, 2].numpy())
+    np.testing.assert_allclose(
+        np.asarray(fig.axes[0].get_images()[0].get_array()), attentions[1][0, 2].numpy()
+    )
     assert "layer 1, head 2" in fig.axes[0].get_title()
     fig = va.attention_figure(attentions, TOKENS, layer=0, head="mean")
-    np.testing.assert_allclose(np.asarray(fig.axes[0].get_images()[0].get_array()),
-                               attentions[0][0].mean(0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(fig.axes[0].get_images()[0].get_array()),
+        attentions[0][0].mean(0).numpy(),
+        rtol=1e-6,
+    )
     with pytest.raises(IndexError, match="layers 0..1"):
         va.attention_figure(attentions, TOKENS, layer=2)
     with pytest.raises(IndexError, match="heads 0..2"):
@@ -101,7 +116,9 @@ def test_figure_picks_layer_head_and_mean(attentions):
 def test_grid_has_one_panel_per_layer_and_head(attentions):
     fig = va.attention_grid(attentions, TOKENS)
     assert len(fig.axes) == 6
-    np.testing.assert_allclose(np.asarray(fig.axes[4].get_images()[0].get_array()), attentions[1][0, 1].numpy())
+    np.testing.assert_allclose(
+        np.asarray(fig.axes[4].get_images()[0].get_array()), attentions[1][0, 1].numpy()
+    )
 
 
 # ----------------------------------------------------------------------------- widget
@@ -141,11 +158,15 @@ def test_head_view_html_needs_no_network_and_carries_the_weights(attentions):
     assert "require.config" not in html and "requirejs(" not in html
     assert "window.courseBertvizLite.run(" in html and offline_js.SHIM_JS in html
     params = _params(html)
-    np.testing.assert_allclose(np.array(params["attention"][0]["attn"]), va.as_array(attentions), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.array(params["attention"][0]["attn"]), va.as_array(attentions), rtol=1e-6
+    )
     assert params["attention"][0]["left_text"] == TOKENS
     root = params["root_div_id"]
     assert f'id="{root}"' in html and f'id="{root}-fallback"' in html
-    assert html.index(f'id="{root}-fallback"') < html.index("courseBertvizLite.run(")  # hidden once drawn
+    assert html.index(f'id="{root}-fallback"') < html.index(
+        "courseBertvizLite.run("
+    )  # hidden once drawn
     assert 'src="data:image/png;base64,' in html
 
 
@@ -155,7 +176,9 @@ def test_model_view_html_needs_no_network(attentions):
     params = _params(html)
     assert f'id="{params["root_div_id"]}-fallback"' not in html
     assert params["display_mode"] == "light" and params["total_heads"] == 3
-    np.testing.assert_allclose(np.array(params["attention"][0]["attn"]), va.as_array(attentions), rtol=1e-6)
+    np.testing.assert_allclose(
+        np.array(params["attention"][0]["attn"]), va.as_array(attentions), rtol=1e-6
+    )
 
 
 def test_views_accept_arrays_and_check_token_count(attentions):
@@ -173,7 +196,16 @@ def test_offline_html_refuses_output_it_does_not_recognise():
 
 
 def test_shim_is_defined_once_and_implements_what_bertviz_calls():
-    for name in ("scaleOrdinal", "schemeCategory10", "hsl", "selectAll", "enter", "classed", "empty", "change"):
+    for name in (
+        "scaleOrdinal",
+        "schemeCategory10",
+        "hsl",
+        "selectAll",
+        "enter",
+        "classed",
+        "empty",
+        "change",
+    ):
         assert name in offline_js.SHIM_JS
     assert "if (window.courseBertvizLite" in offline_js.SHIM_JS
     assert "http" not in offline_js.SHIM_JS.replace("http://www.w3.org/2000/svg", "")
@@ -201,7 +233,8 @@ def test_views_in_a_kernel_display_html_with_a_text_summary(attentions, monkeypa
     assert "courseBertvizLite" in shown[1]["text/html"]
 
 
-# ----------------------------------------------------------------------------- encoder-decoder models
+# ----------------------------------------------------------------------------- encoder-decoder
+# models
 SOURCE = ["ich", "sehe", "dich", "<eos>"]
 TARGET = ["<bos>", "I", "see", "you", "<eos>"]
 
@@ -209,10 +242,17 @@ TARGET = ["<bos>", "I", "see", "you", "<eos>"]
 @pytest.fixture
 def encoder_decoder():
     g = torch.Generator().manual_seed(1)
+
     def layer(q, k):
         return torch.softmax(torch.randn(1, 2, q, k, generator=g), dim=-1)
-    return dict(encoder_attention=(layer(4, 4),), decoder_attention=(layer(5, 5),), cross_attention=(layer(5, 4),),
-                encoder_tokens=SOURCE, decoder_tokens=TARGET)
+
+    return dict(
+        encoder_attention=(layer(4, 4),),
+        decoder_attention=(layer(5, 5),),
+        cross_attention=(layer(5, 4),),
+        encoder_tokens=SOURCE,
+        decoder_tokens=TARGET,
+    )
 
 
 def test_encoder_decoder_views_carry_all_three_attentions(encoder_decoder):
@@ -222,21 +262,28 @@ def test_encoder_decoder_views_carry_all_three_attentions(encoder_decoder):
     assert names == ["Encoder", "Decoder", "Cross"]
     cross = params["attention"][2]
     assert cross["left_text"] == TARGET and cross["right_text"] == SOURCE
-    np.testing.assert_allclose(np.array(cross["attn"])[0, 1], encoder_decoder["cross_attention"][0][0, 1].numpy(),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        np.array(cross["attn"])[0, 1],
+        encoder_decoder["cross_attention"][0][0, 1].numpy(),
+        rtol=1e-6,
+    )
     assert html.count('src="data:image/png;base64,') == 3  # a static grid per kind of attention
     assert "courseBertvizLite.run(" in va.model_view_html(**encoder_decoder, fallback=False)
 
 
 def test_encoder_decoder_needs_matching_tokens(encoder_decoder):
     with pytest.raises(ValueError, match="5 key tokens for the cross attention"):
-        va.head_view_html(**dict(encoder_decoder, encoder_attention=None, encoder_tokens=SOURCE + ["extra"]))
+        va.head_view_html(
+            **dict(encoder_decoder, encoder_attention=None, encoder_tokens=SOURCE + ["extra"])
+        )
     with pytest.raises(ValueError, match="give attentions"):
         va.head_view_html()
 
 
 def test_cross_attention_figure_labels_queries_and_keys(encoder_decoder):
-    fig = va.attention_figure(encoder_decoder["cross_attention"], SOURCE, head=1, query_tokens=TARGET)
+    fig = va.attention_figure(
+        encoder_decoder["cross_attention"], SOURCE, head=1, query_tokens=TARGET
+    )
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == TARGET
     assert [t.get_text() for t in ax.get_xticklabels()] == SOURCE
@@ -244,10 +291,18 @@ def test_cross_attention_figure_labels_queries_and_keys(encoder_decoder):
         va.attention_figure(encoder_decoder["cross_attention"], SOURCE)  # 5 queries, 4 key labels
 
 
-def test_encoder_decoder_fallback_explores_the_cross_attention(encoder_decoder, monkeypatch, capsys):
+def test_encoder_decoder_fallback_explores_the_cross_attention(
+    encoder_decoder, monkeypatch, capsys
+):
     shown = []
-    monkeypatch.setattr(va, "attention_explorer", lambda att, keys, **k: shown.append((att, keys, k)))
+    monkeypatch.setattr(
+        va, "attention_explorer", lambda att, keys, **k: shown.append((att, keys, k))
+    )
     va.head_view(**encoder_decoder)
-    (att, keys, options), = shown
-    assert att is encoder_decoder["cross_attention"] and keys == SOURCE and options["query_tokens"] == TARGET
+    ((att, keys, options),) = shown
+    assert (
+        att is encoder_decoder["cross_attention"]
+        and keys == SOURCE
+        and options["query_tokens"] == TARGET
+    )
     assert "matplotlib explorer" in capsys.readouterr().out

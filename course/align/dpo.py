@@ -1,15 +1,17 @@
-"""Direct Preference Optimisation (Rafailov et al. 2023): learn from preference pairs with no reward model and no RL.
+"""Direct Preference Optimisation (Rafailov et al. 2023): learn from preference pairs with no reward
+model and no RL.
 
-DPO notices that the KL-regularised RL objective of RLHF has a closed-form optimum,
-π*(y|x) ∝ π_ref(y|x) · exp(r(x, y) / β), so a policy *defines* a reward up to a constant:
-r(x, y) = β · log(π(y|x) / π_ref(y|x)) + const. Put that into the Bradley–Terry loss and the constant
-cancels (eq. 7 of the paper):
+DPO notices that the KL-regularised RL objective of RLHF has a closed-form optimum, π*(y|x) ∝
+π_ref(y|x) · exp(r(x, y) / β), so a policy *defines* a reward up to a constant: r(x, y) = β ·
+log(π(y|x) / π_ref(y|x)) + const. Put that into the Bradley–Terry loss and the constant cancels (eq.
+7 of the paper):
 
     L_DPO = −E log σ( β·[log π(y_w|x) − log π_ref(y_w|x)] − β·[log π(y_l|x) − log π_ref(y_l|x)] )
 
 The bracketed terms, times β, are the *implicit rewards* of the chosen and rejected replies; their
-difference is the *margin*, and the fraction of pairs with a positive margin is the preference accuracy.
-"""
+difference is the *margin*, and the fraction of pairs with a positive margin is the preference
+accuracy."""
+
 from __future__ import annotations
 
 import math
@@ -27,10 +29,13 @@ from course.align.tasks import EOS, PAD, Pair
 
 
 def sequence_logprob(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Sum of log π(y_t | x_≤t) over the positions where ``y`` is not -100 (the reply), shape (B,)."""
+    """Sum of log π(y_t | x_≤t) over the positions where ``y`` is not -100 (the reply), shape
+    (B,)."""
     if x.shape != y.shape:
-        raise ValueError(f"inputs {tuple(x.shape)} and labels {tuple(y.shape)} must have one shape "
-                         "(batch, time); build both with encode_pair_batch")
+        raise ValueError(
+            f"inputs {tuple(x.shape)} and labels {tuple(y.shape)} must have one shape "
+            "(batch, time); build both with encode_pair_batch"
+        )
     logits = model(x).float()  # (B, T, V)
     logp = torch.log_softmax(logits, dim=-1)
     mask = y != IGNORE
@@ -50,43 +55,64 @@ class DPOStats:
 def check_beta(beta: float) -> None:
     """β must be a finite positive number: NaN or inf turns every implicit reward into NaN."""
     if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0 < beta < math.inf:
-        raise ValueError(f"beta must be a finite number > 0 (it sets how far the policy may move "
-                         f"from the reference; 0.1 is usual), got {beta!r}")
+        raise ValueError(
+            f"beta must be a finite number > 0 (it sets how far the policy may move "
+            f"from the reference; 0.1 is usual), got {beta!r}"
+        )
 
 
 def _whole_number(name: str, value, minimum: int) -> int:
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
-            or value != int(value) or value < minimum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value != int(value)
+        or value < minimum
+    ):
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
     return int(value)
 
 
-def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_chosen: torch.Tensor,
-             ref_rejected: torch.Tensor, beta: float = 0.1) -> DPOStats:
+def dpo_loss(
+    policy_chosen: torch.Tensor,
+    policy_rejected: torch.Tensor,
+    ref_chosen: torch.Tensor,
+    ref_rejected: torch.Tensor,
+    beta: float = 0.1,
+) -> DPOStats:
     """Eq. 7 of the DPO paper from the four sequence log-probabilities (each of shape (B,))."""
     check_beta(beta)
     shapes = {tuple(t.shape) for t in (policy_chosen, policy_rejected, ref_chosen, ref_rejected)}
     if len(shapes) > 1:  # (B,) against (B, 1) would broadcast to a (B, B) loss, silently wrong
-        raise ValueError(f"the four log-probabilities must have one shape (B,), "
-                         f"got {sorted(shapes)}")
+        raise ValueError(
+            f"the four log-probabilities must have one shape (B,), got {sorted(shapes)}"
+        )
     if policy_chosen.numel() == 0:
-        raise ValueError("the batch is empty (no pairs): the mean of no losses is NaN; "
-                         "pass at least one pair")
+        raise ValueError(
+            "the batch is empty (no pairs): the mean of no losses is NaN; pass at least one pair"
+        )
     chosen_reward = beta * (policy_chosen - ref_chosen)
     rejected_reward = beta * (policy_rejected - ref_rejected)
     margin = chosen_reward - rejected_reward
     loss = -F.logsigmoid(margin).mean()
-    return DPOStats(loss, chosen_reward.detach(), rejected_reward.detach(), margin.detach(),
-                    float((margin > 0).float().mean()))
+    return DPOStats(
+        loss,
+        chosen_reward.detach(),
+        rejected_reward.detach(),
+        margin.detach(),
+        float((margin > 0).float().mean()),
+    )
 
 
 def encode_pair_batch(tokenizer, pairs: Sequence[Pair]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left-padded inputs and reply-only labels for [chosen..., rejected...]: two tensors of shape (2B, T)."""
+    """Left-padded inputs and reply-only labels for [chosen..., rejected...]: two tensors of shape
+    (2B, T)."""
     if not pairs:
         raise ValueError("no preference pairs to encode; pass at least one")
 
     def reply(text: str) -> str:
         return text if text.endswith(EOS) else text + EOS
+
     encoded = [encode_example(tokenizer, p.prompt, reply(p.chosen)) for p in pairs]
     encoded += [encode_example(tokenizer, p.prompt, reply(p.rejected)) for p in pairs]
     pad_id = tokenizer.encode(PAD)[0]
@@ -107,8 +133,19 @@ class DPOHistory:
     sequences: int = 0  # forward passes over a (prompt + reply) sequence, a rough compute measure
 
 
-def train_dpo(policy, reference, tokenizer, pairs: Sequence[Pair], *, steps: int = 200, batch_size: int = 32,
-              beta: float = 0.1, lr: float = 1e-4, seed: int = 0, progress: bool = True) -> DPOHistory:
+def train_dpo(
+    policy,
+    reference,
+    tokenizer,
+    pairs: Sequence[Pair],
+    *,
+    steps: int = 200,
+    batch_size: int = 32,
+    beta: float = 0.1,
+    lr: float = 1e-4,
+    seed: int = 0,
+    progress: bool = True,
+) -> DPOHistory:
     """Fine-tune ``policy`` on preference pairs with the DPO loss; ``reference`` stays frozen."""
     from tqdm.auto import tqdm
 
@@ -120,11 +157,14 @@ def train_dpo(policy, reference, tokenizer, pairs: Sequence[Pair], *, steps: int
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     device = next(policy.parameters()).device
-    reference.eval()  # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
+    # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
+    reference.eval()
     trainable = [p for p in policy.parameters() if p.requires_grad]
     if not trainable:
-        raise ValueError("the policy has no trainable parameters (requires_grad is False everywhere); "
-                         "copy the model before freezing it, or call p.requires_grad_(True)")
+        raise ValueError(
+            "the policy has no trainable parameters (requires_grad is False everywhere); "
+            "copy the model before freezing it, or call p.requires_grad_(True)"
+        )
     optimizer = torch.optim.AdamW(trainable, lr=lr, weight_decay=0.0)
     rng = random.Random(seed)
     history = DPOHistory()
@@ -154,18 +194,21 @@ def train_dpo(policy, reference, tokenizer, pairs: Sequence[Pair], *, steps: int
 
 
 @torch.no_grad()
-def preference_accuracy(policy, reference, tokenizer, pairs: Sequence[Pair], beta: float = 0.1,
-                        batch_size: int = 64) -> tuple[float, float]:
-    """(fraction of pairs whose implicit reward margin is positive, mean margin) on held-out pairs."""
+def preference_accuracy(
+    policy, reference, tokenizer, pairs: Sequence[Pair], beta: float = 0.1, batch_size: int = 64
+) -> tuple[float, float]:
+    """(fraction of pairs whose implicit reward margin is positive, mean margin) on held-out
+    pairs."""
     if not pairs:
-        raise ValueError("no preference pairs to measure accuracy on "
-                         "(the fraction of none is undefined)")
+        raise ValueError(
+            "no preference pairs to measure accuracy on (the fraction of none is undefined)"
+        )
     batch_size = _whole_number("batch_size", batch_size, 1)
     check_beta(beta)
     policy.eval()
     margins = []
     for s in range(0, len(pairs), batch_size):
-        batch = list(pairs[s:s + batch_size])
+        batch = list(pairs[s : s + batch_size])
         x, y = encode_pair_batch(tokenizer, batch)
         device = next(policy.parameters()).device
         x, y = x.to(device), y.to(device)

@@ -1,9 +1,10 @@
-"""PPO for language models, as in InstructGPT (Ouyang et al. 2022) with the details of Ziegler et al. (2019).
+"""PPO for language models, as in InstructGPT (Ouyang et al. 2022) with the details of Ziegler et
+al. (2019).
 
 One iteration:
 
-1. **Rollout.** The policy (initialised from the SFT model) samples a reply to each prompt; a token is
-   an *action*, the text so far is the *state*.
+1. **Rollout.** The policy (initialised from the SFT model) samples a reply to each prompt; a token
+   is an *action*, the text so far is the *state*.
 2. **Score.** The reward model scores each finished reply once, at its last token. Every token also
    pays a KL penalty for moving away from the frozen reference (the SFT model):
 
@@ -19,8 +20,10 @@ One iteration:
 
        L = −E min( ρ_t A_t, clip(ρ_t, 1−ε, 1+ε) A_t ),   ρ_t = π(a_t|s_t) / π_old(a_t|s_t)
 
-   plus a (clipped) value loss. Clipping stops one batch of lucky samples from moving the policy far.
+   plus a (clipped) value loss. Clipping stops one batch of lucky samples from moving the policy
+   far.
 """
+
 from __future__ import annotations
 
 import random
@@ -34,14 +37,21 @@ import torch.nn as nn
 from course.align.tasks import EOS, PAD
 
 
-# ----------------------------------------------------------------------------- the pieces, one equation each
+# ----------------------------------------------------------------------------- the pieces, one
+# equation each
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask).sum() / mask.sum().clamp(min=1)
 
 
-def per_token_rewards(logp: torch.Tensor, logp_ref: torch.Tensor, mask: torch.Tensor, score: torch.Tensor,
-                      kl_coef: float) -> torch.Tensor:
-    """r_t = −β (log π − log π_ref) on every reply token, plus the reward model's score on the last one.
+def per_token_rewards(
+    logp: torch.Tensor,
+    logp_ref: torch.Tensor,
+    mask: torch.Tensor,
+    score: torch.Tensor,
+    kl_coef: float,
+) -> torch.Tensor:
+    """r_t = −β (log π − log π_ref) on every reply token, plus the reward model's score on the last
+    one.
 
     ``logp``, ``logp_ref``, ``mask``: (B, T); ``score``: (B,). Returns (B, T), zero where mask is 0.
     """
@@ -51,8 +61,13 @@ def per_token_rewards(logp: torch.Tensor, logp_ref: torch.Tensor, mask: torch.Te
     return rewards * mask
 
 
-def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float = 1.0,
-        lam: float = 0.95) -> tuple[torch.Tensor, torch.Tensor]:
+def gae(
+    rewards: torch.Tensor,
+    values: torch.Tensor,
+    mask: torch.Tensor,
+    gamma: float = 1.0,
+    lam: float = 0.95,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Generalised advantage estimation over each reply; returns (advantages, returns), both (B, T).
 
     ``mask`` is 1 on the reply's tokens (a prefix of each row); after the last one the episode has
@@ -70,9 +85,15 @@ def gae(rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: 
     return advantages, (advantages + values) * mask
 
 
-def clipped_policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor,
-                        clip: float = 0.2) -> tuple[torch.Tensor, float]:
-    """PPO's clipped surrogate (as a loss to minimise) and the fraction of tokens where clipping bit."""
+def clipped_policy_loss(
+    logp: torch.Tensor,
+    logp_old: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip: float = 0.2,
+) -> tuple[torch.Tensor, float]:
+    """PPO's clipped surrogate (as a loss to minimise) and the fraction of tokens where clipping
+    bit."""
     ratio = torch.exp(logp - logp_old)
     unclipped = -advantages * ratio
     clipped = -advantages * torch.clamp(ratio, 1 - clip, 1 + clip)
@@ -81,21 +102,30 @@ def clipped_policy_loss(logp: torch.Tensor, logp_old: torch.Tensor, advantages: 
     return loss, clip_fraction
 
 
-def value_loss(values: torch.Tensor, values_old: torch.Tensor, returns: torch.Tensor, mask: torch.Tensor,
-               clip: float = 0.2) -> torch.Tensor:
-    """½ max((V − R)², (V_clipped − R)²): the value may move at most ``clip`` from its old estimate per epoch."""
+def value_loss(
+    values: torch.Tensor,
+    values_old: torch.Tensor,
+    returns: torch.Tensor,
+    mask: torch.Tensor,
+    clip: float = 0.2,
+) -> torch.Tensor:
+    """½ max((V − R)², (V_clipped − R)²): the value may move at most ``clip`` from its old estimate
+    per epoch."""
     clipped = values_old + torch.clamp(values - values_old, -clip, clip)
     return 0.5 * masked_mean(torch.maximum((values - returns) ** 2, (clipped - returns) ** 2), mask)
 
 
 def kl_to_reference(logp: torch.Tensor, logp_ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Per-reply KL estimate Σ_t (log π − log π_ref) over sampled tokens, shape (B,) (its mean is KL(π‖π_ref))."""
+    """Per-reply KL estimate Σ_t (log π − log π_ref) over sampled tokens, shape (B,) (its mean is
+    KL(π‖π_ref))."""
     return ((logp - logp_ref) * mask).sum(-1)
 
 
-# ----------------------------------------------------------------------------- policy with a value head
+# ----------------------------------------------------------------------------- policy with a value
+# head
 class PolicyWithValue(nn.Module):
-    """A GPT policy and a scalar value head on its final hidden states (one trunk, two heads, as in TRL)."""
+    """A GPT policy and a scalar value head on its final hidden states (one trunk, two heads, as in
+    TRL)."""
 
     def __init__(self, model: nn.Module):
         super().__init__()
@@ -113,8 +143,9 @@ class PolicyWithValue(nn.Module):
         return logits.float(), self.value_head(hidden).squeeze(-1).float()
 
 
-def reply_logprobs(logits: torch.Tensor, seq: torch.Tensor, prompt_len: int,
-                   temperature: float = 1.0) -> torch.Tensor:
+def reply_logprobs(
+    logits: torch.Tensor, seq: torch.Tensor, prompt_len: int, temperature: float = 1.0
+) -> torch.Tensor:
     """log π(a_t | s_t) of the reply tokens ``seq[:, prompt_len:]``: (B, L, V) → (B, L - P).
 
     ``temperature``: the one the replies were sampled at. Sampling at T draws from
@@ -122,12 +153,13 @@ def reply_logprobs(logits: torch.Tensor, seq: torch.Tensor, prompt_len: int,
     penalty must use.
     """
     # position i predicts token i + 1
-    logp = torch.log_softmax(logits[:, prompt_len - 1:-1] / temperature, dim=-1)
+    logp = torch.log_softmax(logits[:, prompt_len - 1 : -1] / temperature, dim=-1)
     return logp.gather(-1, seq[:, prompt_len:].unsqueeze(-1)).squeeze(-1)
 
 
 def reply_mask(replies: torch.Tensor, eos_id: int) -> torch.Tensor:
-    """1 on every reply token up to and including the first EOS, 0 after it; (B, R) → (B, R) float."""
+    """1 on every reply token up to and including the first EOS, 0 after it; (B, R) → (B, R)
+    float."""
     is_eos = (replies == eos_id).long()
     before = torch.cumsum(is_eos, dim=1) - is_eos  # EOS tokens strictly before position t
     return (before == 0).float()
@@ -136,6 +168,7 @@ def reply_mask(replies: torch.Tensor, eos_id: int) -> torch.Tensor:
 @dataclass
 class Rollout:
     """Replies sampled from a model: token ids and text, for PPO and for evaluation alike."""
+
     seq: torch.Tensor  # (B, P + R): left-padded prompts, then R sampled tokens
     prompt_len: int  # P
     mask: torch.Tensor  # (B, R): 1 on each reply's tokens up to and including its EOS
@@ -143,8 +176,15 @@ class Rollout:
 
 
 @torch.no_grad()
-def rollout(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_tokens: int, *,
-            temperature: float = 1.0, generator: torch.Generator | None = None) -> Rollout:
+def rollout(
+    model: nn.Module,
+    tokenizer,
+    prompts: Sequence[str],
+    max_new_tokens: int,
+    *,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> Rollout:
     """Sample one reply per prompt at ``temperature`` (prompts left-padded with ``PAD``).
 
     ``train_ppo`` and ``sample_replies`` both sample through this function; whoever scores the
@@ -157,8 +197,10 @@ def rollout(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_tokens:
     encoded = [tokenizer.encode(p) for p in prompts]
     P = max(len(e) for e in encoded)
     if P + max_new_tokens > model.config.block_size:
-        raise ValueError(f"prompts of {P} tokens plus {max_new_tokens} new ones exceed the context "
-                         f"{model.config.block_size}; shorten the prompts or lower max_new_tokens")
+        raise ValueError(
+            f"prompts of {P} tokens plus {max_new_tokens} new ones exceed the context "
+            f"{model.config.block_size}; shorten the prompts or lower max_new_tokens"
+        )
     idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)  # (B, P)
     # (B, P + R)
     seq = generate(model, idx, max_new_tokens, temperature=temperature, generator=generator)
@@ -190,19 +232,31 @@ class PPOConfig:
 @dataclass
 class PPOHistory:
     reward: list[float] = field(default_factory=list)  # mean reward-model score of the rollouts
-    true_reward: list[float] = field(default_factory=list)  # mean score from ``judge`` (the annotator), if given
+    true_reward: list[float] = field(
+        default_factory=list
+    )  # mean score from ``judge`` (the annotator), if given
     kl: list[float] = field(default_factory=list)  # mean KL(π‖π_ref) per reply, nats
     entropy: list[float] = field(default_factory=list)  # mean per-token entropy of the policy, nats
     length: list[float] = field(default_factory=list)  # mean reply length in tokens
     clip_fraction: list[float] = field(default_factory=list)
     seconds: float = 0.0
     sequences: int = 0  # forward passes over a (prompt + reply) sequence, a rough compute measure
-    samples: list[tuple[str, str]] = field(default_factory=list)  # (prompt, reply) of the last rollout
+    samples: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (prompt, reply) of the last rollout
 
 
-def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable[[list[str], list[str]], torch.Tensor],
-              tokenizer, prompts: Sequence[str], config: PPOConfig | None = None, *,
-              judge: Callable[[str, str], float] | None = None, progress: bool = True) -> PPOHistory:
+def train_ppo(
+    policy: PolicyWithValue,
+    reference: nn.Module,
+    reward_fn: Callable[[list[str], list[str]], torch.Tensor],
+    tokenizer,
+    prompts: Sequence[str],
+    config: PPOConfig | None = None,
+    *,
+    judge: Callable[[str, str], float] | None = None,
+    progress: bool = True,
+) -> PPOHistory:
     """Optimise ``policy`` with PPO against ``reward_fn(prompts, replies) -> (B,) scores``.
 
     ``reference`` is the frozen SFT model for the KL penalty. ``judge(prompt, reply)``, if given, is
@@ -214,10 +268,14 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
     if not prompts:
         raise ValueError("PPO needs prompts to answer")
     device = next(policy.parameters()).device
-    reference.eval()  # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
+    # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
+    reference.eval()
     if not all(p.requires_grad for p in policy.model.parameters()):
-        raise ValueError("some of the policy's weights are frozen (requires_grad=False); PPO fine-tunes the whole "
-                         "policy, so copy the SFT model before freezing anything")
+        raise ValueError(
+            "some of the policy's weights are frozen (requires_grad=False); PPO fine-tunes the "
+            "whole "
+            "policy, so copy the SFT model before freezing anything"
+        )
     optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
     rng = random.Random(config.seed)
     generator = torch.Generator(device=device).manual_seed(config.seed)
@@ -225,41 +283,60 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
     kl_coef = config.kl_coef if config.use_kl else 0.0
     history = PPOHistory()
     began = time.perf_counter()
-    bar = tqdm(range(config.iterations), desc="PPO" + ("" if config.use_kl else " (no KL)"), disable=not progress)
+    bar = tqdm(
+        range(config.iterations),
+        desc="PPO" + ("" if config.use_kl else " (no KL)"),
+        disable=not progress,
+    )
     for _ in bar:
         # 1. rollout: sampled replies, and their log-probabilities under the sampling distribution
         batch_prompts = [rng.choice(list(prompts)) for _ in range(config.batch_size)]
         policy.eval()
         with torch.no_grad():
-            roll = rollout(policy.model, tokenizer, batch_prompts, config.max_new_tokens,
-                           temperature=T, generator=generator)
+            roll = rollout(
+                policy.model,
+                tokenizer,
+                batch_prompts,
+                config.max_new_tokens,
+                temperature=T,
+                generator=generator,
+            )
             seq, P, mask, replies = roll.seq, roll.prompt_len, roll.mask, roll.replies
             # seq (B, P + R), mask (B, R)
             logits, values = policy(seq)
             logp_old = reply_logprobs(logits, seq, P, T)  # (B, R)
-            values = values[:, P - 1:-1]  # V(s_t): the state before each reply token
+            values = values[:, P - 1 : -1]  # V(s_t): the state before each reply token
             logp_ref = reply_logprobs(reference(seq).float(), seq, P, T)  # reference at the same T
             score = reward_fn(batch_prompts, replies).to(device).float()  # (B,)
             # 2. per-token rewards and 3. advantages
             rewards = per_token_rewards(logp_old, logp_ref, mask, score, kl_coef)
             advantages, returns = gae(rewards, values, mask, config.gamma, config.lam)
-            mean, std = masked_mean(advantages, mask), torch.sqrt(masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask))
+            mean, std = (
+                masked_mean(advantages, mask),
+                torch.sqrt(masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask)),
+            )
             advantages = (advantages - mean) / (std + 1e-8) * mask  # whitened, as in most PPO code
             kl = kl_to_reference(logp_old, logp_ref, mask)
-            probs = torch.softmax(logits[:, P - 1:-1] / T, -1)
+            probs = torch.softmax(logits[:, P - 1 : -1] / T, -1)
             entropy = masked_mean(-(probs * torch.log(probs.clamp_min(1e-12))).sum(-1), mask)
         history.sequences += 4 * len(seq)  # generation, policy, reference and reward model passes
         # 4. PPO epochs over minibatches
         policy.train()
         clip_fracs = []
         for _ in range(config.ppo_epochs):
-            order = torch.randperm(len(seq), generator=torch.Generator().manual_seed(rng.randrange(2**31)))
+            order = torch.randperm(
+                len(seq), generator=torch.Generator().manual_seed(rng.randrange(2**31))
+            )
             for start in range(0, len(seq), config.minibatch_size):
-                mb = order[start:start + config.minibatch_size].to(device)
+                mb = order[start : start + config.minibatch_size].to(device)
                 new_logits, new_values = policy(seq[mb])
                 logp = reply_logprobs(new_logits, seq[mb], P, T)
-                pg, clip_frac = clipped_policy_loss(logp, logp_old[mb], advantages[mb], mask[mb], config.clip)
-                vf = value_loss(new_values[:, P - 1:-1], values[mb], returns[mb], mask[mb], config.value_clip)
+                pg, clip_frac = clipped_policy_loss(
+                    logp, logp_old[mb], advantages[mb], mask[mb], config.clip
+                )
+                vf = value_loss(
+                    new_values[:, P - 1 : -1], values[mb], returns[mb], mask[mb], config.value_clip
+                )
                 loss = pg + config.vf_coef * vf
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -269,7 +346,9 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
                 history.sequences += 2 * len(mb)  # forward and backward
         history.reward.append(float(score.mean()))
         if judge is not None:
-            history.true_reward.append(sum(judge(p, r) for p, r in zip(batch_prompts, replies)) / len(replies))
+            history.true_reward.append(
+                sum(judge(p, r) for p, r in zip(batch_prompts, replies)) / len(replies)
+            )
         history.kl.append(float(kl.mean()))
         history.entropy.append(float(entropy))
         history.length.append(float(mask.sum(-1).mean()))
@@ -281,10 +360,19 @@ def train_ppo(policy: PolicyWithValue, reference: nn.Module, reward_fn: Callable
 
 
 @torch.no_grad()
-def sample_replies(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_tokens: int = 32, *,
-                   reference: nn.Module | None = None, temperature: float = 1.0, batch_size: int = 64,
-                   generator: torch.Generator | None = None) -> tuple[list[str], float | None]:
-    """Sampled replies (cut at EOS) and, with a ``reference``, the mean KL(model ‖ reference) per reply in nats.
+def sample_replies(
+    model: nn.Module,
+    tokenizer,
+    prompts: Sequence[str],
+    max_new_tokens: int = 32,
+    *,
+    reference: nn.Module | None = None,
+    temperature: float = 1.0,
+    batch_size: int = 64,
+    generator: torch.Generator | None = None,
+) -> tuple[list[str], float | None]:
+    """Sampled replies (cut at EOS) and, with a ``reference``, the mean KL(model ‖ reference) per
+    reply in nats.
 
     The KL is the Monte-Carlo estimate E_y~π[Σ_t log π(y_t) − log π_ref(y_t)] over the sampled
     replies, both models' distributions taken at the sampling ``temperature`` (as in ``train_ppo``).
@@ -293,13 +381,20 @@ def sample_replies(model: nn.Module, tokenizer, prompts: Sequence[str], max_new_
     model.eval()
     replies, kls = [], []
     for start in range(0, len(prompts), batch_size):
-        roll = rollout(model, tokenizer, prompts[start:start + batch_size], max_new_tokens,
-                       temperature=temperature, generator=generator)
+        roll = rollout(
+            model,
+            tokenizer,
+            prompts[start : start + batch_size],
+            max_new_tokens,
+            temperature=temperature,
+            generator=generator,
+        )
         replies += roll.replies
         if reference is not None:
             logp = reply_logprobs(model(roll.seq).float(), roll.seq, roll.prompt_len, temperature)
-            logp_ref = reply_logprobs(reference(roll.seq).float(), roll.seq, roll.prompt_len,
-                                      temperature)
+            logp_ref = reply_logprobs(
+                reference(roll.seq).float(), roll.seq, roll.prompt_len, temperature
+            )
             kls.append(kl_to_reference(logp, logp_ref, roll.mask).cpu())
     model.train(was_training)
     return replies, (float(torch.cat(kls).mean()) if kls else None)

@@ -1,11 +1,12 @@
-"""The data of Part IV, built by the course: a pretraining mix, an instruction set, a simulated annotator.
+"""The data of Part IV, built by the course: a pretraining mix, an instruction set, a simulated
+annotator.
 
 A model with half a million parameters cannot learn to follow arbitrary English instructions, so we
 design tasks it *can* learn and keep everything measurable:
 
-* **Skills** (:data:`SKILLS`): four string transformations of a four-letter word (reverse it, write it in
-  capitals, shift every letter one step along the alphabet, or thirteen steps: rot13). Each has one right
-  answer, so accuracy is exact.
+* **Skills** (:data:`SKILLS`): four string transformations of a four-letter word (reverse it, write
+  it in capitals, shift every letter one step along the alphabet, or thirteen steps: rot13). Each
+  has one right answer, so accuracy is exact.
 * **Pretraining mix** (:func:`pretraining_mix`): ordinary text (Tiny Shakespeare) interleaved with
   *task documents*, each a run of lines ``word = answer`` that all use the SAME skill. Nothing says
   which skill a document uses; the model can only tell from the lines above. That is exactly the
@@ -18,9 +19,10 @@ design tasks it *can* learn and keep everything measurable:
   instruction-following is measured on phrasings the model never saw.
 * **The annotator** (:func:`annotator_score`, :func:`annotate_pairs`): a transparent stand-in for
   the people who rank answers in InstructGPT. It likes replies that are kind (VADER sentiment, a
-  lexicon whose word ratings came from human raters) and on topic, and it makes mistakes (label noise).
-  It is a rule, not a person, and the notebooks say so.
+  lexicon whose word ratings came from human raters) and on topic, and it makes mistakes (label
+  noise). It is a rule, not a person, and the notebooks say so.
 """
+
 from __future__ import annotations
 
 import random
@@ -45,7 +47,8 @@ def tokenizer() -> CharTokenizer:
 
 
 def clean_text(text: str) -> str:
-    """Map characters outside :data:`VOCAB` to spaces (tabs, curly quotes, accents in fallback corpora)."""
+    """Map characters outside :data:`VOCAB` to spaces (tabs, curly quotes, accents in fallback
+    corpora)."""
     allowed = set(VOCAB)
     return "".join(c if c in allowed else " " for c in text)
 
@@ -63,7 +66,9 @@ SKILLS: dict[str, Callable[[str], str]] = {
     "reverse": lambda w: w[::-1],  # cat -> tac
     "upper": str.upper,  # cat -> CAT
     "shift": lambda w: _rotate(w, 1),  # cat -> dbu  (each letter one step along the alphabet)
-    "rot13": lambda w: _rotate(w, 13),  # cat -> png  (each letter 13 steps along: the classic Usenet code)
+    "rot13": lambda w: _rotate(
+        w, 13
+    ),  # cat -> png  (each letter 13 steps along: the classic Usenet code)
 }
 
 
@@ -73,7 +78,9 @@ def words_from(text: str, min_len: int = 3, max_len: int = 5) -> list[str]:
     return sorted(w for w in found if min_len <= len(w) <= max_len)
 
 
-def split_held_out(items: Sequence[str], fraction: float = 0.2, seed: int = 0) -> tuple[list[str], list[str]]:
+def split_held_out(
+    items: Sequence[str], fraction: float = 0.2, seed: int = 0
+) -> tuple[list[str], list[str]]:
     """Shuffle deterministically and split into (train, held_out)."""
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
@@ -84,7 +91,8 @@ def split_held_out(items: Sequence[str], fraction: float = 0.2, seed: int = 0) -
 
 
 def demo_line(skill: str, word: str) -> str:
-    """One example of a skill as it appears in pretraining and in few-shot prompts: ``cat = tac``."""
+    """One example of a skill as it appears in pretraining and in few-shot prompts: ``cat =
+    tac``."""
     return f"{word} = {SKILLS[skill](word)}\n"
 
 
@@ -98,9 +106,16 @@ def few_shot_prompt(skill: str, shots: Sequence[str], query: str) -> str:
     return "\n" + "".join(demo_line(skill, w) for w in shots) + f"{query} ="
 
 
-def pretraining_mix(text: str, words: Sequence[str], *, task_fraction: float = 0.5, seed: int = 0,
-                    doc_lines: tuple[int, int] = (2, 8)) -> str:
-    """Interleave chunks of ``text`` with task documents until tasks make up ``task_fraction`` of the characters.
+def pretraining_mix(
+    text: str,
+    words: Sequence[str],
+    *,
+    task_fraction: float = 0.5,
+    seed: int = 0,
+    doc_lines: tuple[int, int] = (2, 8),
+) -> str:
+    """Interleave chunks of ``text`` with task documents until tasks make up ``task_fraction`` of
+    the characters.
 
     Documents are separated by a blank line. Each task document uses one randomly chosen skill
     on words from ``words`` (pass only the *training* words, so test words stay unseen).
@@ -124,14 +139,22 @@ def pretraining_mix(text: str, words: Sequence[str], *, task_fraction: float = 0
     return "\n\n".join(pieces) + "\n"
 
 
-# ----------------------------------------------------------------------------- instructions
-# How each skill is asked for in words. A frame wraps the request; held-out frames never appear in
-# the supervised fine-tuning data, so following them shows generalisation beyond memorised phrasings.
+# ----------------------------------------------------------------------------- instructions How
+# each skill is asked for in words. A frame wraps the request; held-out frames never appear in the
+# supervised fine-tuning data, so following them shows generalisation beyond memorised phrasings.
 REQUESTS: dict[str, Sequence[str]] = {
     "reverse": ("write {w} backwards", "reverse {w}", "spell {w} back to front"),
     "upper": ("write {w} in capitals", "uppercase {w}", "shout {w}"),
-    "shift": ("shift each letter of {w}", "move every letter of {w} up one", "encode {w} with the shift code"),
-    "rot13": ("encode {w} with rot13", "apply rot13 to {w}", "rotate every letter of {w} by thirteen"),
+    "shift": (
+        "shift each letter of {w}",
+        "move every letter of {w} up one",
+        "encode {w} with the shift code",
+    ),
+    "rot13": (
+        "encode {w} with rot13",
+        "apply rot13 to {w}",
+        "rotate every letter of {w} by thirteen",
+    ),
     "line": ("write a line about {w}", "give me a line about {w}", "say something about {w}"),
 }
 TRAIN_FRAMES = ("{R}.", "Please {r}.", "{R}, please.", "Can you {r}?", "I need you to {r}.")
@@ -150,15 +173,20 @@ def chat_prompt(instruction_text: str) -> str:
 
 @dataclass(frozen=True)
 class Example:
-    """One instruction example: the prompt the model reads, the reply it should give, and what was asked."""
+    """One instruction example: the prompt the model reads, the reply it should give, and what was
+    asked."""
+
     prompt: str
     response: str  # starts with a space and ends with EOS, e.g. " tac\n"
     skill: str
     word: str
 
 
-def topics_from(text: str, candidates: Sequence[str] | None = None, min_lines: int = 8) -> list[str]:
-    """Topic words with at least ``min_lines`` usable lines in ``text`` (works for any English corpus)."""
+def topics_from(
+    text: str, candidates: Sequence[str] | None = None, min_lines: int = 8
+) -> list[str]:
+    """Topic words with at least ``min_lines`` usable lines in ``text`` (works for any English
+    corpus)."""
     lines = _short_lines(text)
     candidates = candidates or TOPIC_CANDIDATES
     found = []
@@ -170,10 +198,50 @@ def topics_from(text: str, candidates: Sequence[str] | None = None, min_lines: i
 
 
 TOPIC_CANDIDATES = (
-    "love", "death", "king", "heart", "life", "night", "blood", "time", "world", "father", "hand", "name",
-    "queen", "lord", "honour", "peace", "war", "day", "man", "god", "mother", "friend", "son", "crown",
-    "eyes", "soul", "hope", "fear", "grace", "house", "people", "country", "water", "fire", "heaven",
-    "sword", "tongue", "brother", "woman", "child", "money", "police", "city", "team",
+    "love",
+    "death",
+    "king",
+    "heart",
+    "life",
+    "night",
+    "blood",
+    "time",
+    "world",
+    "father",
+    "hand",
+    "name",
+    "queen",
+    "lord",
+    "honour",
+    "peace",
+    "war",
+    "day",
+    "man",
+    "god",
+    "mother",
+    "friend",
+    "son",
+    "crown",
+    "eyes",
+    "soul",
+    "hope",
+    "fear",
+    "grace",
+    "house",
+    "people",
+    "country",
+    "water",
+    "fire",
+    "heaven",
+    "sword",
+    "tongue",
+    "brother",
+    "woman",
+    "child",
+    "money",
+    "police",
+    "city",
+    "team",
 )
 
 
@@ -190,21 +258,67 @@ def _short_lines(text: str, min_len: int = 12, max_len: int = 36) -> list[str]:
     return out
 
 
-_COMMON = set("""that this with have from they were them there which will would could should about after their
-than then when what where said says also been into only more most some such other these those just over
-very your year years three including""".split())
+_COMMON = {
+    "that",
+    "this",
+    "with",
+    "have",
+    "from",
+    "they",
+    "were",
+    "them",
+    "there",
+    "which",
+    "will",
+    "would",
+    "could",
+    "should",
+    "about",
+    "after",
+    "their",
+    "than",
+    "then",
+    "when",
+    "what",
+    "where",
+    "said",
+    "says",
+    "also",
+    "been",
+    "into",
+    "only",
+    "more",
+    "most",
+    "some",
+    "such",
+    "other",
+    "these",
+    "those",
+    "just",
+    "over",
+    "very",
+    "your",
+    "year",
+    "years",
+    "three",
+    "including",
+}
 
 
 def frequent_words(text: str, min_lines: int = 4) -> list[str]:
-    """Words of 4+ letters (not function words) that appear in at least ``min_lines`` short lines, most frequent first."""
+    """Words of 4+ letters (not function words) that appear in at least ``min_lines`` short lines,
+    most frequent first."""
     from collections import Counter
 
-    counts = Counter(w for line in _short_lines(text) for w in set(re.findall(r"\b[a-z]{4,}\b", line.lower())))
+    counts = Counter(
+        w for line in _short_lines(text) for w in set(re.findall(r"\b[a-z]{4,}\b", line.lower()))
+    )
     return [w for w, n in counts.most_common() if n >= min_lines and w not in _COMMON]
 
 
 def topic_lines(text: str, topics: Sequence[str]) -> dict[str, list[str]]:
-    """For each topic, the short lines of ``text`` that mention it (the replies of the open-ended task)."""
+    """For each topic, the short lines of ``text`` that mention it (the replies of the open-ended
+    task)."""
     lines = _short_lines(text)
     table = {}
     for topic in topics:
@@ -213,10 +327,18 @@ def topic_lines(text: str, topics: Sequence[str]) -> dict[str, list[str]]:
     return table
 
 
-def instruction_examples(words: Sequence[str], lines_by_topic: dict[str, list[str]], n: int, *,
-                         frames: Sequence[str] = TRAIN_FRAMES, skills: Sequence[str] | None = None,
-                         line_fraction: float = 0.25, seed: int = 0) -> list[Example]:
-    """``n`` instruction examples: skills on ``words``, plus a ``line_fraction`` of open-ended lines about topics."""
+def instruction_examples(
+    words: Sequence[str],
+    lines_by_topic: dict[str, list[str]],
+    n: int,
+    *,
+    frames: Sequence[str] = TRAIN_FRAMES,
+    skills: Sequence[str] | None = None,
+    line_fraction: float = 0.25,
+    seed: int = 0,
+) -> list[Example]:
+    """``n`` instruction examples: skills on ``words``, plus a ``line_fraction`` of open-ended lines
+    about topics."""
     rng = random.Random(seed)
     skills = list(skills or SKILLS)
     topics = [t for t, lines in lines_by_topic.items() if lines]
@@ -231,12 +353,15 @@ def instruction_examples(words: Sequence[str], lines_by_topic: dict[str, list[st
             skill, word = rng.choice(skills), rng.choice(list(words))
             request = rng.choice(list(REQUESTS[skill])).format(w=word)
             answer = SKILLS[skill](word)
-        out.append(Example(chat_prompt(instruction(request, frame)), f" {answer}{EOS}", skill, word))
+        out.append(
+            Example(chat_prompt(instruction(request, frame)), f" {answer}{EOS}", skill, word)
+        )
     return out
 
 
 def is_correct(example: Example, reply: str) -> bool:
-    """Exact match for skills (after stripping spaces); for ``line`` requests, the reply must mention the topic."""
+    """Exact match for skills (after stripping spaces); for ``line`` requests, the reply must
+    mention the topic."""
     reply = reply.strip()
     if example.skill == "line":
         return mentions(reply, example.word)
@@ -253,12 +378,14 @@ def topic_of(prompt: str) -> str | None:
     return match.group(1) if match else None
 
 
-# ----------------------------------------------------------------------------- the simulated annotator
+# ----------------------------------------------------------------------------- the simulated
+# annotator
 _VADER = None
 
 
 def sentiment(text: str) -> float:
-    """VADER compound sentiment in [-1, 1] (Hutto & Gilbert 2014; word ratings from human raters)."""
+    """VADER compound sentiment in [-1, 1] (Hutto & Gilbert 2014; word ratings from human
+    raters)."""
     global _VADER
     if _VADER is None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -271,7 +398,8 @@ TOPIC_BONUS = 0.5
 
 
 def is_degenerate(reply: str) -> bool:
-    """A reply stuck in a loop: one word (2+ letters) said 3 times or more, and half its words or more.
+    """A reply stuck in a loop: one word (2+ letters) said 3 times or more, and half its words or
+    more.
 
     ``honour honour honourt honour honour`` is degenerate; ``the king and the queen`` is not.
     """
@@ -283,7 +411,8 @@ def is_degenerate(reply: str) -> bool:
 
 
 def annotator_score(prompt: str, reply: str) -> float:
-    """How much the simulated annotator likes ``reply``: kindness (VADER) plus a bonus for staying on topic.
+    """How much the simulated annotator likes ``reply``: kindness (VADER) plus a bonus for staying
+    on topic.
 
     ``score = sentiment(reply) + 0.5 * [reply mentions the prompt's topic]`` — a transparent rule in
     place of a person. Replies that are empty, not words, or stuck repeating one word
@@ -300,15 +429,25 @@ def annotator_score(prompt: str, reply: str) -> float:
 @dataclass(frozen=True)
 class Pair:
     """A preference pair: the same prompt, the reply the annotator chose and the one it rejected."""
+
     prompt: str
     chosen: str
     rejected: str
-    margin: float  # annotator_score(chosen) - annotator_score(rejected) before noise (negative = flipped)
+    # annotator_score(chosen) - annotator_score(rejected) before noise (negative = flipped)
+    margin: float
 
 
-def annotate_pairs(prompts: Sequence[str], replies_a: Sequence[str], replies_b: Sequence[str], *,
-                   noise: float = 0.1, min_gap: float = 0.05, seed: int = 0) -> list[Pair]:
-    """Label pairs of replies like a (noisy) annotator: prefer the higher score, flip ``noise`` of the labels.
+def annotate_pairs(
+    prompts: Sequence[str],
+    replies_a: Sequence[str],
+    replies_b: Sequence[str],
+    *,
+    noise: float = 0.1,
+    min_gap: float = 0.05,
+    seed: int = 0,
+) -> list[Pair]:
+    """Label pairs of replies like a (noisy) annotator: prefer the higher score, flip ``noise`` of
+    the labels.
 
     Pairs whose scores differ by less than ``min_gap`` are ties and are dropped (InstructGPT's
     labellers could also rank two answers as equally good).
@@ -333,7 +472,8 @@ def annotate_pairs(prompts: Sequence[str], replies_a: Sequence[str], replies_b: 
 
 
 def win_rate(prompts: Sequence[str], replies: Sequence[str], baseline: Sequence[str]) -> float:
-    """Fraction of prompts where the annotator (noise-free) prefers ``replies`` to ``baseline``; ties count half."""
+    """Fraction of prompts where the annotator (noise-free) prefers ``replies`` to ``baseline``;
+    ties count half."""
     if not prompts:
         raise ValueError("win_rate needs at least one prompt")
     total = 0.0
@@ -346,37 +486,58 @@ def win_rate(prompts: Sequence[str], replies: Sequence[str], baseline: Sequence[
 # ----------------------------------------------------------------------------- everything at once
 @dataclass
 class PartFourData:
-    """The data of notebooks 09 and 10, built from one corpus (Tiny Shakespeare, or the offline fallback)."""
+    """The data of notebooks 09 and 10, built from one corpus (Tiny Shakespeare, or the offline
+    fallback)."""
+
     train_text: str  # 90% of the corpus: the prose of the pretraining mix
     val_text: str  # the last 10%: pretraining validation, and the forgetting measurement
     train_words: list[str]  # words the skills are pretrained and fine-tuned on
     test_words: list[str]  # held-out words, only ever seen at evaluation
     train_topics: list[str]
     test_topics: list[str]
-    lines_by_topic: dict[str, list[str]]  # short corpus lines that mention each topic (the "line" replies)
+    lines_by_topic: dict[
+        str, list[str]
+    ]  # short corpus lines that mention each topic (the "line" replies)
     mix: str  # the pretraining text: prose and task documents
 
 
-def prepare_data(text: str, *, task_fraction: float = 0.5, word_length: tuple[int, int] = (4, 4),
-                 seed: int = 0) -> PartFourData:
+def prepare_data(
+    text: str, *, task_fraction: float = 0.5, word_length: tuple[int, int] = (4, 4), seed: int = 0
+) -> PartFourData:
     """Split the corpus, the words and the topics, and build the pretraining mix (deterministic).
 
     Words have ``word_length`` letters (default exactly 4): with a fixed length, every answer
-    character sits at a fixed distance from the letter it comes from, which a small model learns fast.
-    """
+    character sits at a fixed distance from the letter it comes from, which a small model learns
+    fast."""
     text = clean_text(text)
     cut = int(len(text) * 0.9)
     train_text, val_text = text[:cut], text[cut:]
     words = words_from(text, *word_length)
     if len(words) < 50:
-        raise ValueError(f"the corpus has only {len(words)} distinct short words; Part IV needs a text of at least a few pages")
+        raise ValueError(
+            f"the corpus has only {len(words)} distinct short words; Part IV needs a text of at "
+            "least a few pages"
+        )
     train_words, test_words = split_held_out(words, 0.2, seed)
     topics = topics_from(train_text)
-    if len(topics) < 8:  # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words
-        topics += [w for w in frequent_words(train_text, min_lines=4) if w not in topics][:12 - len(topics)]
+    if (
+        len(topics) < 8
+    ):  # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words
+        topics += [w for w in frequent_words(train_text, min_lines=4) if w not in topics][
+            : 12 - len(topics)
+        ]
     if len(topics) < 4:
-        raise ValueError("the corpus has too few lines about the candidate topics; pass a larger English text")
+        raise ValueError(
+            "the corpus has too few lines about the candidate topics; pass a larger English text"
+        )
     train_topics, test_topics = split_held_out(topics, 0.25, seed)
-    return PartFourData(train_text, val_text, train_words, test_words, train_topics, test_topics,
-                        topic_lines(train_text, topics), pretraining_mix(train_text, train_words,
-                                                                          task_fraction=task_fraction, seed=seed))
+    return PartFourData(
+        train_text,
+        val_text,
+        train_words,
+        test_words,
+        train_topics,
+        test_topics,
+        topic_lines(train_text, topics),
+        pretraining_mix(train_text, train_words, task_fraction=task_fraction, seed=seed),
+    )

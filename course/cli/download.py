@@ -1,13 +1,15 @@
 """``python -m course download``: fetch every dataset of the registry now, for an offline classroom.
 
     python -m course download                    # into the user cache (where course.load looks)
-    python -m course download --dir /srv/data    # into a shared folder; then COURSE_DATA_DIR=/srv/data
-    python -m course download names --force      # one dataset, fetched again
+    python -m course download --dir /srv/data    # into a shared folder; then
+    COURSE_DATA_DIR=/srv/data python -m course download names --force      # one dataset, fetched
+    again
 
 Each file is checked against the registry's size and sha256 before it is moved into place (a broken
 transfer never leaves a file behind). A file already present and verified is not fetched again, and
-``--dir`` copies a verified copy found locally (``COURSE_DATA_DIR`` or the cache) instead of downloading.
-"""
+``--dir`` copies a verified copy found locally (``COURSE_DATA_DIR`` or the cache) instead of
+downloading."""
+
 from __future__ import annotations
 
 import shutil
@@ -22,16 +24,22 @@ from course import atomic, data
 def fix_for(error: BaseException, entry: data.Dataset, folder: Path) -> str:
     """The one line that tells the learner what to do about ``error``."""
     by_hand = f"download {entry.url}\n       yourself and save it as {folder / entry.filename}"
-    if isinstance(error, NotADirectoryError) or isinstance(error, FileExistsError):
-        return (f"fix: --dir must name a folder, and {folder} is (or lies below) a file; "
-                "choose another path")
+    if isinstance(error, (NotADirectoryError, FileExistsError)):
+        return (
+            f"fix: --dir must name a folder, and {folder} is (or lies below) a file; "
+            "choose another path"
+        )
     if isinstance(error, PermissionError):
-        return (f"fix: {folder} is not writable by you; choose a folder you can write to with "
-                "--dir, or change its permissions (chmod u+w)")
+        return (
+            f"fix: {folder} is not writable by you; choose a folder you can write to with "
+            "--dir, or change its permissions (chmod u+w)"
+        )
     if isinstance(error, data.ChecksumError):
-        return ("fix: the server sent other bytes than the course expects (a proxy or captive "
-                "portal, or a changed upstream file); run again later on another network, or "
-                f"{by_hand} and check that its sha256 is {entry.sha256}")
+        return (
+            "fix: the server sent other bytes than the course expects (a proxy or captive "
+            "portal, or a changed upstream file); run again later on another network, or "
+            f"{by_hand} and check that its sha256 is {entry.sha256}"
+        )
     if isinstance(error, (urllib.error.URLError, HTTPException, TimeoutError, ConnectionError)):
         return f"fix: check the internet connection (or proxy) and run again, or {by_hand}"
     if isinstance(error, OSError):  # a full disk, a read-only file system, ...
@@ -45,10 +53,16 @@ def _target(args) -> Path:
 
 
 def _verified(path: Path, entry: data.Dataset) -> bool:
-    return path.is_file() and path.stat().st_size == entry.size and data.sha256_of(path) == entry.sha256
+    return (
+        path.is_file()
+        and path.stat().st_size == entry.size
+        and data.sha256_of(path) == entry.sha256
+    )
 
 
-def fetch_one(entry: data.Dataset, folder: Path, *, force: bool = False, progress: bool = True) -> tuple[Path, str]:
+def fetch_one(
+    entry: data.Dataset, folder: Path, *, force: bool = False, progress: bool = True
+) -> tuple[Path, str]:
     """Make sure ``folder`` holds a verified copy of ``entry``; return (path, what happened)."""
     dest = folder / entry.filename
     if not force and _verified(dest, entry):
@@ -62,14 +76,21 @@ def fetch_one(entry: data.Dataset, folder: Path, *, force: bool = False, progres
         with atomic.replacing(dest) as partial:
             shutil.copyfile(found, partial)
             if not _verified(partial, entry):
-                raise data.ChecksumError(f"copying {found} gave a file whose sha256 differs; "
-                                         "copy it by hand")
+                raise data.ChecksumError(
+                    f"copying {found} gave a file whose sha256 differs; copy it by hand"
+                )
         return dest, "copied"
     transformed = entry.transform is not None
     # Same arguments as course.data.download, with the destination of our choice.
-    data.fetch(entry.url, dest, sha256=entry.source_sha256 if transformed else entry.sha256,
-               size=entry.source_size if transformed else entry.size, transform=entry.transform,
-               final_sha256=entry.sha256 if transformed else None, progress=progress)
+    data.fetch(
+        entry.url,
+        dest,
+        sha256=entry.source_sha256 if transformed else entry.sha256,
+        size=entry.source_size if transformed else entry.size,
+        transform=entry.transform,
+        final_sha256=entry.sha256 if transformed else None,
+        progress=progress,
+    )
     return dest, "downloaded"
 
 
@@ -81,7 +102,10 @@ def command(args) -> int:
         return 2
     folder = _target(args)
     if data._offline():
-        print("COURSE_OFFLINE is set, so nothing is downloaded: unset it (`unset COURSE_OFFLINE`) and run again.")
+        print(
+            "COURSE_OFFLINE is set, so nothing is downloaded: unset it (`unset COURSE_OFFLINE`) "
+            "and run again."
+        )
         return 1
     print(f"datasets -> {folder}")
     try:
@@ -100,8 +124,11 @@ def command(args) -> int:
             reason = getattr(error, "reason", error)
             print(f"  FAIL {name}: {reason}\n       {fix_for(error, entry, folder)}")
             continue
-        print(f"  ok   {name:<16} {what:<13} {entry.size / 1e6:6.2f} MB  sha256 {entry.sha256[:16]}…  "
-              f"{time.perf_counter() - began:4.1f} s  {path}")
+        print(
+            f"  ok   {name:<16} {what:<13} {entry.size / 1e6:6.2f} MB  sha256 {entry.sha256[:16]}… "
+            " "
+            f"{time.perf_counter() - began:4.1f} s  {path}"
+        )
         print(f"       {entry.description}; licence: {entry.licence}")
     if failures:
         print(f"{failures} of {len(names)} dataset(s) could not be fetched")
@@ -114,10 +141,19 @@ def command(args) -> int:
 
 
 def register(commands) -> None:
-    parser = commands.add_parser("download", help="pre-fetch every dataset, checksummed (offline classroom)",
-                                 description=__doc__)
-    parser.add_argument("names", nargs="*", help=f"datasets to fetch (default: all of {', '.join(data.REGISTRY)})")
-    parser.add_argument("--dir", help="folder to fill (default: the user cache); later set COURSE_DATA_DIR to it")
-    parser.add_argument("--force", action="store_true", help="fetch again even when a verified copy is there")
+    parser = commands.add_parser(
+        "download",
+        help="pre-fetch every dataset, checksummed (offline classroom)",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "names", nargs="*", help=f"datasets to fetch (default: all of {', '.join(data.REGISTRY)})"
+    )
+    parser.add_argument(
+        "--dir", help="folder to fill (default: the user cache); later set COURSE_DATA_DIR to it"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="fetch again even when a verified copy is there"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(handler=command)

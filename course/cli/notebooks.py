@@ -1,10 +1,12 @@
-"""``python -m course run`` and ``python -m course clean``: notebooks headless, and the commit policy.
+"""``python -m course run`` and ``python -m course clean``: notebooks headless, and the commit
+policy.
 
-    python -m course run 07                 # full lesson, copy with outputs in artifacts/notebooks/
-    python -m course run 07 --fast -o x.ipynb
-    python -m course clean notebooks/*.ipynb          # the committed form: noise stripped in place
-    python -m course clean --check notebooks/*.ipynb  # exit 1 if any notebook is not clean (CI, hooks)
+python -m course run 07                 # full lesson, copy with outputs in artifacts/notebooks/
+python -m course run 07 --fast -o x.ipynb
+python -m course clean notebooks/*.ipynb          # the committed form: noise stripped in place
+python -m course clean --check notebooks/*.ipynb  # exit 1 if any notebook is not clean (CI, hooks)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,16 +49,26 @@ def resolve_notebook(name: str) -> Path:
     matches = [p for p in every if p.stem == key] or [p for p in every if p.stem.startswith(key)]
     if len(matches) == 1:
         return matches[0]
-    offer = ", ".join(p.stem for p in every) or f"none found in {', '.join(map(str, folders)) or 'notebooks/'}"
+    offer = (
+        ", ".join(p.stem for p in every)
+        or f"none found in {', '.join(map(str, folders)) or 'notebooks/'}"
+    )
     if not matches:
-        raise FileNotFoundError(f"no notebook matches {name!r}; give a number like 07 or a path. Notebooks: {offer}")
-    raise FileNotFoundError(f"{name!r} matches several notebooks ({', '.join(p.stem for p in matches)}); be more precise")
+        raise FileNotFoundError(
+            f"no notebook matches {name!r}; give a number like 07 or a path. Notebooks: {offer}"
+        )
+    raise FileNotFoundError(
+        f"{name!r} matches several notebooks ({', '.join(p.stem for p in matches)}); be more "
+        "precise"
+    )
 
 
 def _claims(record: Path) -> list[dict]:
     if not record.exists():
         return []
-    return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def _unwritable(output: Path) -> str | None:
@@ -78,11 +90,15 @@ def run_command(args) -> int:
     except FileNotFoundError as error:
         print(error)
         return 2
-    output = Path(args.output) if args.output else Path.cwd() / "artifacts" / "notebooks" / path.name
+    output = (
+        Path(args.output) if args.output else Path.cwd() / "artifacts" / "notebooks" / path.name
+    )
     problem = _unwritable(output)
     if problem:  # found now, not after the whole notebook has run
-        print(f"cannot write the executed copy to {output}: {problem}\n"
-              "fix: give -o a file path in a folder you can write to")
+        print(
+            f"cannot write the executed copy to {output}: {problem}\n"
+            "fix: give -o a file path in a folder you can write to"
+        )
         return 2
     mode = "FAST" if args.fast else "full"
     print(f"running {path} in {mode} mode (timeout {args.timeout} s per cell) ...", flush=True)
@@ -90,13 +106,24 @@ def run_command(args) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         record = Path(tmp) / "claims.jsonl"
         try:
-            policy.execute(path, output, fast=args.fast, timeout=args.timeout, env={"COURSE_CLAIMS_FILE": str(record)})
-        except Exception as error:  # nbclient's CellExecutionError carries the cell and its traceback
+            policy.execute(
+                path,
+                output,
+                fast=args.fast,
+                timeout=args.timeout,
+                env={"COURSE_CLAIMS_FILE": str(record)},
+            )
+        except (
+            Exception
+        ) as error:  # nbclient's CellExecutionError carries the cell and its traceback
             text = str(error).strip()
-            print(f"FAILED after {time.perf_counter() - began:.0f} s: {type(error).__name__}\n"
-                  f"{text[-3000:]}\n"
-                  "fix: open the notebook in JupyterLab and run it cell by cell to see the failing cell; "
-                  "`python -m course doctor` checks the set-up")
+            print(
+                f"FAILED after {time.perf_counter() - began:.0f} s: {type(error).__name__}\n"
+                f"{text[-3000:]}\n"
+                "fix: open the notebook in JupyterLab and run it cell by cell to see the failing "
+                "cell; "
+                "`python -m course doctor` checks the set-up"
+            )
             return 1
         claims = _claims(record)
     print(f"done in {time.perf_counter() - began:.0f} s; executed copy: {output}")
@@ -129,25 +156,48 @@ def clean_command(args) -> int:
             continue
         if changed:
             dirty.append(path)
-        print(f"  {'would clean' if args.check and changed else 'cleaned' if changed else 'clean'}: {path}")
+        print(
+            f"  {'would clean' if args.check and changed else 'cleaned' if changed else 'clean'}: "
+            f"{path}"
+        )
     if args.check and dirty:
-        print(f"{len(dirty)} notebook(s) have widget state, stray metadata or machine paths: run `python -m course clean "
-              f"{' '.join(map(str, dirty))}`")
+        print(
+            f"{len(dirty)} notebook(s) have widget state, stray metadata or machine paths: run `python -m course clean "
+            f"{' '.join(map(str, dirty))}`"
+        )
         return 1
     return 1 if broken else 0
 
 
 def register(commands) -> None:
-    run = commands.add_parser("run", help="execute a notebook headless (full or --fast) and keep a copy with outputs",
-                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run = commands.add_parser(
+        "run",
+        help="execute a notebook headless (full or --fast) and keep a copy with outputs",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("notebook", help="a number (07), a name (07_gpt) or a path to a .ipynb file")
-    run.add_argument("--fast", action="store_true", help="FAST mode (CI sizes, about a minute on a CPU)")
-    run.add_argument("-o", "--output", help="where to write the executed copy (default: artifacts/notebooks/NAME.ipynb)")
-    run.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)")
+    run.add_argument(
+        "--fast", action="store_true", help="FAST mode (CI sizes, about a minute on a CPU)"
+    )
+    run.add_argument(
+        "-o",
+        "--output",
+        help="where to write the executed copy (default: artifacts/notebooks/NAME.ipynb)",
+    )
+    run.add_argument(
+        "--timeout", type=int, default=1800, help="seconds allowed per cell (default 1800)"
+    )
     run.set_defaults(handler=run_command)
 
-    clean = commands.add_parser("clean", help="strip widget state, stray metadata and machine paths (the commit policy)",
-                                description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    clean = commands.add_parser(
+        "clean",
+        help="strip widget state, stray metadata and machine paths (the commit policy)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     clean.add_argument("notebooks", nargs="+", help="notebook files")
-    clean.add_argument("--check", action="store_true", help="change nothing; exit 1 if any notebook needs cleaning")
+    clean.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if any notebook needs cleaning"
+    )
     clean.set_defaults(handler=clean_command)

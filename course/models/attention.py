@@ -7,10 +7,12 @@ sum to one, and the output is the weighted average of the values. Dividing by sq
 scores' variance near 1 whatever the head size (a dot product of d_k unit-variance terms has
 variance d_k), so the softmax does not saturate into a one-hot with vanishing gradients.
 
-    MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O,  head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V)
+    MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O,  head_i = Attention(Q W_i^Q, K W_i^K, V
+    W_i^V)
 
 Masks here are boolean with True = "may attend", broadcast to (batch, heads, queries, keys).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,10 +32,15 @@ def padding_mask(tokens: torch.Tensor, pad_id: int = 0) -> torch.Tensor:
     return (tokens != pad_id)[:, None, None, :]
 
 
-def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                                 mask: torch.Tensor | None = None,
-                                 dropout: nn.Module | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eq. 1 of the paper, computed explicitly. q: (..., T_q, d_k), k: (..., T_k, d_k), v: (..., T_k, d_v).
+def scaled_dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dropout: nn.Module | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eq. 1 of the paper, computed explicitly. q: (..., T_q, d_k), k: (..., T_k, d_k), v: (...,
+    T_k, d_v).
 
     Returns the output (..., T_q, d_v) and the weights (..., T_q, T_k), each row summing to one.
     A query whose keys are all masked would divide 0 by 0; we raise instead of returning NaN.
@@ -44,8 +51,10 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
         scores = scores.masked_fill(~mask, float("-inf"))
     weights = scores.softmax(dim=-1)
     if mask is not None and torch.isnan(weights).any():
-        raise ValueError("a query has every key masked, so its attention weights are undefined; "
-                         "check the mask (each row needs at least one True)")
+        raise ValueError(
+            "a query has every key masked, so its attention weights are undefined; "
+            "check the mask (each row needs at least one True)"
+        )
     out = (dropout(weights) if dropout is not None else weights) @ v  # (..., T_q, d_v)
     return out, weights
 
@@ -63,15 +72,16 @@ def attention_weights(q: torch.Tensor, k: torch.Tensor, offset: int = 0) -> torc
     return scores.softmax(dim=-1)
 
 
-def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float = 0.0) -> torch.Tensor:
+def causal_attention(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_p: float = 0.0
+) -> torch.Tensor:
     """Causal eq. 1 for (B, H, T, d) queries, keys and values of the same length, as fast as we can.
 
     torch's fused ``F.scaled_dot_product_attention`` almost everywhere; the one exception is bf16 on
-    the CPU, where the fused kernel's backward pass is slow at the course's sizes: forward + backward
-    for (12, 4, 64, 32) took 3.9 ms there against 1.1 ms for the explicit :func:`attention_weights` @ V
-    (fp32: 1.4 ms either way; torch 2.13, AVX512-BF16 EPYC). The explicit path stores the (T, T)
-    weights, which is fine up to a few thousand positions.
-    """
+    the CPU, where the fused kernel's backward pass is slow at the course's sizes: forward +
+    backward for (12, 4, 64, 32) took 3.9 ms there against 1.1 ms for the explicit
+    :func:`attention_weights` @ V (fp32: 1.4 ms either way; torch 2.13, AVX512-BF16 EPYC). The
+    explicit path stores the (T, T) weights, which is fine up to a few thousand positions."""
     if q.device.type == "cpu" and q.dtype == torch.bfloat16 and q.size(-2) <= 2048:
         weights = attention_weights(q, k)
         return (F.dropout(weights, dropout_p) if dropout_p > 0 else weights) @ v
@@ -81,18 +91,22 @@ def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout_
 class MultiHeadAttention(nn.Module):
     """h heads of size d_model // h, each with its own projections, run as one batched matmul.
 
-    ``forward(query, key, value, mask, need_weights)`` -> (output (B, T_q, d_model), weights or None).
-    Self-attention passes the same tensor three times; cross-attention (decoder reading the encoder)
-    passes the decoder state as query and the encoder output as key and value.
-    Without ``need_weights`` the fused ``F.scaled_dot_product_attention`` runs (same result, faster,
-    but it never forms the weight matrix); with it, the explicit version above.
-    """
+    ``forward(query, key, value, mask, need_weights)`` -> (output (B, T_q, d_model), weights or
+    None). Self-attention passes the same tensor three times; cross-attention (decoder reading the
+    encoder) passes the decoder state as query and the encoder output as key and value. Without
+    ``need_weights`` the fused ``F.scaled_dot_product_attention`` runs (same result, faster, but it
+    never forms the weight matrix); with it, the explicit version above."""
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be divisible by n_heads={n_heads}")
-        self.d_model, self.n_heads, self.d_head, self.p = d_model, n_heads, d_model // n_heads, dropout
+        self.d_model, self.n_heads, self.d_head, self.p = (
+            d_model,
+            n_heads,
+            d_model // n_heads,
+            dropout,
+        )
         self.w_q = nn.Linear(d_model, d_model, bias=bias)
         self.w_k = nn.Linear(d_model, d_model, bias=bias)
         self.w_v = nn.Linear(d_model, d_model, bias=bias)
@@ -101,18 +115,36 @@ class MultiHeadAttention(nn.Module):
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape
-        return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)  # (B, T, C) -> (B, h, T, d_head)
+        return x.view(B, T, self.n_heads, self.d_head).transpose(
+            1, 2
+        )  # (B, T, C) -> (B, h, T, d_head)
 
-    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                mask: torch.Tensor | None = None, need_weights: bool = False):
-        q, k, v = self._split(self.w_q(query)), self._split(self.w_k(key)), self._split(self.w_v(value))
+    def forward(
+        self,
+        query: torch.Tensor,
+        key: torch.Tensor,
+        value: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        need_weights: bool = False,
+    ):
+        q, k, v = (
+            self._split(self.w_q(query)),
+            self._split(self.w_k(key)),
+            self._split(self.w_v(value)),
+        )
         if mask is not None and mask.dim() == 2:
             mask = mask[None, None]  # (T_q, T_k) -> (1, 1, T_q, T_k)
         if need_weights:
-            out, weights = scaled_dot_product_attention(q, k, v, mask, self.dropout if self.training else None)
+            out, weights = scaled_dot_product_attention(
+                q, k, v, mask, self.dropout if self.training else None
+            )
         else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0)
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=self.p if self.training else 0.0
+            )
             weights = None
         B, _, T_q, _ = out.shape
-        out = out.transpose(1, 2).reshape(B, T_q, self.d_model)  # (B, h, T_q, d_head) -> (B, T_q, C)
+        out = out.transpose(1, 2).reshape(
+            B, T_q, self.d_model
+        )  # (B, h, T_q, d_head) -> (B, T_q, C)
         return self.w_o(out), weights

@@ -1,9 +1,10 @@
-"""Bag-of-words and TF-IDF document vectors, cosine similarity, and a multinomial Naive Bayes classifier.
+"""Bag-of-words and TF-IDF document vectors, cosine similarity, and a multinomial Naive Bayes
+classifier.
 
-A bag of words forgets order: "dog bites man" and "man bites dog" get the same vector. And every word
-is its own axis, orthogonal to every other: "king" and "queen" are exactly as unrelated as "king"
-and "cabbage". Notebook 01 shows both; notebook 02 fixes the second with embeddings.
-"""
+A bag of words forgets order: "dog bites man" and "man bites dog" get the same vector. And every
+word is its own axis, orthogonal to every other: "king" and "queen" are exactly as unrelated as
+"king" and "cabbage". Notebook 01 shows both; notebook 02 fixes the second with embeddings."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,8 @@ _SPEAKER = re.compile(r"^([A-Z][A-Za-z' ]*[A-Za-z]):$")
 
 def speeches(text: str) -> list[tuple[str, str]]:
     """Split a play in Tiny Shakespeare's layout (a "NAME:" line, the speech, a blank line) into
-    (speaker, speech) pairs. Returns [] for text without that layout (e.g. the offline news fallback)."""
+    (speaker, speech) pairs. Returns [] for text without that layout (e.g. the offline news
+    fallback)."""
     out = []
     for block in re.split(r"\n\s*\n", text):
         lines = block.strip().splitlines()
@@ -28,8 +30,11 @@ def speeches(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def build_vocab(docs: Sequence[Sequence[str]], min_df: int = 1, max_size: int | None = None) -> list[str]:
-    """Words that occur in at least ``min_df`` documents, most widespread first (ties alphabetical)."""
+def build_vocab(
+    docs: Sequence[Sequence[str]], min_df: int = 1, max_size: int | None = None
+) -> list[str]:
+    """Words that occur in at least ``min_df`` documents, most widespread first (ties
+    alphabetical)."""
     df = Counter(w for doc in docs for w in set(doc))
     words = sorted((w for w, c in df.items() if c >= min_df), key=lambda w: (-df[w], w))
     if not words:
@@ -49,8 +54,9 @@ def count_vectors(docs: Sequence[Sequence[str]], vocab: Sequence[str]) -> np.nda
 
 
 def idf(counts: np.ndarray) -> np.ndarray:
-    """Inverse document frequency, idf(t) = ln(N / df(t)), where df(t) counts the documents holding t.
-    A word in every document gets 0: it tells documents apart not at all. Unused words get 0 too."""
+    """Inverse document frequency, idf(t) = ln(N / df(t)), where df(t) counts the documents holding
+    t. A word in every document gets 0: it tells documents apart not at all. Unused words get 0
+    too."""
     counts = np.asarray(counts)
     n_docs = counts.shape[0]
     df = (counts > 0).sum(axis=0)
@@ -83,8 +89,8 @@ def cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class NaiveBayes:
     """Multinomial Naive Bayes on count vectors.
 
-    Score of class c for a document with counts x:  log P(c) + Σ_t x_t · log P(t | c), with
-    P(t | c) = (count of t in class c + alpha) / (all words in class c + alpha·V)  (add-alpha, as in 01's
+    Score of class c for a document with counts x:  log P(c) + Σ_t x_t · log P(t | c), with P(t | c)
+    = (count of t in class c + alpha) / (all words in class c + alpha·V)  (add-alpha, as in 01's
     n-grams). "Naive" because it treats words as independent given the class — a bag of words again.
     """
 
@@ -93,7 +99,7 @@ class NaiveBayes:
             raise ValueError(f"alpha must be positive, got {alpha}")
         self.alpha = alpha
 
-    def fit(self, X: np.ndarray, y: Sequence) -> "NaiveBayes":
+    def fit(self, X: np.ndarray, y: Sequence) -> NaiveBayes:
         X = np.asarray(X, dtype=float)
         y = np.asarray(y)
         if len(X) != len(y):
@@ -102,7 +108,9 @@ class NaiveBayes:
         counts = np.stack([X[y == c].sum(axis=0) for c in self.classes_])  # (classes, V)
         self.log_prior_ = np.log(np.array([(y == c).mean() for c in self.classes_]))
         smoothed = counts + self.alpha
-        self.log_likelihood_ = np.log(smoothed / smoothed.sum(axis=1, keepdims=True))  # (classes, V)
+        self.log_likelihood_ = np.log(
+            smoothed / smoothed.sum(axis=1, keepdims=True)
+        )  # (classes, V)
         return self
 
     def scores(self, X: np.ndarray) -> np.ndarray:
@@ -116,10 +124,15 @@ class NaiveBayes:
         return self.classes_[scores.argmax(axis=1)]
 
     def telling_words(self, vocab: Sequence[str], k: int = 10) -> dict:
-        """For each class, the k words whose log P(t|c) most exceeds their average over the other classes."""
+        """For each class, the k words whose log P(t|c) most exceeds their average over the other
+        classes."""
         out = {}
         for i, c in enumerate(self.classes_):
-            others = np.delete(self.log_likelihood_, i, axis=0).mean(axis=0) if len(self.classes_) > 1 else 0
+            others = (
+                np.delete(self.log_likelihood_, i, axis=0).mean(axis=0)
+                if len(self.classes_) > 1
+                else 0
+            )
             lift = self.log_likelihood_[i] - others
             out[c] = [vocab[j] for j in np.argsort(-lift)[:k]]
         return out
@@ -133,10 +146,20 @@ def accuracy(predicted: Sequence, truth: Sequence) -> float:
 
 
 def majority_baseline(train_labels: Sequence, test_labels: Sequence) -> float:
-    """Accuracy of always guessing the most common training label: the floor a classifier must beat."""
+    """Accuracy of always guessing the most common training label: the floor a classifier must
+    beat."""
     most = Counter(train_labels).most_common(1)[0][0]
     return float(np.mean(np.asarray(test_labels) == most))
 
 
-__all__ = ["speeches", "build_vocab", "count_vectors", "idf", "tfidf", "cosine", "NaiveBayes", "accuracy",
-           "majority_baseline"]
+__all__ = [
+    "speeches",
+    "build_vocab",
+    "count_vectors",
+    "idf",
+    "tfidf",
+    "cosine",
+    "NaiveBayes",
+    "accuracy",
+    "majority_baseline",
+]

@@ -1,7 +1,8 @@
 """A decoder-only Transformer (GPT-2 style), small enough to read top to bottom.
 
-    idx (B, T) -> token embedding + position embedding -> n_layer x Block -> LayerNorm -> LM head -> logits (B, T, V)
-    Block(x):  x = x + Attention(LayerNorm(x));  x = x + MLP(LayerNorm(x))        (pre-LN, as in GPT-2)
+    idx (B, T) -> token embedding + position embedding -> n_layer x Block -> LayerNorm -> LM head ->
+    logits (B, T, V) Block(x):  x = x + Attention(LayerNorm(x));  x = x + MLP(LayerNorm(x))
+    (pre-LN, as in GPT-2)
 
 * Causal self-attention uses ``F.scaled_dot_product_attention`` (a fused kernel on CPU and GPU);
   when the attention weights are asked for, it computes softmax(QK^T/sqrt(d) + mask) explicitly
@@ -10,6 +11,7 @@
 * A key/value cache (:class:`KVCache`) lets generation feed one new token per step instead of the
   whole context again; see ``course.generate``.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,10 +37,14 @@ class GPTConfig:
 
     def __post_init__(self):
         if self.vocab_size < 1 or self.block_size < 1 or self.n_layer < 1 or self.n_head < 1:
-            raise ValueError(f"vocab_size, block_size, n_layer and n_head must be positive, got {self}")
+            raise ValueError(
+                f"vocab_size, block_size, n_layer and n_head must be positive, got {self}"
+            )
         if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}: "
-                             "each head gets n_embd // n_head dimensions")
+            raise ValueError(
+                f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}: "
+                "each head gets n_embd // n_head dimensions"
+            )
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout}")
 
@@ -50,20 +56,32 @@ class KVCache:
     are filled. Preallocating avoids re-copying the whole cache at every step (torch.cat would).
     """
 
-    def __init__(self, n_layer: int, batch_size: int, n_head: int, max_len: int, head_dim: int,
-                 device: torch.device | str, dtype: torch.dtype):
+    def __init__(
+        self,
+        n_layer: int,
+        batch_size: int,
+        n_head: int,
+        max_len: int,
+        head_dim: int,
+        device: torch.device | str,
+        dtype: torch.dtype,
+    ):
         shape = (batch_size, n_head, max_len, head_dim)
         self.keys = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(n_layer)]
         self.values = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(n_layer)]
         self.max_len = max_len
         self.length = 0  # positions filled; advanced by GPT.forward after the last layer
 
-    def append(self, layer: int, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def append(
+        self, layer: int, k: torch.Tensor, v: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Store this layer's new keys/values (B, H, T_new, hd); return all keys/values so far."""
         start, end = self.length, self.length + k.size(2)
         if end > self.max_len:
-            raise ValueError(f"the KV cache holds {self.max_len} positions but {end} were asked for; "
-                             "make a larger cache or crop the context")
+            raise ValueError(
+                f"the KV cache holds {self.max_len} positions but {end} were asked for; "
+                "make a larger cache or crop the context"
+            )
         self.keys[layer][:, :, start:end] = k
         self.values[layer][:, :, start:end] = v
         return self.keys[layer][:, :, :end], self.values[layer][:, :, :end]
@@ -79,8 +97,13 @@ class CausalSelfAttention(nn.Module):
         self.attn_dropout = nn.Dropout(config.dropout)
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None, layer: int = 0,
-                return_attention: bool = False):
+    def forward(
+        self,
+        x: torch.Tensor,
+        kv_cache: KVCache | None = None,
+        layer: int = 0,
+        return_attention: bool = False,
+    ):
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
         # split C into heads: (B, T, C) -> (B, H, T, hd)
@@ -94,12 +117,15 @@ class CausalSelfAttention(nn.Module):
             weights = attention_weights(q, k, offset)  # (B, H, T, offset + T)
             y = self.attn_dropout(weights) @ v
         elif offset == 0 or T > 1:
-            # the causal kernel (see causal_attention); with a cache and several new tokens the mask shifts by offset
+            # the causal kernel (see causal_attention); with a cache and several new tokens the mask
+            # shifts by offset
             if offset == 0:
                 y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
             else:
-                mask = (torch.arange(offset + T, device=x.device)[None, :]
-                        <= torch.arange(offset, offset + T, device=x.device)[:, None])
+                mask = (
+                    torch.arange(offset + T, device=x.device)[None, :]
+                    <= torch.arange(offset, offset + T, device=x.device)[:, None]
+                )
                 y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
             # one new token attends to everything cached: no mask needed
@@ -145,7 +171,9 @@ class Block(nn.Module):
 def gpt2_init(model: nn.Module, n_layer: int, writes_to_residual: Callable[[str], bool]) -> None:
     """GPT-2's initialisation: N(0, 0.02) for every Linear and Embedding weight, zero biases, and
     std 0.02 / sqrt(2 * n_layer) for the projections that write into the residual stream (named by
-    ``writes_to_residual``), so the stream's variance does not grow with depth (two writes per block)."""
+    ``writes_to_residual``), so the stream's variance does not grow with depth (two writes per
+    block)."""
+
     def init(module: nn.Module) -> None:
         if isinstance(module, (nn.Linear, nn.Embedding)):
             nn.init.normal_(module.weight, mean=0.0, std=0.02)
@@ -159,31 +187,42 @@ def gpt2_init(model: nn.Module, n_layer: int, writes_to_residual: Callable[[str]
 
 
 class GPT(nn.Module):
-    """GPT language model: ``GPT(GPTConfig(vocab_size=65))(idx)`` gives logits (B, T, vocab_size)."""
+    """GPT language model: ``GPT(GPTConfig(vocab_size=65))(idx)`` gives logits (B, T,
+    vocab_size)."""
 
     def __init__(self, config: GPTConfig):
         super().__init__()
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # token embedding (V, C)
-        self.wpe = nn.Embedding(config.block_size, config.n_embd)  # learned position embedding (block, C)
+        self.wpe = nn.Embedding(
+            config.block_size, config.n_embd
+        )  # learned position embedding (block, C)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.lm_head.weight = self.wte.weight  # weight tying: one (V, C) matrix reads and writes tokens
+        self.lm_head.weight = (
+            self.wte.weight
+        )  # weight tying: one (V, C) matrix reads and writes tokens
         gpt2_init(self, config.n_layer, lambda name: name.endswith("c_proj.weight"))
 
     # ------------------------------------------------------------------ forward passes
-    def _trunk(self, idx: torch.Tensor, kv_cache: KVCache | None = None, return_attention: bool = False):
+    def _trunk(
+        self, idx: torch.Tensor, kv_cache: KVCache | None = None, return_attention: bool = False
+    ):
         if idx.dim() != 2:
-            raise ValueError(f"idx must be a (batch, time) tensor of token ids, got shape {tuple(idx.shape)}; "
-                             "for a single sequence use idx[None]")
+            raise ValueError(
+                f"idx must be a (batch, time) tensor of token ids, got shape {tuple(idx.shape)}; "
+                "for a single sequence use idx[None]"
+            )
         B, T = idx.shape
         offset = kv_cache.length if kv_cache is not None else 0
         if offset + T > self.config.block_size:
-            raise ValueError(f"the sequence has {offset + T} tokens but the model's context (block_size) is "
-                             f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens "
-                             "(course.generate does this for you)")
+            raise ValueError(
+                f"the sequence has {offset + T} tokens but the model's context (block_size) is "
+                f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens "
+                "(course.generate does this for you)"
+            )
         pos = torch.arange(offset, offset + T, device=idx.device)  # (T,)
         x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C)
         attentions = []
@@ -194,9 +233,12 @@ class GPT(nn.Module):
             kv_cache.length += T
         return self.ln_f(x), tuple(attentions)
 
-    def forward(self, idx: torch.Tensor, *, kv_cache: KVCache | None = None, return_attention: bool = False):
-        """Logits (B, T, vocab_size). With ``return_attention=True`` returns ``(logits, attentions)``,
-        attentions being a tuple over layers of (B, heads, T, T) tensors (bertviz's format)."""
+    def forward(
+        self, idx: torch.Tensor, *, kv_cache: KVCache | None = None, return_attention: bool = False
+    ):
+        """Logits (B, T, vocab_size). With ``return_attention=True`` returns ``(logits,
+        attentions)``, attentions being a tuple over layers of (B, heads, T, T) tensors (bertviz's
+        format)."""
         h, attentions = self._trunk(idx, kv_cache, return_attention)
         logits = self.lm_head(h)  # (B, T, V)
         return (logits, attentions) if return_attention else logits
@@ -211,11 +253,19 @@ class GPT(nn.Module):
             return self.forward(idx, return_attention=True)[1]
 
     def new_kv_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
-        """An empty key/value cache for ``batch_size`` sequences of up to ``max_len`` (default block_size)."""
+        """An empty key/value cache for ``batch_size`` sequences of up to ``max_len`` (default
+        block_size)."""
         c = self.config
         p = self.wte.weight
-        return KVCache(c.n_layer, batch_size, c.n_head, max_len or c.block_size, c.n_embd // c.n_head,
-                       p.device, p.dtype)
+        return KVCache(
+            c.n_layer,
+            batch_size,
+            c.n_head,
+            max_len or c.block_size,
+            c.n_embd // c.n_head,
+            p.device,
+            p.dtype,
+        )
 
     # ------------------------------------------------------------------ accounting
     def num_parameters(self, non_embedding: bool = True) -> int:
@@ -223,7 +273,9 @@ class GPT(nn.Module):
         6N of :meth:`flops_per_token`). The token embedding stays in: it is also the LM head (weight
         tying), a real V x C matmul. Kaplan et al. (2020)'s "non-embedding" N leaves it out too:
         ``num_parameters() - wte.weight.numel()``."""
-        n = sum(p.numel() for p in self.parameters())  # tied weights are counted once by parameters()
+        n = sum(
+            p.numel() for p in self.parameters()
+        )  # tied weights are counted once by parameters()
         return n - self.wpe.weight.numel() if non_embedding else n
 
     def flops_per_token(self, context: int | None = None, training: bool = True) -> int:
@@ -242,10 +294,10 @@ def build(config: dict | GPTConfig) -> GPT:
     return GPT(config if isinstance(config, GPTConfig) else GPTConfig(**config))
 
 
-# ---------------------------------------------------------------------- a pretrained model for later lessons
-# The character-level Shakespeare GPT of notebook 07, in the two sizes the course uses. Later notebooks
-# call pretrained_or_train(); it needs the data, trainer and checkpoint modules, so they are imported
-# inside the function and this file still depends on torch alone.
+# ---------------------------------------------------------------------- a pretrained model for
+# later lessons The character-level Shakespeare GPT of notebook 07, in the two sizes the course
+# uses. Later notebooks call pretrained_or_train(); it needs the data, trainer and checkpoint
+# modules, so they are imported inside the function and this file still depends on torch alone.
 SHAKESPEARE_FULL = dict(block_size=128, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=True)
 SHAKESPEARE_FAST = dict(block_size=64, n_layer=2, n_head=2, n_embd=64, dropout=0.0, bias=True)
 CHECKPOINT_NAME = "gpt-shakespeare-char"
@@ -258,15 +310,22 @@ def checkpoint_path(name: str = CHECKPOINT_NAME):
     return cache_dir() / "checkpoints" / name
 
 
-def pretrained_or_train(name: str = CHECKPOINT_NAME, *, sizes: dict | None = None, steps: int | None = None,
-                        device: torch.device | str | None = None, verbose: bool = True):
-    """The character-level Shakespeare GPT and its tokenizer: ``model, tokenizer = pretrained_or_train()``.
+def pretrained_or_train(
+    name: str = CHECKPOINT_NAME,
+    *,
+    sizes: dict | None = None,
+    steps: int | None = None,
+    device: torch.device | str | None = None,
+    verbose: bool = True,
+):
+    """The character-level Shakespeare GPT and its tokenizer: ``model, tokenizer =
+    pretrained_or_train()``.
 
     Loads the checkpoint notebook 07 saved under ``checkpoint_path(name)`` when its config and
     vocabulary match what is asked for (``sizes``: GPTConfig fields except vocab_size; default
     SHAKESPEARE_FULL, or SHAKESPEARE_FAST in FAST mode). Otherwise it says so and trains one now
-    (``steps``: default 800, or 150 in FAST mode, as in notebook 07), saves it there, and returns it.
-    """
+    (``steps``: default 800, or 150 in FAST mode, as in notebook 07), saves it there, and returns
+    it."""
     from course.checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
     from course.config import budget
     from course.data import load
@@ -278,7 +337,10 @@ def pretrained_or_train(name: str = CHECKPOINT_NAME, *, sizes: dict | None = Non
     device = torch.device(device) if device is not None else get_device()
     text = load("tinyshakespeare")
     tokenizer = CharTokenizer.fit(text)
-    config = GPTConfig(vocab_size=tokenizer.vocab_size, **(sizes or budget(full=SHAKESPEARE_FULL, fast=SHAKESPEARE_FAST)))
+    config = GPTConfig(
+        vocab_size=tokenizer.vocab_size,
+        **(sizes or budget(full=SHAKESPEARE_FULL, fast=SHAKESPEARE_FAST)),
+    )
     path = checkpoint_path(name)
     reason = "none was found"
     tokenizer_file = path / "tokenizer.json"
@@ -292,23 +354,37 @@ def pretrained_or_train(name: str = CHECKPOINT_NAME, *, sizes: dict | None = Non
                 model = GPT(config).to(device)
                 load_checkpoint(path, model, config=config, device=device)
                 if verbose:
-                    print(f"Loaded the pretrained GPT from {path} ({model.num_parameters():,} parameters)")
+                    print(
+                        f"Loaded the pretrained GPT from {path} ({model.num_parameters():,} "
+                        "parameters)"
+                    )
                 return model.eval(), tokenizer
         except (CheckpointError, ValueError) as error:
             reason = f"it could not be loaded ({error})"
     steps = steps or budget(full=800, fast=150)
     if verbose:
-        print(f"No usable pretrained GPT at {path}: {reason}. Training a quick one now ({steps} steps); "
-              "run notebook 07 for the full model.")
+        print(
+            f"No usable pretrained GPT at {path}: {reason}. Training a quick one now ({steps} "
+            "steps); "
+            "run notebook 07 for the full model."
+        )
     train_ids, val_ids = train_val_split(tokenizer.encode(text), 0.1)
     seed = torch.initial_seed()
     torch.manual_seed(0)
     model = GPT(config)
     batch = 32 if config.block_size >= 128 else 16
-    fit(model, batcher(train_ids, batch, config.block_size, seed=0),
-        val_batches=batcher(val_ids, batch, config.block_size, seed=1), device=device, progress=verbose, plot=False,
-        config=TrainConfig(steps=steps, lr=2e-3, warmup_steps=50, weight_decay=0.1, eval_every=max(1, steps // 5)),
-        title="quick GPT pretraining")
+    fit(
+        model,
+        batcher(train_ids, batch, config.block_size, seed=0),
+        val_batches=batcher(val_ids, batch, config.block_size, seed=1),
+        device=device,
+        progress=verbose,
+        plot=False,
+        config=TrainConfig(
+            steps=steps, lr=2e-3, warmup_steps=50, weight_decay=0.1, eval_every=max(1, steps // 5)
+        ),
+        title="quick GPT pretraining",
+    )
     torch.manual_seed(seed)
     save_checkpoint(path, model, config)
     tokenizer.save(tokenizer_file)

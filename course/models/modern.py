@@ -1,13 +1,14 @@
 """The blocks that LLaMA, Mistral and Qwen use instead of GPT-2's, each behind one switch.
 
 ``ModernConfig`` with every switch off *is* a GPT-2-style decoder (pre-LayerNorm, GELU MLP, learned
-positions, multi-head attention). Each switch swaps in one modern block, so an ablation is one field:
+positions, multi-head attention). Each switch swaps in one modern block, so an ablation is one
+field:
 
-    norm="rmsnorm"      RMSNorm instead of LayerNorm            (Zhang & Sennrich 2019)
-    mlp="swiglu"        SwiGLU feed-forward at matched params   (Shazeer 2020)
-    position="rope"     rotary position embedding               (Su et al. 2021)
-    n_kv_head=k         grouped-query attention (k=1: MQA)      (Ainslie et al. 2023; Shazeer 2019)
-    n_expert=E, top_k   mixture-of-experts feed-forward         (Shazeer et al. 2017; Fedus et al. 2022)
+    norm="rmsnorm"      RMSNorm instead of LayerNorm            (Zhang & Sennrich 2019) mlp="swiglu"
+    SwiGLU feed-forward at matched params   (Shazeer 2020) position="rope"     rotary position
+    embedding               (Su et al. 2021) n_kv_head=k         grouped-query attention (k=1: MQA)
+    (Ainslie et al. 2023; Shazeer 2019) n_expert=E, top_k   mixture-of-experts feed-forward
+    (Shazeer et al. 2017; Fedus et al. 2022)
 
 ``ModernConfig.llama_style(...)`` turns them all on. The model has GPT's interface:
 ``model(idx)`` (B, T) -> logits (B, T, V), ``model.hidden_states(idx)`` (B, T, C),
@@ -15,6 +16,7 @@ positions, multi-head attention). Each switch swaps in one modern block, so an a
 forward ``model.aux_loss`` holds the MoE load-balancing loss (0 without experts), and
 :func:`training_loss` adds it to the cross-entropy for ``course.train.fit``.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,21 +38,25 @@ _POSITIONS = ("learned", "rope")
 @dataclass
 class ModernConfig:
     vocab_size: int
-    block_size: int = 128       # context length
+    block_size: int = 128  # context length
     n_layer: int = 4
-    n_head: int = 4             # query heads
+    n_head: int = 4  # query heads
     n_embd: int = 128
     dropout: float = 0.0
-    bias: bool = True           # biases in linears and LayerNorm (GPT-2: yes, LLaMA: no)
-    norm: str = "layernorm"     # "layernorm" | "rmsnorm"
-    mlp: str = "gelu"           # "gelu" | "swiglu"
-    position: str = "learned"   # "learned" | "rope"
+    bias: bool = True  # biases in linears and LayerNorm (GPT-2: yes, LLaMA: no)
+    norm: str = "layernorm"  # "layernorm" | "rmsnorm"
+    mlp: str = "gelu"  # "gelu" | "swiglu"
+    position: str = "learned"  # "learned" | "rope"
     n_kv_head: int | None = None  # key/value heads; None = n_head (MHA), 1 = MQA, between = GQA
-    n_expert: int = 0           # 0: one dense feed-forward; E > 1: mixture of E experts
-    top_k: int = 2              # experts each token is sent to
-    aux_loss_weight: float = 0.01  # weight of the load-balancing loss in training_loss (Switch uses 0.01)
+    n_expert: int = 0  # 0: one dense feed-forward; E > 1: mixture of E experts
+    top_k: int = 2  # experts each token is sent to
+    aux_loss_weight: float = (
+        0.01  # weight of the load-balancing loss in training_loss (Switch uses 0.01)
+    )
     mlp_hidden: int | None = None  # hidden width of the dense FFN; default keeps params at 8*C^2
-    expert_hidden: int | None = None  # hidden width of one expert; default mlp_hidden // top_k (equal compute)
+    expert_hidden: int | None = (
+        None  # hidden width of one expert; default mlp_hidden // top_k (equal compute)
+    )
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
 
@@ -65,12 +71,18 @@ class ModernConfig:
             raise ValueError(f"n_embd={self.n_embd} must be divisible by n_head={self.n_head}")
         kv = self.kv_heads
         if kv < 1 or self.n_head % kv:
-            raise ValueError(f"n_kv_head={self.n_kv_head} must divide n_head={self.n_head} "
-                             "(1 = multi-query, n_head = multi-head)")
+            raise ValueError(
+                f"n_kv_head={self.n_kv_head} must divide n_head={self.n_head} "
+                "(1 = multi-query, n_head = multi-head)"
+            )
         if self.position == "rope" and self.head_dim % 2:
-            raise ValueError(f"RoPE rotates pairs of dimensions: head_dim={self.head_dim} must be even")
+            raise ValueError(
+                f"RoPE rotates pairs of dimensions: head_dim={self.head_dim} must be even"
+            )
         if self.n_expert == 1 or self.n_expert < 0:
-            raise ValueError(f"n_expert={self.n_expert}: use 0 for a dense feed-forward or at least 2 experts")
+            raise ValueError(
+                f"n_expert={self.n_expert}: use 0 for a dense feed-forward or at least 2 experts"
+            )
         if self.n_expert and not 1 <= self.top_k <= self.n_expert:
             raise ValueError(f"top_k={self.top_k} must be between 1 and n_expert={self.n_expert}")
 
@@ -95,22 +107,38 @@ class ModernConfig:
 
     @property
     def expert_width(self) -> int:
-        """One expert's width: by default hidden / top_k, so a token's active FFN compute equals the dense FFN's."""
-        return self.expert_hidden if self.expert_hidden is not None else max(1, self.hidden // self.top_k)
+        """One expert's width: by default hidden / top_k, so a token's active FFN compute equals the
+        dense FFN's."""
+        return (
+            self.expert_hidden
+            if self.expert_hidden is not None
+            else max(1, self.hidden // self.top_k)
+        )
 
-    def replace(self, **changes) -> "ModernConfig":
+    def replace(self, **changes) -> ModernConfig:
         """A copy with some fields changed: ``base.replace(norm="rmsnorm")`` (one ablation arm)."""
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def gpt2_style(cls, vocab_size: int, **sizes) -> "ModernConfig":
-        """Every switch off: the GPT-2 decoder block (pre-LayerNorm, GELU, learned positions, MHA)."""
+    def gpt2_style(cls, vocab_size: int, **sizes) -> ModernConfig:
+        """Every switch off: the GPT-2 decoder block (pre-LayerNorm, GELU, learned positions,
+        MHA)."""
         return cls(vocab_size=vocab_size, **sizes)
 
     @classmethod
-    def llama_style(cls, vocab_size: int, n_kv_head: int | None = None, n_expert: int = 0, **sizes) -> "ModernConfig":
-        """Every switch on: RMSNorm, SwiGLU, RoPE, no biases, GQA (n_head // 2 KV heads by default)."""
-        config = cls(vocab_size=vocab_size, bias=False, norm="rmsnorm", mlp="swiglu", position="rope", **sizes)
+    def llama_style(
+        cls, vocab_size: int, n_kv_head: int | None = None, n_expert: int = 0, **sizes
+    ) -> ModernConfig:
+        """Every switch on: RMSNorm, SwiGLU, RoPE, no biases, GQA (n_head // 2 KV heads by
+        default)."""
+        config = cls(
+            vocab_size=vocab_size,
+            bias=False,
+            norm="rmsnorm",
+            mlp="swiglu",
+            position="rope",
+            **sizes,
+        )
         kv = n_kv_head if n_kv_head is not None else max(1, config.n_head // 2)
         return config.replace(n_kv_head=kv, n_expert=n_expert)
 
@@ -129,7 +157,8 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # the statistic in fp32 even under bf16 autocast: a mean of squares overflows/rounds badly in 16 bits
+        # the statistic in fp32 even under bf16 autocast: a mean of squares overflows/rounds badly
+        # in 16 bits
         x32 = x.float()
         normed = x32 * torch.rsqrt(x32.pow(2).mean(dim=-1, keepdim=True) + self.eps)
         return normed.type_as(x) * self.weight
@@ -159,14 +188,16 @@ class SwiGLU(nn.Module):
     """FFN_SwiGLU(x) = W_down (SiLU(W_gate x) * W_up x)   (Shazeer 2020, eq. 6).
 
     The gate is a learned, input-dependent mask on the hidden units: SiLU(W_gate x) decides how much
-    of each W_up x feature passes. Three matrices instead of two, so the width shrinks to keep params.
-    """
+    of each W_up x feature passes. Three matrices instead of two, so the width shrinks to keep
+    params."""
 
     def __init__(self, n_embd: int, hidden: int, bias: bool = False, dropout: float = 0.0):
         super().__init__()
         self.gate = nn.Linear(n_embd, hidden, bias=bias)
         self.up = nn.Linear(n_embd, hidden, bias=bias)
-        self.proj = nn.Linear(hidden, n_embd, bias=bias)  # "W_down"; named proj for the residual init
+        self.proj = nn.Linear(
+            hidden, n_embd, bias=bias
+        )  # "W_down"; named proj for the residual init
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
@@ -178,7 +209,9 @@ def make_ffn(config: ModernConfig, hidden: int) -> nn.Module:
     return cls(config.n_embd, hidden, bias=config.bias, dropout=config.dropout)
 
 
-def load_balancing_loss(router_probs: torch.Tensor, expert_index: torch.Tensor, n_expert: int) -> torch.Tensor:
+def load_balancing_loss(
+    router_probs: torch.Tensor, expert_index: torch.Tensor, n_expert: int
+) -> torch.Tensor:
     """Switch Transformer auxiliary loss (Fedus et al. 2022, eq. 4): ``E * sum_i f_i * P_i``.
 
     router_probs: (N, E) softmax of the router for N tokens; expert_index: (N, k) chosen experts.
@@ -189,8 +222,8 @@ def load_balancing_loss(router_probs: torch.Tensor, expert_index: torch.Tensor, 
     experts become less attractive.
     """
     counts = torch.bincount(expert_index.reshape(-1), minlength=n_expert).to(router_probs.dtype)
-    fraction = counts / counts.sum()               # f: (E,)
-    mean_prob = router_probs.mean(dim=0)           # P: (E,)
+    fraction = counts / counts.sum()  # f: (E,)
+    mean_prob = router_probs.mean(dim=0)  # P: (E,)
     return n_expert * torch.sum(fraction * mean_prob)
 
 
@@ -207,12 +240,17 @@ class MoE(nn.Module):
         super().__init__()
         self.n_expert, self.top_k = config.n_expert, config.top_k
         self.router = nn.Linear(config.n_embd, config.n_expert, bias=False)
-        self.experts = nn.ModuleList(make_ffn(config, config.expert_width) for _ in range(config.n_expert))
+        self.experts = nn.ModuleList(
+            make_ffn(config, config.expert_width) for _ in range(config.n_expert)
+        )
         self.aux_loss = torch.zeros(())
-        self.last_load = torch.zeros(config.n_expert)  # share of assignments per expert, last forward
+        self.last_load = torch.zeros(
+            config.n_expert
+        )  # share of assignments per expert, last forward
 
     def route(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """x (N, C) -> router probs (N, E), top-k weights (N, k) summing to 1, top-k expert ids (N, k)."""
+        """x (N, C) -> router probs (N, E), top-k weights (N, k) summing to 1, top-k expert ids (N,
+        k)."""
         probs = F.softmax(self.router(x).float(), dim=-1)
         weights, index = probs.topk(self.top_k, dim=-1)
         weights = weights / weights.sum(dim=-1, keepdim=True)
@@ -220,17 +258,26 @@ class MoE(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shape = x.shape
-        flat = x.reshape(-1, shape[-1])                     # (N, C), N = B*T tokens
+        flat = x.reshape(-1, shape[-1])  # (N, C), N = B*T tokens
         probs, weights, index = self.route(flat)
         out = torch.zeros_like(flat)
         for e, expert in enumerate(self.experts):
-            token, slot = torch.where(index == e)           # which tokens chose e, and in which of their k slots
-            # an expert that got no token still runs (on 0 rows): its weights then get a zero gradient
-            # instead of none, which DistributedDataParallel needs to stay in step across processes
-            y = expert(flat[token])                          # (n_e, C): the expert sees only its tokens
+            token, slot = torch.where(
+                index == e
+            )  # which tokens chose e, and in which of their k slots
+            # an expert that got no token still runs (on 0 rows): its weights then get a zero
+            # gradient instead of none, which DistributedDataParallel needs to stay in step across
+            # processes
+            y = expert(flat[token])  # (n_e, C): the expert sees only its tokens
             out.index_add_(0, token, (y * weights[token, slot, None]).to(out.dtype))
         self.aux_loss = load_balancing_loss(probs, index, self.n_expert)
-        self.last_load = torch.bincount(index.reshape(-1), minlength=self.n_expert).float().div(index.numel()).detach().cpu()
+        self.last_load = (
+            torch.bincount(index.reshape(-1), minlength=self.n_expert)
+            .float()
+            .div(index.numel())
+            .detach()
+            .cpu()
+        )
         return out.reshape(shape)
 
 
@@ -241,14 +288,16 @@ def rope_frequencies(head_dim: int, base: float = 10000.0) -> torch.Tensor:
 
 
 def rope_cos_sin(seq_len: int, head_dim: int, base: float = 10000.0, offset: int = 0):
-    """cos and sin of m * theta_i for positions m = offset .. offset+seq_len-1: each (T, head_dim/2)."""
+    """cos and sin of m * theta_i for positions m = offset .. offset+seq_len-1: each (T,
+    head_dim/2)."""
     positions = torch.arange(offset, offset + seq_len, dtype=torch.float64)
     angles = torch.outer(positions, rope_frequencies(head_dim, base))
     return angles.cos().float(), angles.sin().float()
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate each pair (x_2i, x_2i+1) of x (..., T, D) by the angle m * theta_i (Su et al. 2021, eq. 34).
+    """Rotate each pair (x_2i, x_2i+1) of x (..., T, D) by the angle m * theta_i (Su et al. 2021,
+    eq. 34).
 
         [x'_2i  ]   [cos m.theta_i  -sin m.theta_i] [x_2i  ]
         [x'_2i+1] = [sin m.theta_i   cos m.theta_i] [x_2i+1]
@@ -261,10 +310,12 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     are the same rotation on permuted dimensions, so weights move between them only with that
     permutation.
     """
-    even, odd = x[..., 0::2].float(), x[..., 1::2].float()   # (..., T, D/2) each
+    even, odd = x[..., 0::2].float(), x[..., 1::2].float()  # (..., T, D/2) each
     rotated_even = even * cos - odd * sin
     rotated_odd = even * sin + odd * cos
-    return torch.stack((rotated_even, rotated_odd), dim=-1).flatten(-2).type_as(x)  # interleave back: (..., T, D)
+    return (
+        torch.stack((rotated_even, rotated_odd), dim=-1).flatten(-2).type_as(x)
+    )  # interleave back: (..., T, D)
 
 
 # --------------------------------------------------------------------------- attention
@@ -299,32 +350,35 @@ class Attention(nn.Module):
             k = apply_rope(k, cos.to(x.device), sin.to(x.device))
         return k, v
 
-    def forward(self, x: torch.Tensor, kv_cache: KVCache | None = None,
-                layer: int = 0) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, kv_cache: KVCache | None = None, layer: int = 0
+    ) -> torch.Tensor:
         """x (B, T, C) -> (B, T, C). With ``kv_cache``, x holds the T tokens after the cached ones:
         their keys/values (n_kv_head heads only) are appended; their queries read all the cache."""
         B, T, C = x.shape
         offset = kv_cache.length if kv_cache is not None else 0
-        q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)   # (B, H, T, D)
+        q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, H, T, D)
         if self.rope:
             cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base, offset)
             q = apply_rope(q, cos.to(x.device), sin.to(x.device))
-        k, v = self.project_kv(x, offset)                      # (B, H_kv, T, D)
+        k, v = self.project_kv(x, offset)  # (B, H_kv, T, D)
         if kv_cache is not None:
-            k, v = kv_cache.append(layer, k, v)                # (B, H_kv, offset + T, D)
+            k, v = kv_cache.append(layer, k, v)  # (B, H_kv, offset + T, D)
         group = self.n_head // self.n_kv_head
         if group > 1:  # each KV head serves `group` consecutive query heads
-            k = k.repeat_interleave(group, dim=1)              # (B, H, offset + T, D)
+            k = k.repeat_interleave(group, dim=1)  # (B, H, offset + T, D)
             v = v.repeat_interleave(group, dim=1)
         if offset == 0:
             # flash / memory-efficient kernels on CUDA, a fused kernel on the CPU (causal_attention)
             y = causal_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         else:
             # new token t (position offset + t) reads every cached key and the new ones up to itself
-            mask = (torch.arange(offset + T, device=x.device)[None, :]
-                    <= torch.arange(offset, offset + T, device=x.device)[:, None])  # (T, offset+T)
+            mask = (
+                torch.arange(offset + T, device=x.device)[None, :]
+                <= torch.arange(offset, offset + T, device=x.device)[:, None]
+            )  # (T, offset+T)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        y = y.transpose(1, 2).reshape(B, T, C)                 # (B, T, C)
+        y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
         return self.resid_dropout(self.proj(y))
 
 
@@ -351,13 +405,17 @@ class ModernGPT(nn.Module):
         super().__init__()
         self.config = config
         self.tok_emb = nn.Embedding(config.vocab_size, config.n_embd)
-        self.pos_emb = nn.Embedding(config.block_size, config.n_embd) if config.position == "learned" else None
+        self.pos_emb = (
+            nn.Embedding(config.block_size, config.n_embd) if config.position == "learned" else None
+        )
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.norm_f = make_norm(config)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
-        gpt2_init(self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name)
+        gpt2_init(
+            self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name
+        )
         # Two feed-forward layers would start almost switched off at GPT-2's std 0.02, so their
         # input projections start at fan-in scale instead (std 1/sqrt(C): unit-variance
         # pre-activations on the normalised input); output projections keep the residual scaling.
@@ -379,10 +437,12 @@ class ModernGPT(nn.Module):
         B, T = idx.shape
         offset = kv_cache.length if kv_cache is not None else 0
         if offset + T > self.config.block_size:
-            raise ValueError(f"sequence of {offset + T} tokens exceeds block_size="
-                             f"{self.config.block_size}; crop the input to the last block_size "
-                             "tokens (course.generate does this)")
-        x = self.tok_emb(idx)                                               # (B, T, C)
+            raise ValueError(
+                f"sequence of {offset + T} tokens exceeds block_size="
+                f"{self.config.block_size}; crop the input to the last block_size "
+                "tokens (course.generate does this)"
+            )
+        x = self.tok_emb(idx)  # (B, T, C)
         if self.pos_emb is not None:
             x = x + self.pos_emb(torch.arange(offset, offset + T, device=idx.device))
         x = self.drop(x)
@@ -395,7 +455,8 @@ class ModernGPT(nn.Module):
         return self.norm_f(x)
 
     def forward(self, idx: torch.Tensor, *, kv_cache: KVCache | None = None) -> torch.Tensor:
-        """idx (B, T) -> logits (B, T, vocab_size); sets ``self.aux_loss`` (MoE balancing, else 0)."""
+        """idx (B, T) -> logits (B, T, vocab_size); sets ``self.aux_loss`` (MoE balancing, else
+        0)."""
         return self.lm_head(self.hidden_states(idx, kv_cache))
 
     def new_kv_cache(self, batch_size: int, max_len: int | None = None) -> KVCache:
@@ -406,8 +467,15 @@ class ModernGPT(nn.Module):
         """
         c = self.config
         p = self.tok_emb.weight
-        return KVCache(c.n_layer, batch_size, c.kv_heads, max_len or c.block_size, c.head_dim,
-                       p.device, p.dtype)
+        return KVCache(
+            c.n_layer,
+            batch_size,
+            c.kv_heads,
+            max_len or c.block_size,
+            c.head_dim,
+            p.device,
+            p.dtype,
+        )
 
     def num_parameters(self, non_embedding: bool = True, active: bool = False) -> int:
         """Parameter count. ``non_embedding`` leaves out the embeddings (the tied LM head is shared
@@ -442,13 +510,25 @@ def training_loss(model: nn.Module, batch) -> torch.Tensor:
     """
     x, y = batch[0], batch[1]
     logits = model(x)
-    loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100)
+    loss = F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100
+    )
     inner = getattr(model, "module", model)
     inner = getattr(inner, "_orig_mod", inner)  # torch.compile wraps the module too
     weight = inner.config.aux_loss_weight if inner.config.n_expert else 0.0
     return loss + weight * inner.aux_loss if weight else loss
 
 
-def kv_cache_bytes(config: ModernConfig, seq_len: int, batch_size: int = 1, bytes_per_value: int = 2) -> int:
+def kv_cache_bytes(
+    config: ModernConfig, seq_len: int, batch_size: int = 1, bytes_per_value: int = 2
+) -> int:
     """Memory of a full KV cache: 2 (K and V) x layers x KV heads x head_dim x tokens x bytes."""
-    return 2 * config.n_layer * config.kv_heads * config.head_dim * seq_len * batch_size * bytes_per_value
+    return (
+        2
+        * config.n_layer
+        * config.kv_heads
+        * config.head_dim
+        * seq_len
+        * batch_size
+        * bytes_per_value
+    )

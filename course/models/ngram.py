@@ -1,4 +1,5 @@
-"""n-gram language models on integer token ids: counts, add-k, interpolated Kneser-Ney, perplexity, sampling.
+"""n-gram language models on integer token ids: counts, add-k, interpolated Kneser-Ney, perplexity,
+sampling.
 
 Every model here answers two questions about a context ``h`` (a tuple of the previous n-1 ids):
 ``prob(word, h)`` — one number — and ``distribution(h)`` — a NumPy vector over the whole vocabulary
@@ -8,6 +9,7 @@ The one trick worth remembering: Kneser-Ney's lower orders do not count how ofte
 but in how many different contexts it occurs (its *continuation count*). "Francisco" is frequent
 but almost always follows "San", so as a guess for a new context it deserves little mass.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,11 +27,12 @@ def ngram_counts(tokens: Sequence[int], n: int) -> Counter:
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
 def unseen_share(train_tokens: Sequence[int], test_tokens: Sequence[int], n: int) -> float:
-    """Share of the test set's n-grams (occurrences) that never occur in the training set: sparsity."""
+    """Share of the test set's n-grams (occurrences) that never occur in the training set:
+    sparsity."""
     seen = set(ngram_counts(train_tokens, n))
     test = ngram_counts(test_tokens, n)
     total = sum(test.values())
@@ -53,10 +56,15 @@ def _check(tokens: Sequence[int], vocab_size: int, n: int) -> None:
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
     if len(tokens) < n:
-        raise ValueError(f"need at least {n} training tokens for an order-{n} model, got {len(tokens)}")
+        raise ValueError(
+            f"need at least {n} training tokens for an order-{n} model, got {len(tokens)}"
+        )
     top = max(tokens)
     if top >= vocab_size or min(tokens) < 0:
-        raise ValueError(f"token ids must lie in [0, {vocab_size}); found {top}. Encode with the same vocabulary.")
+        raise ValueError(
+            f"token ids must lie in [0, {vocab_size}); found {top}. Encode with the same "
+            "vocabulary."
+        )
 
 
 class AddK:
@@ -69,7 +77,9 @@ class AddK:
     def __init__(self, tokens: Sequence[int], n: int, vocab_size: int, k: float = 1.0):
         _check(tokens, vocab_size, n)
         if k <= 0:
-            raise ValueError(f"k must be positive (k=0 gives zero probabilities to unseen n-grams), got {k}")
+            raise ValueError(
+                f"k must be positive (k=0 gives zero probabilities to unseen n-grams), got {k}"
+            )
         self.n, self.vocab_size, self.k = n, vocab_size, k
         self.counts = ngram_counts(tokens, n)
         self.context_counts: Counter = Counter()
@@ -83,7 +93,9 @@ class AddK:
 
     def prob(self, word: int, context: Sequence[int] = ()) -> float:
         h = self._context(context)
-        return (self.followers.get(h, {}).get(word, 0) + self.k) / (self.context_counts.get(h, 0) + self.k * self.vocab_size)
+        return (self.followers.get(h, {}).get(word, 0) + self.k) / (
+            self.context_counts.get(h, 0) + self.k * self.vocab_size
+        )
 
     def distribution(self, context: Sequence[int] = ()) -> np.ndarray:
         h = self._context(context)
@@ -95,7 +107,8 @@ class AddK:
 
 def _discount(counts) -> float:
     """Ney's estimate D = n1 / (n1 + 2·n2) from how many n-grams were seen once (n1) and twice (n2),
-    kept within [0.05, 0.95] so that a tiny corpus (no n-gram seen twice, say) still gets a usable value."""
+    kept within [0.05, 0.95] so that a tiny corpus (no n-gram seen twice, say) still gets a usable
+    value."""
     values = list(counts)
     n1 = sum(1 for c in values if c == 1)
     n2 = sum(1 for c in values if c == 2)
@@ -112,10 +125,17 @@ class KneserNey:
     vocabulary keeps some probability. A context never seen backs off to the lower order entirely.
     """
 
-    def __init__(self, tokens: Sequence[int], n: int, vocab_size: int, discounts: Sequence[float] | None = None):
+    def __init__(
+        self,
+        tokens: Sequence[int],
+        n: int,
+        vocab_size: int,
+        discounts: Sequence[float] | None = None,
+    ):
         _check(tokens, vocab_size, n)
         self.n, self.vocab_size = n, vocab_size
-        # level k (1..n) holds: followers[h] = {w: count}, totals[h] = sum of counts, types[h] = N1+(h •)
+        # level k (1..n) holds: followers[h] = {w: count}, totals[h] = sum of counts, types[h] =
+        # N1+(h •)
         self.followers: list[dict[tuple, dict[int, int]]] = [dict() for _ in range(n + 1)]
         self.totals: list[dict[tuple, int]] = [dict() for _ in range(n + 1)]
         top = ngram_counts(tokens, n)
@@ -129,10 +149,15 @@ class KneserNey:
                 h, w = gram[:-1], gram[-1]
                 self.followers[k].setdefault(h, {})[w] = c
                 self.totals[k][h] = self.totals[k].get(h, 0) + c
-        self.discounts = [0.0] + (list(discounts) if discounts is not None else
-                                  [_discount(level_counts[k].values()) for k in range(1, n + 1)])
+        self.discounts = [0.0] + (
+            list(discounts)
+            if discounts is not None
+            else [_discount(level_counts[k].values()) for k in range(1, n + 1)]
+        )
         if len(self.discounts) != n + 1 or not all(0 < d < 1 for d in self.discounts[1:]):
-            raise ValueError(f"need {n} discounts, each strictly between 0 and 1; got {self.discounts[1:]}")
+            raise ValueError(
+                f"need {n} discounts, each strictly between 0 and 1; got {self.discounts[1:]}"
+            )
 
     def _context(self, context: Sequence[int]) -> tuple:
         return last_words(context, self.n - 1)
@@ -140,7 +165,9 @@ class KneserNey:
     def prob(self, word: int, context: Sequence[int] = ()) -> float:
         h = self._context(context)
         p = 1.0 / self.vocab_size  # order 0: uniform
-        for k in range(1, self.n + 1):  # from unigrams up, each order interpolates with the one below
+        for k in range(
+            1, self.n + 1
+        ):  # from unigrams up, each order interpolates with the one below
             hk = last_words(h, k - 1)
             total = self.totals[k].get(hk, 0)
             if total == 0:
@@ -177,7 +204,12 @@ def token_log_probs(model, tokens: Sequence[int], start: int | None = None) -> n
     start = n - 1 if start is None else start
     if start < 0 or start >= len(tokens):
         raise ValueError(f"start={start} leaves no tokens to score in a stream of {len(tokens)}")
-    return np.array([math.log(model.prob(tokens[i], tokens[max(0, i - n + 1):i])) for i in range(start, len(tokens))])
+    return np.array(
+        [
+            math.log(model.prob(tokens[i], tokens[max(0, i - n + 1) : i]))
+            for i in range(start, len(tokens))
+        ]
+    )
 
 
 def perplexity(model, tokens: Sequence[int], start: int | None = None) -> float:
@@ -186,19 +218,23 @@ def perplexity(model, tokens: Sequence[int], start: int | None = None) -> float:
     return float(np.exp(-token_log_probs(model, tokens, start).mean()))
 
 
-def sample(model, context: Sequence[int], length: int, rng: np.random.Generator | None = None) -> list[int]:
-    """Draw ``length`` ids one at a time from ``model.distribution(context)``, feeding each back in."""
+def sample(
+    model, context: Sequence[int], length: int, rng: np.random.Generator | None = None
+) -> list[int]:
+    """Draw ``length`` ids one at a time from ``model.distribution(context)``, feeding each back
+    in."""
     rng = rng if rng is not None else np.random.default_rng(0)
     out = list(context)
     for _ in range(length):
         p = model.distribution(last_words(out, model.n - 1))
         out.append(int(rng.choice(len(p), p=p)))
-    return out[len(context):]
+    return out[len(context) :]
 
 
 class MLE:
     """Unsmoothed maximum likelihood: P(w | h) = c(h w) / c(h). Zero for anything unseen — so its
-    held-out perplexity is infinite as soon as one test n-gram is new. Shown only to make that point."""
+    held-out perplexity is infinite as soon as one test n-gram is new. Shown only to make that
+    point."""
 
     def __init__(self, tokens: Sequence[int], n: int, vocab_size: int):
         _check(tokens, vocab_size, n)
@@ -219,25 +255,30 @@ class MLE:
     def distribution(self, context: Sequence[int] = ()) -> np.ndarray:
         h = self._context(context)
         if not self.totals.get(h):
-            raise ValueError("this context was never seen in training, so the unsmoothed model has no "
-                             "distribution for it; use AddK or KneserNey")
+            raise ValueError(
+                "this context was never seen in training, so the unsmoothed model has no "
+                "distribution for it; use AddK or KneserNey"
+            )
         p = np.zeros(self.vocab_size)
         for w, c in self.followers[h].items():
             p[w] = c
         return p / p.sum()
 
 
-# ----------------------------------------------------------------------------- the course's word-level split
+# ----------------------------------------------------------------------------- the course's
+# word-level split
 from dataclasses import dataclass  # noqa: E402
 
 
 @dataclass
 class WordSplit:
-    """Tiny Shakespeare as word ids, split once for notebooks 01 and 03 (so their perplexities compare).
+    """Tiny Shakespeare as word ids, split once for notebooks 01 and 03 (so their perplexities
+    compare).
 
     ``train``: the first ``train_share`` of the word stream; ``test``: the rest. The vocabulary (the
     ``vocab_size - 1`` most frequent training words plus ``<unk>``) is fitted on ``train`` only.
     """
+
     tokenizer: object
     train: list
     test: list
@@ -257,7 +298,9 @@ def word_split(text: str, vocab_size: int = 2000, train_share: float = 0.9) -> W
     words = split_words(text)
     cut = int(train_share * len(words))
     if cut < 10 or len(words) - cut < 10:
-        raise ValueError(f"the text has only {len(words)} words: too few to split for a language model")
+        raise ValueError(
+            f"the text has only {len(words)} words: too few to split for a language model"
+        )
     tokenizer = WordTokenizer.fit(words[:cut], max_size=vocab_size)
     ids = tokenizer.encode(words)
     return WordSplit(tokenizer, ids[:cut], ids[cut:])

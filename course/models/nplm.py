@@ -10,6 +10,7 @@ C: (V, m) embeddings · H: (h, (n-1)m) · d: (h,) · U: (V, h) · b: (V,) · W: 
 Because similar words end up with similar rows of C, a context never seen in training still gets
 a sensible prediction from contexts that look like it — what a table of counts cannot do.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ class NPLMConfig:
     embed_dim: int = 30  # m in the paper
     hidden_dim: int = 100  # h in the paper
     direct: bool = False  # W: input -> output connections
-    dropout: float = 0.0  # on x and on the hidden layer; not in the paper, it helps on small corpora
+    dropout: float = (
+        0.0  # on x and on the hidden layer; not in the paper, it helps on small corpora
+    )
 
     def __post_init__(self):
         for name in ("vocab_size", "context_size", "embed_dim", "hidden_dim"):
@@ -36,7 +39,8 @@ class NPLMConfig:
 
 
 class NPLM(nn.Module):
-    """``model(context)`` with context ids of shape (batch, context_size) returns logits (batch, vocab)."""
+    """``model(context)`` with context ids of shape (batch, context_size) returns logits (batch,
+    vocab)."""
 
     def __init__(self, config: NPLMConfig):
         super().__init__()
@@ -45,14 +49,18 @@ class NPLM(nn.Module):
         self.C = nn.Embedding(c.vocab_size, c.embed_dim)  # the shared word feature table
         self.H = nn.Linear(c.context_size * c.embed_dim, c.hidden_dim)  # bias is d
         self.U = nn.Linear(c.hidden_dim, c.vocab_size)  # bias is b
-        self.W = nn.Linear(c.context_size * c.embed_dim, c.vocab_size, bias=False) if c.direct else None
+        self.W = (
+            nn.Linear(c.context_size * c.embed_dim, c.vocab_size, bias=False) if c.direct else None
+        )
         self.drop = nn.Dropout(c.dropout)
         nn.init.normal_(self.C.weight, std=0.1)
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
         if context.dim() != 2 or context.size(1) != self.config.context_size:
-            raise ValueError(f"expected context ids of shape (batch, {self.config.context_size}), "
-                             f"got {tuple(context.shape)}")
+            raise ValueError(
+                f"expected context ids of shape (batch, {self.config.context_size}), "
+                f"got {tuple(context.shape)}"
+            )
         x = self.C(context).flatten(1)  # (batch, n-1, m) -> (batch, (n-1)·m): the concatenation
         x = self.drop(x)
         hidden = self.drop(torch.tanh(self.H(x)))  # (batch, h): tanh(d + H x)
@@ -62,7 +70,9 @@ class NPLM(nn.Module):
         return y
 
 
-def context_windows(ids: torch.Tensor, context_size: int, start: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def context_windows(
+    ids: torch.Tensor, context_size: int, start: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Every (context, next token) pair of a 1-D id stream, targets from ``start`` on.
 
     Returns X of shape (N, context_size) and Y of shape (N,) with N = len(ids) - start.
@@ -71,15 +81,21 @@ def context_windows(ids: torch.Tensor, context_size: int, start: int | None = No
     ids = torch.as_tensor(ids, dtype=torch.long)
     start = context_size if start is None else start
     if start < context_size:
-        raise ValueError(f"start={start} is before the first full context (context_size={context_size})")
+        raise ValueError(
+            f"start={start} is before the first full context (context_size={context_size})"
+        )
     if len(ids) <= start:
         raise ValueError(f"the stream has {len(ids)} tokens: too short for start={start}")
-    X = ids.unfold(0, context_size, 1)[start - context_size: len(ids) - context_size]  # (N, context_size)
+    X = ids.unfold(0, context_size, 1)[
+        start - context_size : len(ids) - context_size
+    ]  # (N, context_size)
     return X, ids[start:]
 
 
 @torch.no_grad()
-def token_log_probs(model: NPLM, ids, start: int | None = None, batch_size: int = 4096) -> torch.Tensor:
+def token_log_probs(
+    model: NPLM, ids, start: int | None = None, batch_size: int = 4096
+) -> torch.Tensor:
     """Log-probability (nats) the model gives each token ``ids[start:]``; same contract as
     ``course.models.ngram.token_log_probs`` so the two can be compared and mixed token by token."""
     X, Y = context_windows(ids, model.config.context_size, start)
@@ -88,20 +104,32 @@ def token_log_probs(model: NPLM, ids, start: int | None = None, batch_size: int 
     model.eval()
     out = []
     for i in range(0, len(Y), batch_size):
-        logits = model(X[i:i + batch_size].to(device)).float()
-        out.append(torch.log_softmax(logits, -1).gather(1, Y[i:i + batch_size, None].to(device))[:, 0].cpu())
+        logits = model(X[i : i + batch_size].to(device)).float()
+        out.append(
+            torch.log_softmax(logits, -1)
+            .gather(1, Y[i : i + batch_size, None].to(device))[:, 0]
+            .cpu()
+        )
     model.train(was_training)
     return torch.cat(out)
 
 
 @torch.no_grad()
-def generate(model: NPLM, context: list[int], length: int, generator: torch.Generator | None = None,
-             stop: int | None = None, temperature: float = 1.0) -> list[int]:
+def generate(
+    model: NPLM,
+    context: list[int],
+    length: int,
+    generator: torch.Generator | None = None,
+    stop: int | None = None,
+    temperature: float = 1.0,
+) -> list[int]:
     """Sample ``length`` ids (or until ``stop``), sliding the window one token at a time."""
     device = next(model.parameters()).device
-    window = list(context)[-model.config.context_size:]
+    window = list(context)[-model.config.context_size :]
     if len(window) != model.config.context_size:
-        raise ValueError(f"give at least {model.config.context_size} context ids (pad with a start token)")
+        raise ValueError(
+            f"give at least {model.config.context_size} context ids (pad with a start token)"
+        )
     was_training = model.training
     model.eval()
     out = []

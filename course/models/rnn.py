@@ -5,18 +5,21 @@ The Elman RNN (what ``nn.RNN`` computes, with its parameter names):
     h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)
 
 The same weights are used at every step, and step t needs h_{t-1}: the loop over time cannot be
-parallelised. LSTM (Hochreiter & Schmidhuber, 1997) and GRU (Cho et al., 2014) add gates that let the
-state pass through many steps almost unchanged, so gradients survive long distances.
+parallelised. LSTM (Hochreiter & Schmidhuber, 1997) and GRU (Cho et al., 2014) add gates that let
+the state pass through many steps almost unchanged, so gradients survive long distances.
 
 Contents, in the order of notebook 04:
-* :func:`rnn_cell`, :func:`rnn_forward` — the hand-written cell and loop (tests check them against ``nn.RNN``);
+* :func:`rnn_cell`, :func:`rnn_forward` — the hand-written cell and loop (tests check them against
+  ``nn.RNN``);
 * :class:`CharRNN` — a character language model around ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU``,
-  :func:`hidden_size_for` (equal parameter counts), :class:`TBPTTLoss` (truncated backprop through time),
-  :func:`sample`;
+  :func:`hidden_size_for` (equal parameter counts), :class:`TBPTTLoss` (truncated backprop through
+  time), :func:`sample`;
 * :func:`gradient_by_distance` — how much the loss at step t depends on the input at step t-k;
 * :func:`recall_batch`, :class:`RecallNet`, :func:`recall_accuracy` — remember a token for k steps;
-* :func:`time_forward` — forward time vs sequence length (notebook 06 redraws it beside a Transformer).
+* :func:`time_forward` — forward time vs sequence length (notebook 06 redraws it beside a
+  Transformer).
 """
+
 from __future__ import annotations
 
 import time
@@ -30,15 +33,22 @@ KINDS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 # ----------------------------------------------------------------------------- by hand
-def rnn_cell(x_t: torch.Tensor, h_prev: torch.Tensor, W_ih: torch.Tensor, W_hh: torch.Tensor,
-             b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
+def rnn_cell(
+    x_t: torch.Tensor,
+    h_prev: torch.Tensor,
+    W_ih: torch.Tensor,
+    W_hh: torch.Tensor,
+    b_ih: torch.Tensor,
+    b_hh: torch.Tensor,
+) -> torch.Tensor:
     """One step: x_t (batch, input), h_prev (batch, hidden) -> h_t (batch, hidden)."""
     return torch.tanh(x_t @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)
 
 
 def rnn_forward(x: torch.Tensor, h0: torch.Tensor, W_ih, W_hh, b_ih, b_hh):
-    """The loop over time. x (time, batch, input), h0 (batch, hidden) -> outputs (time, batch, hidden),
-    last state (batch, hidden): what ``nn.RNN(input, hidden)`` returns (for one layer, time first)."""
+    """The loop over time. x (time, batch, input), h0 (batch, hidden) -> outputs (time, batch,
+    hidden), last state (batch, hidden): what ``nn.RNN(input, hidden)`` returns (for one layer, time
+    first)."""
     h, outputs = h0, []
     for x_t in x:  # sequential: step t needs h_{t-1}
         h = rnn_cell(x_t, h, W_ih, W_hh, b_ih, b_hh)
@@ -46,7 +56,8 @@ def rnn_forward(x: torch.Tensor, h0: torch.Tensor, W_ih, W_hh, b_ih, b_hh):
     return torch.stack(outputs), h
 
 
-# ----------------------------------------------------------------------------- character language models
+# ----------------------------------------------------------------------------- character language
+# models
 @dataclass
 class CharRNNConfig:
     vocab_size: int
@@ -64,9 +75,9 @@ def _open_forget_gate(lstm: nn.LSTM, hidden_dim: int) -> None:
     with torch.no_grad():
         for name, param in lstm.named_parameters():
             if name.startswith("bias_ih"):
-                param[H:2 * H].fill_(1.0)
+                param[H : 2 * H].fill_(1.0)
             elif name.startswith("bias_hh"):
-                param[H:2 * H].fill_(0.0)
+                param[H : 2 * H].fill_(0.0)
 
 
 class CharRNN(nn.Module):
@@ -82,8 +93,13 @@ class CharRNN(nn.Module):
             raise ValueError(f"kind must be one of {sorted(KINDS)}, not {config.kind!r}")
         self.config = config
         self.embed = nn.Embedding(config.vocab_size, config.embed_dim)
-        self.rnn = KINDS[config.kind](config.embed_dim, config.hidden_dim, num_layers=config.num_layers,
-                                      batch_first=True, dropout=config.dropout if config.num_layers > 1 else 0.0)
+        self.rnn = KINDS[config.kind](
+            config.embed_dim,
+            config.hidden_dim,
+            num_layers=config.num_layers,
+            batch_first=True,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+        )
         self.head = nn.Linear(config.hidden_dim, config.vocab_size)
         if config.kind == "lstm":
             _open_forget_gate(self.rnn, config.hidden_dim)
@@ -92,7 +108,8 @@ class CharRNN(nn.Module):
         return self.forward_embeddings(self.embed(x), state)
 
     def forward_embeddings(self, e: torch.Tensor, state=None):
-        """From embeddings (batch, time, embed): lets :func:`gradient_by_distance` ask for d loss / d e_t."""
+        """From embeddings (batch, time, embed): lets :func:`gradient_by_distance` ask for d loss /
+        d e_t."""
         outputs, state = self.rnn(e, state)  # (batch, time, hidden)
         return self.head(outputs), state  # (batch, time, vocab)
 
@@ -101,9 +118,13 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def hidden_size_for(kind: str, target_params: int, vocab_size: int, embed_dim: int = 32, num_layers: int = 1) -> int:
+def hidden_size_for(
+    kind: str, target_params: int, vocab_size: int, embed_dim: int = 32, num_layers: int = 1
+) -> int:
     """The hidden size that gives a :class:`CharRNN` of ``kind`` about ``target_params`` parameters
-    (an LSTM has 4 weight blocks per layer, a GRU 3, an RNN 1, so at equal size the RNN is smallest)."""
+    (an LSTM has 4 weight blocks per layer, a GRU 3, an RNN 1, so at equal size the RNN is
+    smallest)."""
+
     def params(h: int) -> int:
         return count_parameters(CharRNN(CharRNNConfig(vocab_size, kind, embed_dim, h, num_layers)))
 
@@ -111,7 +132,11 @@ def hidden_size_for(kind: str, target_params: int, vocab_size: int, embed_dim: i
     while lo < hi:  # smallest h with params(h) >= target (params grows with h)
         mid = (lo + hi) // 2
         lo, hi = (mid + 1, hi) if params(mid) < target_params else (lo, mid)
-    return lo if abs(params(lo) - target_params) <= abs(params(max(1, lo - 1)) - target_params) else lo - 1
+    return (
+        lo
+        if abs(params(lo) - target_params) <= abs(params(max(1, lo - 1)) - target_params)
+        else lo - 1
+    )
 
 
 def detach_state(state):
@@ -134,7 +159,9 @@ class TBPTTLoss:
 
     def __call__(self, model: CharRNN, batch) -> torch.Tensor:
         x, y = batch[0], batch[1]
-        if not model.training:  # evaluation (course.train.evaluate): independent windows, a fresh state
+        if (
+            not model.training
+        ):  # evaluation (course.train.evaluate): independent windows, a fresh state
             logits, _ = model(x)
             return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
         if self.state is not None and _state_batch(self.state) != x.size(0):
@@ -150,11 +177,14 @@ def _state_batch(state) -> int:
 
 def stream_batches(ids: torch.Tensor, batch_size: int, chunk_len: int):
     """Split a long id sequence into ``batch_size`` parallel streams and return a function giving
-    their next chunk (x, y), each (batch, chunk_len), y shifted by one; it wraps around at the end."""
+    their next chunk (x, y), each (batch, chunk_len), y shifted by one; it wraps around at the
+    end."""
     usable = (ids.numel() - 1) // batch_size
     if usable < chunk_len:
-        raise ValueError(f"the text is too short for {batch_size} streams of chunks of {chunk_len}: "
-                         "lower batch_size or chunk_len")
+        raise ValueError(
+            f"the text is too short for {batch_size} streams of chunks of {chunk_len}: "
+            "lower batch_size or chunk_len"
+        )
     streams = ids[: usable * batch_size + 1]
     x_all = streams[:-1].view(batch_size, usable)
     y_all = streams[1:].view(batch_size, usable)
@@ -165,15 +195,21 @@ def stream_batches(ids: torch.Tensor, batch_size: int, chunk_len: int):
         if t + chunk_len > usable:
             t = 0
         position["t"] = t + chunk_len
-        return x_all[:, t:t + chunk_len], y_all[:, t:t + chunk_len]
+        return x_all[:, t : t + chunk_len], y_all[:, t : t + chunk_len]
 
     return next_chunk
 
 
 @torch.no_grad()
-def sample(model: CharRNN, start_ids: list[int], length: int, temperature: float = 1.0,
-           generator: torch.Generator | None = None) -> list[int]:
-    """Feed ``start_ids``, then draw ``length`` ids one at a time from softmax(logits / temperature)."""
+def sample(
+    model: CharRNN,
+    start_ids: list[int],
+    length: int,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> list[int]:
+    """Feed ``start_ids``, then draw ``length`` ids one at a time from softmax(logits /
+    temperature)."""
     if not start_ids:
         raise ValueError("sample needs at least one start id (e.g. the id of a newline)")
     if temperature <= 0:
@@ -192,8 +228,9 @@ def sample(model: CharRNN, start_ids: list[int], length: int, temperature: float
     return out
 
 
-def training_throughput(model: nn.Module, vocab_size: int, batch_size: int = 32, seq_len: int = 64,
-                        repeats: int = 5) -> float:
+def training_throughput(
+    model: nn.Module, vocab_size: int, batch_size: int = 32, seq_len: int = 64, repeats: int = 5
+) -> float:
     """Tokens per second of one training step (forward + backward) at this batch shape (median)."""
     device = next(model.parameters()).device
     x = torch.randint(0, vocab_size, (batch_size, seq_len), device=device)
@@ -209,8 +246,11 @@ def training_throughput(model: nn.Module, vocab_size: int, batch_size: int = 32,
     return batch_size * seq_len / sorted(times[1:])[len(times[1:]) // 2]
 
 
-# ----------------------------------------------------------------------------- vanishing gradients, measured
-def gradient_by_distance(model: CharRNN, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+# ----------------------------------------------------------------------------- vanishing gradients,
+# measured
+def gradient_by_distance(
+    model: CharRNN, x: torch.Tensor, y: torch.Tensor | None = None
+) -> torch.Tensor:
     """|| d loss_T / d e_{T-k} ||, averaged over the batch, for k = 0 .. T-1.
 
     x: ids (batch, T). loss_T is the cross-entropy of the prediction at the last step (against
@@ -230,23 +270,28 @@ def gradient_by_distance(model: CharRNN, x: torch.Tensor, y: torch.Tensor | None
     return norms.flip(0).detach()  # entry k = distance k from the last step
 
 
-# ----------------------------------------------------------------------------- a long-range task: recall
-def recall_batch(batch_size: int, distance: int, n_symbols: int = 8, generator: torch.Generator | None = None):
-    """The "remember one token" task. A sequence is ``[s, d_1 .. d_distance, ?]``: a symbol s (one of
-    ``n_symbols``), ``distance`` distractors (from ``n_symbols`` other tokens), then a query token.
-    The target at the query is s. Token ids: symbols 0..n-1, distractors n..2n-1, query 2n.
-    Returns x (batch, distance + 2) and y (batch,). Chance accuracy is 1 / n_symbols.
-    """
+# ----------------------------------------------------------------------------- a long-range task:
+# recall
+def recall_batch(
+    batch_size: int, distance: int, n_symbols: int = 8, generator: torch.Generator | None = None
+):
+    """The "remember one token" task. A sequence is ``[s, d_1 .. d_distance, ?]``: a symbol s (one
+    of ``n_symbols``), ``distance`` distractors (from ``n_symbols`` other tokens), then a query
+    token. The target at the query is s. Token ids: symbols 0..n-1, distractors n..2n-1, query 2n.
+    Returns x (batch, distance + 2) and y (batch,). Chance accuracy is 1 / n_symbols."""
     if distance < 0:
         raise ValueError("distance must be >= 0")
     symbols = torch.randint(0, n_symbols, (batch_size, 1), generator=generator)
-    distractors = torch.randint(n_symbols, 2 * n_symbols, (batch_size, distance), generator=generator)
+    distractors = torch.randint(
+        n_symbols, 2 * n_symbols, (batch_size, distance), generator=generator
+    )
     query = torch.full((batch_size, 1), 2 * n_symbols)
     return torch.cat([symbols, distractors, query], dim=1), symbols.squeeze(1)
 
 
 class RecallNet(nn.Module):
-    """Embedding -> one recurrent layer -> a classifier on the last state (for :func:`recall_batch`)."""
+    """Embedding -> one recurrent layer -> a classifier on the last state (for
+    :func:`recall_batch`)."""
 
     def __init__(self, kind: str, n_symbols: int = 8, hidden_dim: int = 32):
         super().__init__()
@@ -259,13 +304,22 @@ class RecallNet(nn.Module):
             _open_forget_gate(self.rnn, hidden_dim)
 
     def forward(self, x: torch.Tensor, every_step: bool = False) -> torch.Tensor:
-        """Logits for the symbol at the last step (batch, n_symbols), or at every step (batch, time, n_symbols)."""
+        """Logits for the symbol at the last step (batch, n_symbols), or at every step (batch, time,
+        n_symbols)."""
         outputs, _ = self.rnn(self.embed(x))  # (batch, time, hidden)
         return self.head(outputs if every_step else outputs[:, -1])
 
 
-def train_recall(kind: str, distance: int, steps: int = 300, batch_size: int = 64, n_symbols: int = 8,
-                 hidden_dim: int = 32, lr: float = 1e-2, seed: int = 0) -> tuple[RecallNet, list[float]]:
+def train_recall(
+    kind: str,
+    distance: int,
+    steps: int = 300,
+    batch_size: int = 64,
+    n_symbols: int = 8,
+    hidden_dim: int = 32,
+    lr: float = 1e-2,
+    seed: int = 0,
+) -> tuple[RecallNet, list[float]]:
     """Train a :class:`RecallNet` on :func:`recall_batch` at one distance (Adam, clipped gradients).
 
     The model is asked for the symbol at *every* step after it, not only at the query: the short
@@ -279,7 +333,9 @@ def train_recall(kind: str, distance: int, steps: int = 300, batch_size: int = 6
     losses = []
     for _ in range(steps):
         x, y = recall_batch(batch_size, distance, n_symbols, generator)
-        logits = model(x, every_step=True)[:, 1:]  # (batch, distance + 1, n_symbols): every step after s
+        logits = model(x, every_step=True)[
+            :, 1:
+        ]  # (batch, distance + 1, n_symbols): every step after s
         loss = F.cross_entropy(logits.reshape(-1, n_symbols), y.repeat_interleave(logits.size(1)))
         optimizer.zero_grad()
         loss.backward()
@@ -290,21 +346,25 @@ def train_recall(kind: str, distance: int, steps: int = 300, batch_size: int = 6
 
 
 @torch.no_grad()
-def recall_accuracy(model: RecallNet, distance: int, n: int = 1000, n_symbols: int = 8, seed: int = 1) -> float:
+def recall_accuracy(
+    model: RecallNet, distance: int, n: int = 1000, n_symbols: int = 8, seed: int = 1
+) -> float:
     """Accuracy on ``n`` fresh sequences (a different seed from training)."""
     x, y = recall_batch(n, distance, n_symbols, torch.Generator().manual_seed(seed))
     return (model(x).argmax(-1) == y).float().mean().item()
 
 
-# ----------------------------------------------------------------------------- why RNNs are sequential
+# ----------------------------------------------------------------------------- why RNNs are
+# sequential
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
 
 @torch.no_grad()
-def time_forward(model: nn.Module, lengths: list[int], *, vocab_size: int, batch_size: int = 8,
-                 repeats: int = 3) -> list[float]:
+def time_forward(
+    model: nn.Module, lengths: list[int], *, vocab_size: int, batch_size: int = 8, repeats: int = 3
+) -> list[float]:
     """Seconds for one forward pass over random ids (batch_size, T), for each T in ``lengths``
     (median of ``repeats`` runs after a warm-up). Works for any model called as ``model(ids)``:
     notebook 06 times a Transformer with the same function."""

@@ -15,9 +15,10 @@ weighted average of *all* encoder states h_j, weighted by how well each matches 
     p(y_i | y_<i, x) = softmax(W_o tanh(W_r [s_i; c_i; E y_{i-1}]))   (a "deep output" readout)
 
 Everything else is shared, so the two models differ in exactly one idea. The encoder is a
-bidirectional GRU (h_j = [forward h_j; backward h_j]), as in the paper. Decoding: teacher forcing for
-training (:meth:`Seq2Seq.forward`), :meth:`Seq2Seq.greedy_decode` and :meth:`Seq2Seq.beam_search`.
-"""
+bidirectional GRU (h_j = [forward h_j; backward h_j]), as in the paper. Decoding: teacher forcing
+for training (:meth:`Seq2Seq.forward`), :meth:`Seq2Seq.greedy_decode` and
+:meth:`Seq2Seq.beam_search`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class Seq2SeqConfig:
 
 
 class Encoder(nn.Module):
-    """Embedding + bidirectional GRU. Returns every state h_j and one summary vector of the source."""
+    """Embedding + bidirectional GRU. Returns every state h_j and one summary vector of the
+    source."""
 
     def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, dropout: float = 0.0):
         super().__init__()
@@ -50,15 +52,22 @@ class Encoder(nn.Module):
         self.rnn = nn.GRU(embed_dim, hidden_dim, batch_first=True, bidirectional=True)
 
     def forward(self, src: torch.Tensor, src_mask: torch.Tensor):
-        """src, src_mask: (batch, src_len) -> states (batch, src_len, 2*hidden), summary (batch, 2*hidden)."""
+        """src, src_mask: (batch, src_len) -> states (batch, src_len, 2*hidden), summary (batch,
+        2*hidden)."""
         lengths = src_mask.sum(1)
         if bool((lengths == 0).any()):
-            raise ValueError("a source sentence is empty (all padding); every source needs at least one token")
+            raise ValueError(
+                "a source sentence is empty (all padding); every source needs at least one token"
+            )
         x = self.dropout(self.embed(src))  # (batch, src_len, embed)
         # packing makes the GRU stop at each sentence's real end, so padding never enters a state
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
         states, last = self.rnn(packed)  # last: (2 directions, batch, hidden)
-        states, _ = nn.utils.rnn.pad_packed_sequence(states, batch_first=True, total_length=src.size(1))
+        states, _ = nn.utils.rnn.pad_packed_sequence(
+            states, batch_first=True, total_length=src.size(1)
+        )
         # summary = [forward state after the last word; backward state after the first word]
         summary = torch.cat([last[0], last[1]], dim=-1)  # (batch, 2*hidden)
         return states, summary
@@ -77,13 +86,21 @@ class AdditiveAttention(nn.Module):
         """U h_j does not depend on the decoder step: compute it once per sentence."""
         return self.U(keys)  # (batch, src_len, attention_dim)
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor,
-                projected_keys: torch.Tensor | None = None):
-        """query (batch, query_dim), keys (batch, src_len, key_dim), mask (batch, src_len) True = real
-        -> context (batch, key_dim), weights (batch, src_len) summing to 1 over real positions."""
+    def forward(
+        self,
+        query: torch.Tensor,
+        keys: torch.Tensor,
+        mask: torch.Tensor,
+        projected_keys: torch.Tensor | None = None,
+    ):
+        """query (batch, query_dim), keys (batch, src_len, key_dim), mask (batch, src_len) True =
+        real -> context (batch, key_dim), weights (batch, src_len) summing to 1 over real
+        positions."""
         if projected_keys is None:
             projected_keys = self.project_keys(keys)
-        scores = self.v(torch.tanh(self.W(query).unsqueeze(1) + projected_keys)).squeeze(-1)  # (batch, src_len)
+        scores = self.v(torch.tanh(self.W(query).unsqueeze(1) + projected_keys)).squeeze(
+            -1
+        )  # (batch, src_len)
         scores = scores.masked_fill(~mask, float("-inf"))  # padding can never be attended to
         weights = torch.softmax(scores, dim=-1)
         context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)  # (batch, key_dim)
@@ -100,11 +117,14 @@ class Seq2Seq(nn.Module):
         self.encoder = Encoder(config.src_vocab_size, E, H, config.dropout)
         self.bridge = nn.Linear(2 * H, H)  # s_0 = tanh(W_s [summary]) starts the decoder
         self.embed = nn.Embedding(config.tgt_vocab_size, E, padding_idx=PAD_ID)
-        self.attention = AdditiveAttention(H, 2 * H, config.attention_dim) if config.attention else None
+        self.attention = (
+            AdditiveAttention(H, 2 * H, config.attention_dim) if config.attention else None
+        )
         self.cell = nn.GRUCell(E + 2 * H, H)
         self.dropout = nn.Dropout(config.dropout)
         # readout to a small vector first, then to the vocabulary: the (vocab x E) output matrix is
-        # the most expensive layer, so it should see E numbers, not 3H + E (Bahdanau's maxout readout plays this role)
+        # the most expensive layer, so it should see E numbers, not 3H + E (Bahdanau's maxout
+        # readout plays this role)
         self.readout = nn.Linear(H + 2 * H + E, E)
         self.out = nn.Linear(E, config.tgt_vocab_size)
 
@@ -112,26 +132,34 @@ class Seq2Seq(nn.Module):
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor) -> dict:
         """Everything the decoder needs about the source, computed once."""
         states, summary = self.encoder(src, src_mask)
-        memory = {"states": states, "mask": src_mask, "summary": summary,
-                  "hidden": torch.tanh(self.bridge(summary))}  # s_0: (batch, hidden)
+        memory = {
+            "states": states,
+            "mask": src_mask,
+            "summary": summary,
+            "hidden": torch.tanh(self.bridge(summary)),
+        }  # s_0: (batch, hidden)
         if self.attention is not None:
             memory["keys"] = self.attention.project_keys(states)
         return memory
 
     def step(self, prev_tokens: torch.Tensor, hidden: torch.Tensor, memory: dict):
-        """One decoder step: y_{i-1} (batch,), s_{i-1} (batch, hidden)
-        -> logits (batch, vocab), s_i (batch, hidden), attention weights (batch, src_len) or None."""
+        """One decoder step: y_{i-1} (batch,), s_{i-1} (batch, hidden) -> logits (batch, vocab), s_i
+        (batch, hidden), attention weights (batch, src_len) or None."""
         features, hidden, weights = self._step_features(prev_tokens, hidden, memory)
         return self.out(features), hidden, weights
 
     def _step_features(self, prev_tokens, hidden, memory):
         y = self.dropout(self.embed(prev_tokens))  # (batch, embed)
         if self.attention is not None:
-            context, weights = self.attention(hidden, memory["states"], memory["mask"], memory["keys"])
+            context, weights = self.attention(
+                hidden, memory["states"], memory["mask"], memory["keys"]
+            )
         else:
             context, weights = memory["summary"], None  # the fixed vector c, the same at every step
         hidden = self.cell(torch.cat([y, context], dim=-1), hidden)  # s_i: (batch, hidden)
-        features = self.dropout(torch.tanh(self.readout(torch.cat([hidden, context, y], dim=-1))))  # (batch, embed)
+        features = self.dropout(
+            torch.tanh(self.readout(torch.cat([hidden, context, y], dim=-1)))
+        )  # (batch, embed)
         return features, hidden, weights
 
     # ------------------------------------------------------------------ training: teacher forcing
@@ -152,8 +180,8 @@ class Seq2Seq(nn.Module):
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def greedy_decode(self, src: torch.Tensor, src_mask: torch.Tensor, max_len: int = 30):
-        """Pick the most likely token at every step, feeding it back in.
-        Returns ids (batch, steps) (after <eos>, only <pad>) and weights (batch, steps, src_len) or None."""
+        """Pick the most likely token at every step, feeding it back in. Returns ids (batch, steps)
+        (after <eos>, only <pad>) and weights (batch, steps, src_len) or None."""
         memory = self.encode(src, src_mask)
         hidden = memory["hidden"]
         tokens = torch.full((src.size(0),), BOS_ID, dtype=torch.long, device=src.device)
@@ -171,8 +199,14 @@ class Seq2Seq(nn.Module):
         return torch.stack(out, dim=1), attention
 
     @torch.no_grad()
-    def beam_search(self, src: torch.Tensor, src_mask: torch.Tensor, beam_size: int = 5, max_len: int = 30,
-                    length_penalty: float = 0.0):
+    def beam_search(
+        self,
+        src: torch.Tensor,
+        src_mask: torch.Tensor,
+        beam_size: int = 5,
+        max_len: int = 30,
+        length_penalty: float = 0.0,
+    ):
         """Keep the ``beam_size`` best partial outputs (by total log-probability) instead of one.
 
         One sentence at a time (src: (1, src_len)). A finished hypothesis is scored
@@ -182,8 +216,10 @@ class Seq2Seq(nn.Module):
         With ``beam_size=1`` this is exactly greedy decoding.
         """
         if src.size(0) != 1:
-            raise ValueError(f"beam_search decodes one sentence at a time; got a batch of {src.size(0)}. "
-                             "Loop over the sentences, or use greedy_decode for a batch")
+            raise ValueError(
+                f"beam_search decodes one sentence at a time; got a batch of {src.size(0)}. "
+                "Loop over the sentences, or use greedy_decode for a batch"
+            )
         if beam_size < 1:
             raise ValueError(f"beam_size must be at least 1, got {beam_size}")
         memory = self.encode(src, src_mask)
@@ -209,7 +245,7 @@ class Seq2Seq(nn.Module):
                     ids = torch.cat([history[b], history.new_tensor([EOS_ID])])
                     attn = attn_history[b]
                     if weights is not None:
-                        attn = torch.cat([attn, weights[b:b + 1]])
+                        attn = torch.cat([attn, weights[b : b + 1]])
                     finished.append((score / len(ids) ** length_penalty, ids, attn))
                 else:
                     keep.append((score, b, w))
@@ -222,10 +258,20 @@ class Seq2Seq(nn.Module):
             scores = torch.tensor([s for s, _, _ in keep], device=src.device)
             hidden = hidden[origin]
             history = torch.cat([history[origin], tokens.unsqueeze(1)], dim=1)
-            step_attn = weights[origin].unsqueeze(1) if weights is not None else attn_history.new_zeros(len(keep), 1, src.size(1))
+            step_attn = (
+                weights[origin].unsqueeze(1)
+                if weights is not None
+                else attn_history.new_zeros(len(keep), 1, src.size(1))
+            )
             attn_history = torch.cat([attn_history[origin], step_attn], dim=1)
         if not finished:  # nothing ended within max_len: return the best unfinished beam
-            finished = [(float(scores[0]) / max(1, history.size(1)) ** length_penalty, history[0], attn_history[0])]
+            finished = [
+                (
+                    float(scores[0]) / max(1, history.size(1)) ** length_penalty,
+                    history[0],
+                    attn_history[0],
+                )
+            ]
         _, ids, attn = max(finished, key=lambda f: f[0])
         return ids.unsqueeze(0), (attn.unsqueeze(0) if self.attention is not None else None)
 
@@ -236,4 +282,6 @@ def seq2seq_loss(model: Seq2Seq, batch) -> torch.Tensor:
     device = next(model.parameters()).device
     batch = batch.to(device)
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID
+    )

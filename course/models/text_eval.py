@@ -1,9 +1,10 @@
-"""Evaluating word vectors: nearest neighbours, WordSim-353 (Spearman) and the Google analogy questions.
+"""Evaluating word vectors: nearest neighbours, WordSim-353 (Spearman) and the Google analogy
+questions.
 
 Works on any (V, d) matrix of vectors with its list of words, so our skip-gram and gensim's Word2Vec
-are scored by exactly the same code. The test sets ship with gensim (``gensim.test.utils.datapath``),
-so everything runs offline.
-"""
+are scored by exactly the same code. The test sets ship with gensim
+(``gensim.test.utils.datapath``), so everything runs offline."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -13,7 +14,9 @@ import numpy as np
 
 
 def _unit(vectors) -> np.ndarray:
-    E = np.asarray(vectors.detach().cpu() if hasattr(vectors, "detach") else vectors, dtype=np.float64)
+    E = np.asarray(
+        vectors.detach().cpu() if hasattr(vectors, "detach") else vectors, dtype=np.float64
+    )
     norms = np.linalg.norm(E, axis=1, keepdims=True)
     return E / np.where(norms > 0, norms, 1.0)
 
@@ -22,7 +25,9 @@ def nearest(vectors, itos: Sequence[str], word: str, k: int = 8) -> list[tuple[s
     """The k words with the highest cosine similarity to ``word`` (itself excluded)."""
     stoi = {w: i for i, w in enumerate(itos)}
     if word not in stoi:
-        raise KeyError(f"{word!r} is not in the vocabulary of {len(itos)} words; try a more frequent word")
+        raise KeyError(
+            f"{word!r} is not in the vocabulary of {len(itos)} words; try a more frequent word"
+        )
     E = _unit(vectors)
     sims = E @ E[stoi[word]]
     sims[stoi[word]] = -np.inf
@@ -63,12 +68,16 @@ def wordsim_spearman(vectors, itos: Sequence[str], pairs=None) -> tuple[float, i
             model.append(float(E[stoi[a]] @ E[stoi[b]]))
             human.append(score)
     if len(model) < 3:
-        raise ValueError("fewer than 3 WordSim pairs are in the vocabulary: train on a larger, more general corpus")
+        raise ValueError(
+            "fewer than 3 WordSim pairs are in the vocabulary: train on a larger, more general "
+            "corpus"
+        )
     return float(spearmanr(model, human).statistic), len(model)
 
 
 def analogy_questions() -> dict[str, list[tuple[str, str, str, str]]]:
-    """The Google analogy set: section name -> questions (a, b, c, d) meaning a : b :: c : d, lower-cased."""
+    """The Google analogy set: section name -> questions (a, b, c, d) meaning a : b :: c : d,
+    lower-cased."""
     sections: dict[str, list] = {}
     current = None
     for line in _gensim_file("questions-words.txt").read_text(encoding="utf-8").splitlines():
@@ -80,21 +89,27 @@ def analogy_questions() -> dict[str, list[tuple[str, str, str, str]]]:
     return sections
 
 
-def analogy_accuracy(vectors, itos: Sequence[str], questions: Sequence[tuple[str, str, str, str]],
-                     restrict: int | None = None) -> tuple[float, int]:
+def analogy_accuracy(
+    vectors,
+    itos: Sequence[str],
+    questions: Sequence[tuple[str, str, str, str]],
+    restrict: int | None = None,
+) -> tuple[float, int]:
     """3CosAdd: answer a : b :: c : ? with the word nearest to v_b - v_a + v_c, the three question
     words excluded (as gensim and the original tool do). Only questions whose four words are among
     the first ``restrict`` words of ``itos`` count. Returns (accuracy, questions used)."""
     itos = list(itos)[:restrict] if restrict else list(itos)
     stoi = {w: i for i, w in enumerate(itos)}
-    E = _unit(np.asarray(vectors.detach().cpu() if hasattr(vectors, "detach") else vectors)[: len(itos)])
+    E = _unit(
+        np.asarray(vectors.detach().cpu() if hasattr(vectors, "detach") else vectors)[: len(itos)]
+    )
     usable = [q for q in questions if all(w in stoi for w in q)]
     if not usable:
         return float("nan"), 0
     idx = np.array([[stoi[w] for w in q] for q in usable])  # (Q, 4)
     correct = 0
     for start in range(0, len(idx), 512):
-        q = idx[start:start + 512]
+        q = idx[start : start + 512]
         target = E[q[:, 1]] - E[q[:, 0]] + E[q[:, 2]]  # (q, d)
         sims = target @ E.T  # (q, V)
         rows = np.arange(len(q))[:, None]
@@ -105,7 +120,8 @@ def analogy_accuracy(vectors, itos: Sequence[str], questions: Sequence[tuple[str
 
 def gensim_corpus(wikipedia: bool = True, lee: bool = True) -> list[list[str]]:
     """Token lists of the English text that gensim ships: ~106 Wikipedia articles (~450k words) and
-    the 300 Lee news articles (~60k words), lower-cased, punctuation removed (gensim's own tokenizer)."""
+    the 300 Lee news articles (~60k words), lower-cased, punctuation removed (gensim's own
+    tokenizer)."""
     from gensim.utils import simple_preprocess
 
     docs: list[list[str]] = []
@@ -115,8 +131,11 @@ def gensim_corpus(wikipedia: bool = True, lee: bool = True) -> list[list[str]]:
         dump = _gensim_file("enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
         docs += list(WikiCorpus(str(dump), dictionary={}, processes=1).get_texts())
     if lee:
-        docs += [simple_preprocess(line) for line in _gensim_file("lee_background.cor").read_text(
-            encoding="utf-8").splitlines() if line.strip()]
+        docs += [
+            simple_preprocess(line)
+            for line in _gensim_file("lee_background.cor").read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
     if not docs:
         raise ValueError("choose at least one of wikipedia=True, lee=True")
     return docs

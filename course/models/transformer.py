@@ -14,6 +14,7 @@ long warm-up. The interface matches ``course.models.seq2seq.Seq2Seq`` (``forward
 tgt_in) -> (logits, attention)``, ``greedy_decode``, ``beam_search``) so ``course.translation``
 trains, translates and scores both the same way.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,7 +30,8 @@ PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # the same ids as course.translation's vocabul
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
-    """(max_len, d_model): PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(pos / 10000^(2i/d)).
+    """(max_len, d_model): PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(pos /
+    10000^(2i/d)).
 
     Each pair of dimensions is a clock turning at its own speed, from once every 2*pi positions to
     once every 10000 * 2*pi: nearby positions get similar codes, and PE[pos + k] is a fixed rotation
@@ -38,7 +40,9 @@ def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:
     if d_model % 2:
         raise ValueError(f"d_model must be even for sine/cosine pairs, got {d_model}")
     pos = torch.arange(max_len, dtype=torch.float32)[:, None]  # (max_len, 1)
-    rates = torch.exp(-math.log(10000.0) * torch.arange(0, d_model, 2, dtype=torch.float32) / d_model)  # (d/2,)
+    rates = torch.exp(
+        -math.log(10000.0) * torch.arange(0, d_model, 2, dtype=torch.float32) / d_model
+    )  # (d/2,)
     pe = torch.zeros(max_len, d_model)
     pe[:, 0::2] = torch.sin(pos * rates)
     pe[:, 1::2] = torch.cos(pos * rates)
@@ -57,10 +61,14 @@ class Embedding(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         if ids.size(1) > self.max_len:
-            raise ValueError(f"sequence of {ids.size(1)} tokens but positions go up to max_len={self.max_len}; "
-                             "build the model with a larger max_len")
+            raise ValueError(
+                f"sequence of {ids.size(1)} tokens but positions go up to max_len={self.max_len}; "
+                "build the model with a larger max_len"
+            )
         # scale so the token signal is not drowned by the unit-size position codes
-        return self.dropout(self.tokens(ids) * math.sqrt(self.d_model) + self.positions[: ids.size(1)])
+        return self.dropout(
+            self.tokens(ids) * math.sqrt(self.d_model) + self.positions[: ids.size(1)]
+        )
 
 
 class FeedForward(nn.Module):
@@ -68,7 +76,9 @@ class FeedForward(nn.Module):
 
     def __init__(self, d_model: int, d_ff: int, dropout: float):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(d_model, d_ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model))
+        self.net = nn.Sequential(
+            nn.Linear(d_model, d_ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model)
+        )
 
     def forward(self, x):
         return self.net(x)
@@ -92,7 +102,11 @@ class EncoderLayer(nn.Module):
 class DecoderLayer(nn.Module):
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
         super().__init__()
-        self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.norm1, self.norm2, self.norm3 = (
+            nn.LayerNorm(d_model),
+            nn.LayerNorm(d_model),
+            nn.LayerNorm(d_model),
+        )
         self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
         self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout)
         self.ffn = FeedForward(d_model, d_ff, dropout)
@@ -127,8 +141,12 @@ class Transformer(nn.Module):
         self.config = c = config
         self.src_embed = Embedding(c.src_vocab_size, c.d_model, c.max_len, c.dropout)
         self.tgt_embed = Embedding(c.tgt_vocab_size, c.d_model, c.max_len, c.dropout)
-        self.encoder = nn.ModuleList([EncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers)])
-        self.decoder = nn.ModuleList([DecoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers)])
+        self.encoder = nn.ModuleList(
+            [EncoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers)]
+        )
+        self.decoder = nn.ModuleList(
+            [DecoderLayer(c.d_model, c.n_heads, c.d_ff, c.dropout) for _ in range(c.n_layers)]
+        )
         self.enc_norm, self.dec_norm = nn.LayerNorm(c.d_model), nn.LayerNorm(c.d_model)
         self.out = nn.Linear(c.d_model, c.tgt_vocab_size)
         for p in self.parameters():
@@ -137,16 +155,26 @@ class Transformer(nn.Module):
 
     # ------------------------------------------------------------------ the two halves
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):
-        """src, src_mask: (B, S) -> memory (B, S, d_model) and the encoder's attention (per layer)."""
-        key_mask = src_mask[:, None, None, :]  # (B, 1, 1, S): every query may look at every real key
+        """src, src_mask: (B, S) -> memory (B, S, d_model) and the encoder's attention (per
+        layer)."""
+        key_mask = src_mask[
+            :, None, None, :
+        ]  # (B, 1, 1, S): every query may look at every real key
         x, attentions = self.src_embed(src), []
         for layer in self.encoder:
             x, w = layer(x, key_mask, need_weights)
             attentions.append(w)
         return self.enc_norm(x), tuple(attentions)
 
-    def decode(self, tgt_in: torch.Tensor, memory: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):
-        """tgt_in (B, T) -> logits (B, T, V), decoder self-attention and cross-attention (per layer)."""
+    def decode(
+        self,
+        tgt_in: torch.Tensor,
+        memory: torch.Tensor,
+        src_mask: torch.Tensor,
+        need_weights: bool = False,
+    ):
+        """tgt_in (B, T) -> logits (B, T, V), decoder self-attention and cross-attention (per
+        layer)."""
         self_mask = causal_mask(tgt_in.size(1), tgt_in.device)  # (T, T)
         memory_mask = src_mask[:, None, None, :]
         x, self_attn, cross_attn = self.tgt_embed(tgt_in), [], []
@@ -156,9 +184,16 @@ class Transformer(nn.Module):
             cross_attn.append(wc)
         return self.out(self.dec_norm(x)), tuple(self_attn), tuple(cross_attn)
 
-    def forward(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor, return_attention: bool = False):
-        """Teacher forcing. Returns (logits (B, T, V), attention): with ``return_attention`` a dict of
-        per-layer weights ``{"encoder", "decoder", "cross"}``, each (B, heads, queries, keys); else None."""
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_mask: torch.Tensor,
+        tgt_in: torch.Tensor,
+        return_attention: bool = False,
+    ):
+        """Teacher forcing. Returns (logits (B, T, V), attention): with ``return_attention`` a dict
+        of per-layer weights ``{"encoder", "decoder", "cross"}``, each (B, heads, queries, keys);
+        else None."""
         memory, enc = self.encode(src, src_mask, return_attention)
         logits, dec, cross = self.decode(tgt_in, memory, src_mask, return_attention)
         return logits, (dict(encoder=enc, decoder=dec, cross=cross) if return_attention else None)
@@ -166,15 +201,18 @@ class Transformer(nn.Module):
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def greedy_decode(self, src: torch.Tensor, src_mask: torch.Tensor, max_len: int = 30):
-        """Most likely token at each step. Returns ids (B, steps) (only <pad> after <eos>) and the last
-        layer's cross-attention averaged over heads (B, steps, S), like ``Seq2Seq.greedy_decode``."""
+        """Most likely token at each step. Returns ids (B, steps) (only <pad> after <eos>) and the
+        last layer's cross-attention averaged over heads (B, steps, S), like
+        ``Seq2Seq.greedy_decode``."""
         memory, _ = self.encode(src, src_mask)
         B = src.size(0)
         ys = torch.full((B, 1), BOS_ID, dtype=torch.long, device=src.device)
         done = torch.zeros(B, dtype=torch.bool, device=src.device)
         max_len = min(max_len, self.config.max_len - 1)
         for _ in range(max_len):
-            logits, _, _ = self.decode(ys, memory, src_mask)  # the whole prefix again: short outputs
+            logits, _, _ = self.decode(
+                ys, memory, src_mask
+            )  # the whole prefix again: short outputs
             nxt = logits[:, -1].argmax(-1).masked_fill(done, PAD_ID)
             ys = torch.cat([ys, nxt[:, None]], dim=1)
             done = done | (nxt == EOS_ID)
@@ -184,8 +222,14 @@ class Transformer(nn.Module):
         return ys[:, 1:], cross[-1].mean(dim=1)
 
     @torch.no_grad()
-    def beam_search(self, src: torch.Tensor, src_mask: torch.Tensor, beam_size: int = 5, max_len: int = 30,
-                    length_penalty: float = 0.0):
+    def beam_search(
+        self,
+        src: torch.Tensor,
+        src_mask: torch.Tensor,
+        beam_size: int = 5,
+        max_len: int = 30,
+        length_penalty: float = 0.0,
+    ):
         """Keep the ``beam_size`` most probable prefixes; one sentence at a time (src: (1, S)).
         Finished hypotheses are scored by log-probability / length ** length_penalty."""
         if src.size(0) != 1:
@@ -218,8 +262,11 @@ class Transformer(nn.Module):
         _, _, cross = self.decode(ys[:, :-1], memory, src_mask, need_weights=True)
         return ys[:, 1:], cross[-1].mean(dim=1)
 
-    def attention_maps(self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor) -> dict:
-        """All attention weights for one example, each a tuple over layers of (B, heads, queries, keys)."""
+    def attention_maps(
+        self, src: torch.Tensor, src_mask: torch.Tensor, tgt_in: torch.Tensor
+    ) -> dict:
+        """All attention weights for one example, each a tuple over layers of (B, heads, queries,
+        keys)."""
         with torch.no_grad():
             return self.forward(src, src_mask, tgt_in, return_attention=True)[1]
 
@@ -229,4 +276,6 @@ def translation_loss(model: nn.Module, batch) -> torch.Tensor:
     device = next(model.parameters()).device
     batch = batch.to(device)
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID)
+    return F.cross_entropy(
+        logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID
+    )

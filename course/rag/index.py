@@ -18,6 +18,7 @@ passages exact search takes microseconds.
 
 ``recall@k`` = fraction of questions for which at least one relevant passage is among the top k.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,15 +33,53 @@ from course.text.words import split_words
 
 # Function words carry no information about which passage is meant; dropping them keeps the TF-IDF
 # vectors about content (a common, simple choice; IDF alone would only down-weight them).
-STOP_WORDS = frozenset("""a an the of in on at to for is was were be it its by and or what which who whom
-when where how does do did name part s""".split())
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "is",
+        "was",
+        "were",
+        "be",
+        "it",
+        "its",
+        "by",
+        "and",
+        "or",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "when",
+        "where",
+        "how",
+        "does",
+        "do",
+        "did",
+        "name",
+        "part",
+        "s",
+    ]
+)
 
 
 def _whole_number(name: str, value, minimum: int, maximum: float = math.inf) -> int:
     """``value`` as an int when it is a whole number in [minimum, maximum] (2 and 2.0 are; 2.5, NaN,
     True and "2" are not); otherwise a ValueError that names the argument."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value)
-            or value != int(value) or not minimum <= value <= maximum):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value != int(value)
+        or not minimum <= value <= maximum
+    ):
         span = f">= {minimum}" if maximum == math.inf else f"in [{minimum}, {maximum}]"
         raise ValueError(f"{name} must be a whole number {span}, got {value!r}")
     return int(value)
@@ -48,8 +87,10 @@ def _whole_number(name: str, value, minimum: int, maximum: float = math.inf) -> 
 
 def _check_finite(vectors: torch.Tensor, what: str) -> None:
     if not torch.isfinite(vectors).all():
-        raise ValueError(f"the {what} contain NaN or inf, so every similarity would be NaN; "
-                         "check the embedder (a model with NaN weights, or a division by zero)")
+        raise ValueError(
+            f"the {what} contain NaN or inf, so every similarity would be NaN; "
+            "check the embedder (a model with NaN weights, or a division by zero)"
+        )
 
 
 def tokenize(text: str) -> list[str]:
@@ -72,7 +113,7 @@ class TfidfVectorizer:
         self.idf: torch.Tensor | None = None
         self.normalize = normalize  # False: raw TF-IDF weights, so a dot product is not a cosine
 
-    def fit(self, texts: Sequence[str]) -> "TfidfVectorizer":
+    def fit(self, texts: Sequence[str]) -> TfidfVectorizer:
         if not texts:
             raise ValueError("TF-IDF needs at least one passage to fit its vocabulary")
         docs = [set(tokenize(t)) for t in texts]
@@ -86,7 +127,8 @@ class TfidfVectorizer:
         return self
 
     def transform(self, texts: Sequence[str]) -> torch.Tensor:
-        """(len(texts), V) TF-IDF rows (L2-normalised unless ``normalize=False``); unknown words are ignored."""
+        """(len(texts), V) TF-IDF rows (L2-normalised unless ``normalize=False``); unknown words are
+        ignored."""
         if self.idf is None:
             raise RuntimeError("call fit(passages) before transform(...)")
         out = torch.zeros(len(texts), len(self.vocab))
@@ -94,20 +136,24 @@ class TfidfVectorizer:
             for w, count in Counter(tokenize(text)).items():
                 if w in self.vocab:
                     out[row, self.vocab[w]] = (1 + math.log(count)) * self.idf[self.vocab[w]]
-        return F.normalize(out, dim=1) if self.normalize else out  # a row of zeros (no known word) stays zero
+        return (
+            F.normalize(out, dim=1) if self.normalize else out
+        )  # a row of zeros (no known word) stays zero
 
     def __call__(self, texts: Sequence[str]) -> torch.Tensor:
         return self.transform(texts)
 
 
 @torch.no_grad()
-def mean_pooled_states(model, tokenizer, texts: Sequence[str], *, batch_size: int = 64) -> torch.Tensor:
-    """(len(texts), n_embd) L2-normalised mean of the model's final hidden states over each text's tokens.
+def mean_pooled_states(
+    model, tokenizer, texts: Sequence[str], *, batch_size: int = 64
+) -> torch.Tensor:
+    """(len(texts), n_embd) L2-normalised mean of the model's final hidden states over each text's
+    tokens.
 
-    Texts are right-padded and the padding is left out of the average (a mask), so a passage's vector
-    does not depend on how long its batch-mates are. The model is causal, so padding after the text
-    cannot change the states of the text's own tokens.
-    """
+    Texts are right-padded and the padding is left out of the average (a mask), so a passage's
+    vector does not depend on how long its batch-mates are. The model is causal, so padding after
+    the text cannot change the states of the text's own tokens."""
     if not texts:
         raise ValueError("no texts to embed")
     batch_size = _whole_number("batch_size", batch_size, 1)
@@ -117,15 +163,15 @@ def mean_pooled_states(model, tokenizer, texts: Sequence[str], *, batch_size: in
     model.eval()
     vectors = []
     for begin in range(0, len(texts), batch_size):
-        encoded = [tokenizer.encode(t)[:block] for t in texts[begin:begin + batch_size]]
+        encoded = [tokenizer.encode(t)[:block] for t in texts[begin : begin + batch_size]]
         if any(len(e) == 0 for e in encoded):
             raise ValueError("cannot embed an empty text")
         longest = max(len(e) for e in encoded)
         idx = torch.zeros(len(encoded), longest, dtype=torch.long)
         mask = torch.zeros(len(encoded), longest)
         for i, e in enumerate(encoded):
-            idx[i, :len(e)] = torch.tensor(e)
-            mask[i, :len(e)] = 1
+            idx[i, : len(e)] = torch.tensor(e)
+            mask[i, : len(e)] = 1
         h = model.hidden_states(idx.to(device)).float().cpu()  # (B, T, C)
         pooled = (h * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)  # (B, C)
         vectors.append(pooled)
@@ -134,7 +180,8 @@ def mean_pooled_states(model, tokenizer, texts: Sequence[str], *, batch_size: in
 
 
 class VectorIndex:
-    """Exact nearest-neighbour search by cosine similarity (or by plain dot product, ``metric="dot"``).
+    """Exact nearest-neighbour search by cosine similarity (or by plain dot product,
+    ``metric="dot"``).
 
     >>> index = VectorIndex(torch.eye(3))
     >>> index.search(torch.tensor([[0.1, 0.9, 0.0]]), k=2)[1]
@@ -143,7 +190,10 @@ class VectorIndex:
 
     def __init__(self, vectors: torch.Tensor, metric: str = "cosine"):
         if vectors.dim() != 2 or vectors.size(0) == 0:
-            raise ValueError(f"an index needs a non-empty (n, dim) matrix of vectors, got shape {tuple(vectors.shape)}")
+            raise ValueError(
+                "an index needs a non-empty (n, dim) matrix of vectors, got shape "
+                f"{tuple(vectors.shape)}"
+            )
         if metric not in ("cosine", "dot"):
             raise ValueError(f"metric must be 'cosine' or 'dot', got {metric!r}")
         _check_finite(vectors, "vectors to index")
@@ -159,13 +209,18 @@ class VectorIndex:
         if queries.dim() == 1:
             queries = queries[None]
         if queries.size(-1) != self.vectors.size(1):
-            raise ValueError(f"queries have dimension {queries.size(-1)} but the index stores {self.vectors.size(1)}; "
-                             "embed the queries with the same embedder as the passages")
+            raise ValueError(
+                f"queries have dimension {queries.size(-1)} but the index stores "
+                f"{self.vectors.size(1)}; "
+                "embed the queries with the same embedder as the passages"
+            )
         try:
             k = _whole_number("k", k, 1, len(self))
         except ValueError:
-            raise ValueError(f"k must lie in [1, {len(self)}] and be a whole number (the number of "
-                             f"results, at most the stored vectors), got {k!r}") from None
+            raise ValueError(
+                f"k must lie in [1, {len(self)}] and be a whole number (the number of "
+                f"results, at most the stored vectors), got {k!r}"
+            ) from None
         _check_finite(queries, "query vectors")
         queries = queries.float()
         if self.metric == "cosine":
@@ -176,13 +231,18 @@ class VectorIndex:
         return order.values[:, :k], order.indices[:, :k]
 
 
-def recall_at_k(retrieved: torch.Tensor | Sequence[Sequence[int]], relevant: Sequence[set[int] | Sequence[int]],
-                k: int) -> float:
+def recall_at_k(
+    retrieved: torch.Tensor | Sequence[Sequence[int]],
+    relevant: Sequence[set[int] | Sequence[int]],
+    k: int,
+) -> float:
     """Fraction of queries with at least one relevant id among their first ``k`` retrieved ids.
 
-    ``retrieved[q]`` is a ranked list of ids (best first); ``relevant[q]`` the ids that would answer query q.
-    """
-    retrieved = retrieved.tolist() if isinstance(retrieved, torch.Tensor) else [list(r) for r in retrieved]
+    ``retrieved[q]`` is a ranked list of ids (best first); ``relevant[q]`` the ids that would answer
+    query q."""
+    retrieved = (
+        retrieved.tolist() if isinstance(retrieved, torch.Tensor) else [list(r) for r in retrieved]
+    )
     if len(retrieved) != len(relevant):
         raise ValueError(f"{len(retrieved)} ranked lists but {len(relevant)} sets of relevant ids")
     if not retrieved:
@@ -193,7 +253,8 @@ def recall_at_k(retrieved: torch.Tensor | Sequence[Sequence[int]], relevant: Seq
 
 
 def relevant_ids(chunks: Sequence, title: str, answer: str) -> set[int]:
-    """Ids of the chunks that answer a question: from the right document AND containing the answer."""
+    """Ids of the chunks that answer a question: from the right document AND containing the
+    answer."""
     return {i for i, c in enumerate(chunks) if c.title == title and answer in c.body}
 
 

@@ -10,6 +10,7 @@ Two details from GPT-2:
   whitespace), and merges never cross a chunk boundary: "dog." and "dog!" share the token " dog";
 * special tokens (``<|endoftext|>``...) get ids after the merges and are never produced by merges.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ from course import atomic
 
 # words with an optional leading space, digit runs, other symbols, whitespace (not the last space
 # before a word, which goes with the word): a simplified version of GPT-2's pre-tokenizer
-CHUNK = re.compile(r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+|[\s\S]""")
+CHUNK = re.compile(
+    r"""'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+|[\s\S]"""
+)
 
 
 def _to_bytes(text: str) -> bytes:
@@ -37,7 +40,8 @@ def _from_bytes(data: bytes) -> str:
 
 
 def merge_pair(ids: list[int], pair: tuple[int, int], new_id: int) -> list[int]:
-    """Replace every non-overlapping occurrence of ``pair`` in ``ids`` (left to right) by ``new_id``."""
+    """Replace every non-overlapping occurrence of ``pair`` in ``ids`` (left to right) by
+    ``new_id``."""
     out, i = [], 0
     while i < len(ids):
         if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
@@ -58,7 +62,8 @@ def pair_counts(ids: list[int], counts: Counter | None = None, weight: int = 1) 
 
 
 class BPETokenizer:
-    """Byte-level BPE. ``BPETokenizer.train(text, vocab_size=512, special_tokens=["<|endoftext|>"])``.
+    """Byte-level BPE. ``BPETokenizer.train(text, vocab_size=512,
+    special_tokens=["<|endoftext|>"])``.
 
     >>> tok = BPETokenizer.train("low lower lowest " * 50, vocab_size=260)
     >>> tok.decode(tok.encode("lowest")) == "lowest"
@@ -79,13 +84,22 @@ class BPETokenizer:
                 raise ValueError(f"special tokens must be distinct non-empty strings, got {s!r}")
             self.special_tokens[s] = 256 + len(self.merges) + len(self.special_tokens)
         self.special_ids = {i: s for s, i in self.special_tokens.items()}
-        self._special_split = (re.compile("(" + "|".join(re.escape(s) for s in sorted(self.special_tokens, key=len, reverse=True)) + ")")
-                               if self.special_tokens else None)
+        self._special_split = (
+            re.compile(
+                "("
+                + "|".join(re.escape(s) for s in sorted(self.special_tokens, key=len, reverse=True))
+                + ")"
+            )
+            if self.special_tokens
+            else None
+        )
         self._cache: dict[str, list[int]] = {}
 
     # ------------------------------------------------------------------ training
     @classmethod
-    def train(cls, text: str, vocab_size: int, special_tokens: Iterable[str] = (), verbose: bool = False) -> "BPETokenizer":
+    def train(
+        cls, text: str, vocab_size: int, special_tokens: Iterable[str] = (), verbose: bool = False
+    ) -> BPETokenizer:
         """Learn ``vocab_size - 256 - len(special_tokens)`` merges from ``text``.
 
         Counts are kept per distinct chunk (a word occurring 1,000 times is one entry with weight
@@ -94,12 +108,16 @@ class BPETokenizer:
         special_tokens = list(special_tokens)
         n_merges = vocab_size - 256 - len(special_tokens)
         if n_merges < 0:
-            raise ValueError(f"vocab_size must be at least 256 + {len(special_tokens)} special tokens "
-                             f"(the bytes come first), got {vocab_size}")
+            raise ValueError(
+                f"vocab_size must be at least 256 + {len(special_tokens)} special tokens "
+                f"(the bytes come first), got {vocab_size}"
+            )
         for s in special_tokens:  # special tokens in the training text are not learned from
             text = text.replace(s, " ")
         chunk_freq = Counter(CHUNK.findall(text))
-        words = [list(_to_bytes(w)) for w in chunk_freq]  # each distinct chunk as a list of token ids
+        words = [
+            list(_to_bytes(w)) for w in chunk_freq
+        ]  # each distinct chunk as a list of token ids
         weights = list(chunk_freq.values())
         counts: Counter = Counter()
         where: dict[tuple[int, int], set[int]] = defaultdict(set)  # pair -> chunks that contain it
@@ -130,7 +148,10 @@ class BPETokenizer:
             for pair in [p for p, c in counts.items() if c <= 0] if m % 32 == 31 else ():
                 del counts[pair]  # now and then, forget pairs whose count fell to zero
             if verbose and (m + 1) % 100 == 0:
-                print(f"merge {m + 1}/{n_merges}: {bytes(cls._bytes_of(merges, best))!r} ({counts.get(best, 0)})")
+                print(
+                    f"merge {m + 1}/{n_merges}: {bytes(cls._bytes_of(merges, best))!r} "
+                    f"({counts.get(best, 0)})"
+                )
         return cls(merges, special_tokens)
 
     @staticmethod
@@ -170,14 +191,21 @@ class BPETokenizer:
 
     def encode(self, text: str, allowed_special: str | Iterable[str] = "all") -> list[int]:
         """Token ids of ``text``. Special-token strings in the text become their ids when allowed
-        (``"all"``, or a set of them); with ``allowed_special="none"`` they are encoded as plain text."""
+        (``"all"``, or a set of them); with ``allowed_special="none"`` they are encoded as plain
+        text."""
         if not isinstance(text, str):
             raise TypeError(f"encode takes a str, got {type(text).__name__}")
-        allowed = set(self.special_tokens) if allowed_special == "all" else (
-            set() if allowed_special == "none" else set(allowed_special))
+        allowed = (
+            set(self.special_tokens)
+            if allowed_special == "all"
+            else (set() if allowed_special == "none" else set(allowed_special))
+        )
         unknown = allowed - set(self.special_tokens)
         if unknown:
-            raise ValueError(f"{sorted(unknown)} are not special tokens of this tokenizer ({sorted(self.special_tokens)})")
+            raise ValueError(
+                f"{sorted(unknown)} are not special tokens of this tokenizer "
+                f"({sorted(self.special_tokens)})"
+            )
         if not allowed or self._special_split is None:
             return self._encode_ordinary(text)
         ids: list[int] = []
@@ -198,7 +226,9 @@ class BPETokenizer:
             elif i in self.special_ids:
                 parts.append(_to_bytes(self.special_ids[i]))
             else:
-                raise ValueError(f"token id {i} is outside this tokenizer's vocabulary [0, {self.vocab_size})")
+                raise ValueError(
+                    f"token id {i} is outside this tokenizer's vocabulary [0, {self.vocab_size})"
+                )
         return _from_bytes(b"".join(parts))
 
     def token_bytes(self, i: int) -> bytes:
@@ -212,28 +242,43 @@ class BPETokenizer:
     # ------------------------------------------------------------------ save / load
     def save(self, path: str | Path) -> None:
         """Write merges and special tokens as JSON, atomically (a failure keeps the old file)."""
-        atomic.write_text(path, json.dumps({"type": "byte-bpe", "merges": self.merges,
-                                            "special_tokens": list(self.special_tokens)}))
+        atomic.write_text(
+            path,
+            json.dumps(
+                {
+                    "type": "byte-bpe",
+                    "merges": self.merges,
+                    "special_tokens": list(self.special_tokens),
+                }
+            ),
+        )
 
     @classmethod
-    def load(cls, path: str | Path) -> "BPETokenizer":
+    def load(cls, path: str | Path) -> BPETokenizer:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} is not a valid tokenizer file ({error}); "
-                             "save the tokenizer again") from None
+            raise ValueError(
+                f"{path} is not a valid tokenizer file ({error}); save the tokenizer again"
+            ) from None
         if not isinstance(data, dict) or data.get("type") != "byte-bpe":
             raise ValueError(f"{path} does not hold a byte-level BPE tokenizer")
         merges, special = data.get("merges"), data.get("special_tokens", [])
 
         def earlier_pair(m, i):  # merge i joins two tokens that exist before it: ids < 256 + i
-            return (isinstance(m, list) and len(m) == 2
-                    and all(type(t) is int and 0 <= t < 256 + i for t in m))
+            return (
+                isinstance(m, list)
+                and len(m) == 2
+                and all(type(t) is int and 0 <= t < 256 + i for t in m)
+            )
 
         pairs_ok = isinstance(merges, list) and all(
-            earlier_pair(m, i) for i, m in enumerate(merges))
+            earlier_pair(m, i) for i, m in enumerate(merges)
+        )
         names_ok = isinstance(special, list) and all(isinstance(t, str) for t in special)
         if not pairs_ok or not names_ok:
-            raise ValueError(f"{path} is damaged: 'merges' should list pairs of earlier token ids "
-                             "and 'special_tokens' strings; train or save the tokenizer again")
+            raise ValueError(
+                f"{path} is damaged: 'merges' should list pairs of earlier token ids "
+                "and 'special_tokens' strings; train or save the tokenizer again"
+            )
         return cls([tuple(m) for m in merges], special)

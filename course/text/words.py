@@ -1,4 +1,5 @@
 """Word-level tokenization with a capped vocabulary and an ``<unk>`` token."""
+
 from __future__ import annotations
 
 import re
@@ -33,13 +34,24 @@ class WordTokenizer:
         self.unk_id = 0
 
     @classmethod
-    def fit(cls, text_or_tokens: str | list[str], max_size: int | None = None, min_count: int = 1,
-            lower: bool = True) -> "WordTokenizer":
-        tokens = split_words(text_or_tokens, lower) if isinstance(text_or_tokens, str) else text_or_tokens
+    def fit(
+        cls,
+        text_or_tokens: str | list[str],
+        max_size: int | None = None,
+        min_count: int = 1,
+        lower: bool = True,
+    ) -> WordTokenizer:
+        tokens = (
+            split_words(text_or_tokens, lower)
+            if isinstance(text_or_tokens, str)
+            else text_or_tokens
+        )
         if not tokens:
             raise ValueError("cannot build a vocabulary from an empty text")
         counts = Counter(tokens)
-        ranked = sorted((w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w))
+        ranked = sorted(
+            (w for w, c in counts.items() if c >= min_count), key=lambda w: (-counts[w], w)
+        )
         if max_size is not None:
             ranked = ranked[: max_size - 1]  # one slot is <unk>
         return cls(ranked, lower=lower)
@@ -55,7 +67,9 @@ class WordTokenizer:
         return split_words(text, self.lower)
 
     def encode(self, text_or_tokens: str | list[str]) -> list[int]:
-        tokens = self.tokenize(text_or_tokens) if isinstance(text_or_tokens, str) else text_or_tokens
+        tokens = (
+            self.tokenize(text_or_tokens) if isinstance(text_or_tokens, str) else text_or_tokens
+        )
         return [self.stoi.get(t, self.unk_id) for t in tokens]
 
     def decode(self, ids: Iterable[int]) -> str:
@@ -63,8 +77,10 @@ class WordTokenizer:
         # (a negative id would silently index from the end: itos[-1])
         wrong = [i for i in ids if not 0 <= i < self.vocab_size]
         if wrong:
-            raise ValueError(f"token ids {wrong[:5]} are outside this vocabulary "
-                             f"[0, {self.vocab_size}); "
-                             "decode ids that this tokenizer's encode (or a model with its "
-                             "vocab_size) produced")
+            raise ValueError(
+                f"token ids {wrong[:5]} are outside this vocabulary "
+                f"[0, {self.vocab_size}); "
+                "decode ids that this tokenizer's encode (or a model with its "
+                "vocab_size) produced"
+            )
         return " ".join(self.itos[i] for i in ids)

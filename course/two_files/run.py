@@ -7,6 +7,7 @@ The weights file is safetensors: 8 bytes (a little-endian uint64 N), N bytes of 
 tensor's dtype, shape and byte range, then the tensors' raw bytes. The JSON's "__metadata__" holds
 the model's config, its tokenizer and how each quantised tensor is stored.
 """
+
 import argparse
 import json
 import time
@@ -19,22 +20,29 @@ DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "I8": np.int8
 
 def read_weights(path):
     """Every tensor as a NumPy array (quantised ones still packed), and the metadata."""
-    raw = open(path, "rb").read()
+    with open(path, "rb") as f:
+        raw = f.read()
     n = int.from_bytes(raw[:8], "little")
     if len(raw) < 8 + n:
-        raise ValueError(f"{path} is truncated: its header needs {8 + n} bytes, the file has "
-                         f"{len(raw)}; export the model again")
-    header = json.loads(raw[8:8 + n])
+        raise ValueError(
+            f"{path} is truncated: its header needs {8 + n} bytes, the file has "
+            f"{len(raw)}; export the model again"
+        )
+    header = json.loads(raw[8 : 8 + n])
     meta = header.pop("__metadata__", {})
     if (meta.get("format"), meta.get("version")) != (FORMAT, VERSION):
-        raise ValueError(f"{path} is format {meta.get('format')!r} version {meta.get('version')!r}; "
-                         f"this run.py reads {FORMAT!r} version {VERSION!r}: export it again")
-    data, tensors = memoryview(raw)[8 + n:], {}
+        raise ValueError(
+            f"{path} is format {meta.get('format')!r} version {meta.get('version')!r}; "
+            f"this run.py reads {FORMAT!r} version {VERSION!r}: export it again"
+        )
+    data, tensors = memoryview(raw)[8 + n :], {}
     for name, t in header.items():
         start, end = t["data_offsets"]
         if end > len(data):
-            raise ValueError(f"{path} is truncated: {name} ends at byte {end} of the data, which "
-                             f"has {len(data)}; export the model again")
+            raise ValueError(
+                f"{path} is truncated: {name} ends at byte {end} of the data, which "
+                f"has {len(data)}; export the model again"
+            )
         tensors[name] = np.frombuffer(data[start:end], DTYPES[t["dtype"]]).reshape(t["shape"])
     return tensors, {k: json.loads(v) for k, v in meta.items() if k not in ("format", "version")}
 
@@ -64,8 +72,9 @@ def rms_norm(x, w, eps):
 def gelu(x):  # 0.5 x (1 + erf(x / sqrt 2)); erf by Abramowitz & Stegun 7.1.26 (error < 1.5e-7)
     z = np.abs(x) * 0.7071067811865476  # (Python floats keep the arrays float32)
     t = 1.0 / (1.0 + 0.3275911 * z)
-    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027
-                                                                          + t * 1.061405429))))
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
     erf = np.sign(x) * (1.0 - poly * np.exp(-z * z))
     return 0.5 * x * (1.0 + erf)
 
@@ -113,8 +122,10 @@ class GPT:
         """Logits (T, vocab) for T new tokens; their keys and values join the cache."""
         c, start, T = self.config, cache["length"], len(tokens)
         if start + T > c["block_size"]:
-            raise ValueError(f"{start + T} positions but the model's context is {c['block_size']}; "
-                             "crop the input to its last block_size tokens")
+            raise ValueError(
+                f"{start + T} positions but the model's context is {c['block_size']}; "
+                "crop the input to its last block_size tokens"
+            )
         H, KV, D = c["n_head"], c["n_kv_head"], c["n_embd"] // c["n_head"]
         positions = np.arange(start, start + T)
         x = self.w("tok_emb.weight")[tokens]  # (T, C)
@@ -124,14 +135,15 @@ class GPT:
         for i in range(c["n_layer"]):
             p, kv = f"blocks.{i}.", cache["kv"][i]
             h = self.norm(x, p + "norm1")
-            q, k, v = (self.linear(h, p + "attn." + n).reshape(T, -1, D).transpose(1, 0, 2)
-                       for n in "qkv")  # (heads, T, D)
+            q, k, v = (
+                self.linear(h, p + "attn." + n).reshape(T, -1, D).transpose(1, 0, 2) for n in "qkv"
+            )  # (heads, T, D)
             if c["position"] == "rope":
                 q, k = rope(q, positions, c["rope_base"]), rope(k, positions, c["rope_base"])
-            kv[0, :, start:start + T], kv[1, :, start:start + T] = k, v
-            keys = np.repeat(kv[0, :, :start + T], H // KV, axis=0)  # GQA: (H, start + T, D)
-            values = np.repeat(kv[1, :, :start + T], H // KV, axis=0)
-            scores = np.where(causal, q @ keys.transpose(0, 2, 1) / D ** 0.5, -np.inf)
+            kv[0, :, start : start + T], kv[1, :, start : start + T] = k, v
+            keys = np.repeat(kv[0, :, : start + T], H // KV, axis=0)  # GQA: (H, start + T, D)
+            values = np.repeat(kv[1, :, : start + T], H // KV, axis=0)
+            scores = np.where(causal, q @ keys.transpose(0, 2, 1) / D**0.5, -np.inf)
             weights = np.exp(scores - scores.max(-1, keepdims=True))
             weights /= weights.sum(-1, keepdims=True)  # softmax: (H, T, start + T)
             attended = (weights @ values).transpose(1, 0, 2).reshape(T, H * D)
@@ -152,7 +164,9 @@ class GPT:
 def encode(model, text):
     unknown = sorted(set(text) - set(model.chars))
     if unknown:
-        raise ValueError(f"the characters {unknown} are not in the model's vocabulary; leave them out")
+        raise ValueError(
+            f"the characters {unknown} are not in the model's vocabulary; leave them out"
+        )
     return [model.chars.index(ch) for ch in text]
 
 

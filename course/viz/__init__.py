@@ -1,4 +1,5 @@
 """Plots and widgets that read models' outputs (losses, logits, attention weights)."""
-from course.viz.plots import heatmap, plot_losses, bar_probabilities
+
+from course.viz.plots import bar_probabilities, heatmap, plot_losses
 
 __all__ = ["heatmap", "plot_losses", "bar_probabilities"]

@@ -16,6 +16,7 @@ waits until the view's ``<div>`` is in the page before drawing (JupyterLab inser
 The shim is ~6 KB, so every view carries it, guarded so that it is defined once per page: a view
 still renders when the cell that ran first was cleared or re-run out of order.
 """
+
 from __future__ import annotations
 
 import html as html_lib
@@ -285,9 +286,13 @@ SHIM_JS = r"""
 })();
 """ % {"version": SHIM_VERSION}
 
-_CDN_TAG = re.compile(r"<script[^>]*src=\"https?://[^\"]*require[^\"]*\"[^>]*>\s*</script>", re.IGNORECASE)
+_CDN_TAG = re.compile(
+    r"<script[^>]*src=\"https?://[^\"]*require[^\"]*\"[^>]*>\s*</script>", re.IGNORECASE
+)
 _REQUIRE_CONFIG = re.compile(r"require\.config\(\{[\s\S]*?\}\);")
-_REQUIREJS_CALL = re.compile(r"requirejs\(\s*\[\s*'jquery'\s*,\s*'d3'\s*\]\s*,\s*function\s*\(\s*\$\s*,\s*d3\s*\)\s*\{")
+_REQUIREJS_CALL = re.compile(
+    r"requirejs\(\s*\[\s*'jquery'\s*,\s*'d3'\s*\]\s*,\s*function\s*\(\s*\$\s*,\s*d3\s*\)\s*\{"
+)
 _ROOT_ID = re.compile(r"id=\"(bertviz-[0-9a-f]+)\"")
 
 
@@ -306,14 +311,21 @@ def offline_html(bertviz_html: str, fallback_html: str = "") -> str:
     root_id = match.group(1)
     text, removed = _CDN_TAG.subn("", bertviz_html)
     text, configs = _REQUIRE_CONFIG.subn("", text)
-    text, calls = _REQUIREJS_CALL.subn(f"window.courseBertvizLite.run({root_id!r}, function ($, d3) {{", text)
+    text, calls = _REQUIREJS_CALL.subn(
+        f"window.courseBertvizLite.run({root_id!r}, function ($, d3) {{", text
+    )
     if removed != 1 or configs != 1 or calls != 1:
-        raise UnsupportedBertvizHTML(f"expected one CDN tag, one require.config and one requirejs call; "
-                                     f"found {removed}, {configs}, {calls}")
+        raise UnsupportedBertvizHTML(
+            f"expected one CDN tag, one require.config and one requirejs call; "
+            f"found {removed}, {configs}, {calls}"
+        )
     if "cdnjs" in text or re.search(r"src=[\"']?https?:", text):
         raise UnsupportedBertvizHTML("bertviz's output still refers to a remote URL")
-    fallback = (f'<div id="{root_id}-fallback" class="course-attention-fallback">{fallback_html}</div>'
-                if fallback_html else "")
+    fallback = (
+        f'<div id="{root_id}-fallback" class="course-attention-fallback">{fallback_html}</div>'
+        if fallback_html
+        else ""
+    )
     # The fallback comes first so that it exists when the view's script runs and hides it.
     return f'{fallback}\n<script type="text/javascript">{SHIM_JS}</script>\n{text}'
 

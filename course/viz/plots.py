@@ -1,4 +1,5 @@
 """Matplotlib figures used across the lessons: loss curves, heatmaps, probability bars."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -19,7 +20,14 @@ def plot_losses(histories: dict, ax=None, title: str = "loss", val_only: bool = 
         if not val_only and h.train_loss:
             ax.plot(h.step, h.train_loss, color=color, alpha=0.35, label=f"{label} train".strip())
         if h.val_loss:
-            ax.plot(h.eval_step, h.val_loss, "o-", color=color, markersize=3, label=f"{label} validation".strip())
+            ax.plot(
+                h.eval_step,
+                h.val_loss,
+                "o-",
+                color=color,
+                markersize=3,
+                label=f"{label} validation".strip(),
+            )
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/token)")
     ax.set_title(title)
@@ -28,11 +36,22 @@ def plot_losses(histories: dict, ax=None, title: str = "loss", val_only: bool = 
     return ax
 
 
-def heatmap(matrix, x_labels: Sequence[str] | None = None, y_labels: Sequence[str] | None = None, ax=None,
-            title: str = "", cmap: str = "viridis", colorbar: bool = True, annotate: bool = False,
-            vmin: float | None = None, vmax: float | None = None):
+def heatmap(
+    matrix,
+    x_labels: Sequence[str] | None = None,
+    y_labels: Sequence[str] | None = None,
+    ax=None,
+    title: str = "",
+    cmap: str = "viridis",
+    colorbar: bool = True,
+    annotate: bool = False,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
     """A labelled heatmap (attention weights, confusion matrices, bigram counts)."""
-    values = np.asarray(matrix.detach().float().cpu() if hasattr(matrix, "detach") else matrix, dtype=float)
+    values = np.asarray(
+        matrix.detach().float().cpu() if hasattr(matrix, "detach") else matrix, dtype=float
+    )
     if values.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {values.shape}")
     if ax is None:
@@ -46,20 +65,31 @@ def heatmap(matrix, x_labels: Sequence[str] | None = None, y_labels: Sequence[st
         ax.set_yticks(range(len(y_labels)), labels=list(y_labels))
     if annotate:
         for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=7,
-                    color="white" if v < (values.max() + values.min()) / 2 else "black")
+            ax.text(
+                j,
+                i,
+                f"{v:.2g}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v < (values.max() + values.min()) / 2 else "black",
+            )
     if colorbar:
         ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     ax.set_title(title)
     return ax
 
 
-def bar_probabilities(labels: Sequence[str], probabilities: Sequence[float], ax=None, title: str = ""):
+def bar_probabilities(
+    labels: Sequence[str], probabilities: Sequence[float], ax=None, title: str = ""
+):
     """Horizontal bars, most likely on top: next-token distributions and classifier outputs."""
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 0.3 * len(labels) + 1))
     order = np.argsort(probabilities)
-    ax.barh([repr(labels[i])[1:-1] or " " for i in order], [probabilities[i] for i in order], color="C0")
+    ax.barh(
+        [repr(labels[i])[1:-1] or " " for i in order], [probabilities[i] for i in order], color="C0"
+    )
     ax.set_xlabel("probability")
     ax.set_xlim(0, 1)
     ax.set_title(title)
