@@ -56,3 +56,44 @@ def causal_mask(fn) -> bool:
         ex.expect(not bool(m[0, 1]), "position 0 must not see position 1: the upper triangle is False")
         ex.expect(torch.equal(m, torch.ones(4, 4, dtype=torch.bool).tril()), "True on and below the diagonal only")
     return ex.passed
+
+
+def fill_blank(fn) -> bool:
+    """``fn(model, left, right, candidates)``: the candidate c that makes left + [c] + right most
+    probable under a causal LM (``model(ids (1, T)) -> logits (1, T, V)``)."""
+    import torch.nn.functional as F
+
+    from course.models.gpt import GPT, GPTConfig
+
+    def sequence_logp(model, ids):  # log p(ids[1:] | the ids before each), summed
+        logp = F.log_softmax(model(torch.tensor([ids]))[0, :-1], dim=-1)
+        return float(logp.gather(1, torch.tensor(ids[1:])[:, None]).sum())
+
+    with exercise("fill_blank") as ex:
+        torch.manual_seed(0)
+        model = GPT(GPTConfig(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=16)).eval()
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(torch.randn_like(p) * 1.0)  # a random model with opinions
+            g = torch.Generator().manual_seed(1)
+            candidates = list(range(1, 12))
+            cases = []  # problems where the right side changes the answer: the point of the exercise
+            for _ in range(300):
+                left = torch.randint(1, 12, (5,), generator=g).tolist()
+                right = torch.randint(1, 12, (4,), generator=g).tolist()
+                scores = [sequence_logp(model, left + [c] + right) for c in candidates]
+                best = candidates[max(range(len(candidates)), key=scores.__getitem__)]
+                left_only = int(model(torch.tensor([left]))[0, -1, 1:].argmax()) + 1
+                if best != left_only:
+                    cases.append((left, right, best))
+                if len(cases) == 5:
+                    break
+            for left, right, best in cases:
+                got = ex.call(fn, model, left, right, candidates)
+                ex.expect(isinstance(got, int) or (isinstance(got, torch.Tensor) and got.numel() == 1),
+                          "return one candidate id (an int)")
+                ex.expect(int(got) in candidates, "return one of the candidates")
+                ex.expect(int(got) == best,
+                          "score each candidate c by log p(left + [c] + right), summing the log-"
+                          "probabilities of c and of every token of `right`, not only of c")
+    return ex.passed

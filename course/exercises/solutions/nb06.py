@@ -23,3 +23,20 @@ def positional_encoding(max_len, d_model):
 
 def causal_mask(size):
     return torch.ones(size, size, dtype=torch.bool).tril()
+
+
+def fill_blank(model, left, right, candidates):
+    """The candidate c maximising log p(c | left) + log p(right | left, c) under a causal LM."""
+    import torch.nn.functional as F
+
+    best, best_score = None, float("-inf")
+    for c in candidates:
+        ids = torch.tensor([list(left) + [c] + list(right)])  # (1, T)
+        with torch.no_grad():
+            logp = F.log_softmax(model(ids)[0, :-1], dim=-1)  # (T - 1, V): predictions of ids[1:]
+        targets = ids[0, 1:]
+        # the tokens from c on; the left part's probability is the same for every candidate
+        score = float(logp.gather(1, targets[:, None])[len(left) - 1:].sum())
+        if score > best_score:
+            best, best_score = c, score
+    return best
