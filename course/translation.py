@@ -300,8 +300,7 @@ def spoken_digit_pairs(
     return out
 
 
-# ----------------------------------------------------------------------------- a task, ready to
-# train on
+# ------------------------------------------------------------------------ a task, ready to train on
 @dataclass
 class TranslationTask:
     """Train/val/test pairs with their vocabularies and tokenization levels."""
@@ -516,8 +515,7 @@ def load_task(
     raise ValueError(f"unknown task {name!r}; choose 'eng-deu', 'dates' or 'spoken-digits'")
 
 
-# ----------------------------------------------------------------------------- using a trained
-# model
+# ---------------------------------------------------------------------------- using a trained model
 def translate(
     model,
     task: TranslationTask,

@@ -259,8 +259,7 @@ def test_run_py_runs_in_a_process_where_only_numpy_imports(tmp_path):
     assert done.stdout.startswith(expected + "\n") and "tokens/s" in done.stdout
 
 
-# ---------------------------------------------------------------------------- notebook 13 = the
-# package
+# ------------------------------------------------------------------------ notebook 13 = the package
 NOTEBOOK = ROOT / "notebooks" / "13_two_files.ipynb"
 
 

@@ -306,8 +306,7 @@ def test_position_interpolation_keeps_the_ends_and_interpolates_between():
         with_longer_context(small, 4)
 
 
-# ----------------------------------------------------------------------------- the notebook's plain
-# cells agree with the package
+# ------------------------------------------------ the notebook's plain cells agree with the package
 def test_notebook_windows_and_tfidf_by_hand_match_the_package():
     def windows(words, size, overlap):  # copied from notebook 11, section 4.1
         step = size - overlap

@@ -233,8 +233,7 @@ def test_views_in_a_kernel_display_html_with_a_text_summary(attentions, monkeypa
     assert "courseBertvizLite" in shown[1]["text/html"]
 
 
-# ----------------------------------------------------------------------------- encoder-decoder
-# models
+# --------------------------------------------------------------------------- encoder-decoder models
 SOURCE = ["ich", "sehe", "dich", "<eos>"]
 TARGET = ["<bos>", "I", "see", "you", "<eos>"]
 

@@ -37,8 +37,7 @@ import torch.nn as nn
 from course.align.tasks import EOS, PAD
 
 
-# ----------------------------------------------------------------------------- the pieces, one
-# equation each
+# -------------------------------------------------------------------- the pieces, one equation each
 def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (x * mask).sum() / mask.sum().clamp(min=1)
 
@@ -121,8 +120,7 @@ def kl_to_reference(logp: torch.Tensor, logp_ref: torch.Tensor, mask: torch.Tens
     return ((logp - logp_ref) * mask).sum(-1)
 
 
-# ----------------------------------------------------------------------------- policy with a value
-# head
+# ------------------------------------------------------------------------- policy with a value head
 class PolicyWithValue(nn.Module):
     """A GPT policy and a scalar value head on its final hidden states (one trunk, two heads, as in
     TRL)."""

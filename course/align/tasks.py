@@ -139,9 +139,10 @@ def pretraining_mix(
     return "\n\n".join(pieces) + "\n"
 
 
-# ----------------------------------------------------------------------------- instructions How
-# each skill is asked for in words. A frame wraps the request; held-out frames never appear in the
-# supervised fine-tuning data, so following them shows generalisation beyond memorised phrasings.
+# ------------------------------------------------------------------------------------ instructions
+# How each skill is asked for in words. A frame wraps the request; held-out frames never appear in
+# the supervised fine-tuning data, so following them shows generalisation beyond memorised
+# phrasings.
 REQUESTS: dict[str, Sequence[str]] = {
     "reverse": ("write {w} backwards", "reverse {w}", "spell {w} back to front"),
     "upper": ("write {w} in capitals", "uppercase {w}", "shout {w}"),
@@ -378,8 +379,7 @@ def topic_of(prompt: str) -> str | None:
     return match.group(1) if match else None
 
 
-# ----------------------------------------------------------------------------- the simulated
-# annotator
+# -------------------------------------------------------------------------- the simulated annotator
 _VADER = None
 
 

@@ -294,10 +294,10 @@ def build(config: dict | GPTConfig) -> GPT:
     return GPT(config if isinstance(config, GPTConfig) else GPTConfig(**config))
 
 
-# ---------------------------------------------------------------------- a pretrained model for
-# later lessons The character-level Shakespeare GPT of notebook 07, in the two sizes the course
-# uses. Later notebooks call pretrained_or_train(); it needs the data, trainer and checkpoint
-# modules, so they are imported inside the function and this file still depends on torch alone.
+# ------------------------------------------------------------- a pretrained model for later lessons
+# The character-level Shakespeare GPT of notebook 07, in the two sizes the course uses. Later
+# notebooks call pretrained_or_train(); it needs the data, trainer and checkpoint modules, so they
+# are imported inside the function and this file still depends on torch alone.
 SHAKESPEARE_FULL = dict(block_size=128, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=True)
 SHAKESPEARE_FAST = dict(block_size=64, n_layer=2, n_head=2, n_embd=64, dropout=0.0, bias=True)
 CHECKPOINT_NAME = "gpt-shakespeare-char"

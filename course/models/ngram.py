@@ -265,8 +265,7 @@ class MLE:
         return p / p.sum()
 
 
-# ----------------------------------------------------------------------------- the course's
-# word-level split
+# -------------------------------------------------------------------- the course's word-level split
 from dataclasses import dataclass  # noqa: E402
 
 

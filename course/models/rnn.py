@@ -56,8 +56,7 @@ def rnn_forward(x: torch.Tensor, h0: torch.Tensor, W_ih, W_hh, b_ih, b_hh):
     return torch.stack(outputs), h
 
 
-# ----------------------------------------------------------------------------- character language
-# models
+# ------------------------------------------------------------------------ character language models
 @dataclass
 class CharRNNConfig:
     vocab_size: int
@@ -246,8 +245,7 @@ def training_throughput(
     return batch_size * seq_len / sorted(times[1:])[len(times[1:]) // 2]
 
 
-# ----------------------------------------------------------------------------- vanishing gradients,
-# measured
+# -------------------------------------------------------------------- vanishing gradients, measured
 def gradient_by_distance(
     model: CharRNN, x: torch.Tensor, y: torch.Tensor | None = None
 ) -> torch.Tensor:
@@ -270,8 +268,7 @@ def gradient_by_distance(
     return norms.flip(0).detach()  # entry k = distance k from the last step
 
 
-# ----------------------------------------------------------------------------- a long-range task:
-# recall
+# ------------------------------------------------------------------------ a long-range task: recall
 def recall_batch(
     batch_size: int, distance: int, n_symbols: int = 8, generator: torch.Generator | None = None
 ):
@@ -354,8 +351,7 @@ def recall_accuracy(
     return (model(x).argmax(-1) == y).float().mean().item()
 
 
-# ----------------------------------------------------------------------------- why RNNs are
-# sequential
+# -------------------------------------------------------------------------- why RNNs are sequential
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)

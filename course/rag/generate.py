@@ -169,8 +169,7 @@ def follows(
     return {"context": ctx / n, "memory": mem / n, "neither": (n - ctx - mem) / n}
 
 
-# ----------------------------------------------------------------------------- answering with the
-# model
+# ------------------------------------------------------------------------- answering with the model
 @dataclass(frozen=True)
 class Answer:
     """A reply with what produced it."""
@@ -316,8 +315,7 @@ def answer_questions(
     ]
 
 
-# ----------------------------------------------------------------------------- a longer context for
-# a trained GPT
+# --------------------------------------------------------------- a longer context for a trained GPT
 def interpolate_positions(wpe: torch.Tensor, new_len: int) -> torch.Tensor:
     """Stretch a learned position table: (old_len, C) -> (new_len, C).
 
