@@ -162,7 +162,8 @@ def clean_command(args) -> int:
         )
     if args.check and dirty:
         print(
-            f"{len(dirty)} notebook(s) have widget state, stray metadata or machine paths: run `python -m course clean "
+            f"{len(dirty)} notebook(s) have widget state, stray metadata or machine paths: "
+            "run `python -m course clean "
             f"{' '.join(map(str, dirty))}`"
         )
         return 1
