@@ -48,3 +48,20 @@ def lora_parameter_count(fn) -> bool:
         ex.expect(ex.call(fn, [(288, 96), (96, 96)] * 4, 4) == 4 * (4 * (288 + 96) + 4 * (96 + 96)),
                   "add up r * (d_in + d_out) over every layer in the list")
     return ex.passed
+
+
+def prefix_mask(fn) -> bool:
+    """``fn(n_tokens, n_prefix)``: (T, P + T) booleans, True where token t may attend."""
+    with exercise("prefix_mask") as ex:
+        got = ex.call(fn, 3, 2)
+        ex.expect(isinstance(got, torch.Tensor) and got.shape == (3, 5),
+                  "return a tensor of shape (n_tokens, n_prefix + n_tokens) = (3, 5)")
+        got = got.bool()
+        ex.expect(bool(got[:, :2].all()), "every token may attend to every prefix slot: the first "
+                  "n_prefix columns are all True")
+        want = torch.ones(3, 3).tril().bool()
+        ex.expect(torch.equal(got[:, 2:], want), "among the tokens the mask stays causal: token t sees "
+                  "tokens 0 .. t (a lower-triangular block after the prefix columns)")
+        ex.expect(torch.equal(ex.call(fn, 1, 4).bool(), torch.ones(1, 5, dtype=torch.bool)),
+                  "one token sees the whole prefix and itself")
+    return ex.passed

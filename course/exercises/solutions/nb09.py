@@ -15,3 +15,10 @@ def lora_forward(x, W, b, A, B, alpha, r):
 
 def lora_parameter_count(shapes, r):
     return sum(r * (d_in + d_out) for d_out, d_in in shapes)
+
+
+def prefix_mask(n_tokens, n_prefix):
+    import torch
+
+    causal = torch.ones(n_tokens, n_tokens).tril()  # token t sees tokens 0 .. t
+    return torch.cat([torch.ones(n_tokens, n_prefix), causal], dim=1).bool()  # prefix: always seen
