@@ -37,9 +37,18 @@ from course.data import DataUnavailable
 from course.data import load as load_dataset
 from course.metrics import bleu as corpus_bleu
 
-PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
-SPECIALS = (PAD, BOS, EOS, UNK)
-PAD_ID, BOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
+# notebooks 05 and 06 import the special tokens from here (their home is course/special_tokens.py)
+from course.special_tokens import (  # noqa: F401
+    BOS,
+    BOS_ID,
+    EOS,
+    EOS_ID,
+    PAD,
+    PAD_ID,
+    SPECIALS,
+    UNK,
+    UNK_ID,
+)
 
 Pair = tuple[str, str]
 

@@ -130,7 +130,7 @@ def test_checkpoint_round_trip_and_refuses_other_config(tmp_path):
 
 
 def test_pretrained_or_train_saves_loads_and_refuses_other_config(tmp_path, monkeypatch, capsys):
-    from course.models.gpt import checkpoint_path, pretrained_or_train
+    from course.pretrained import checkpoint_path, pretrained_or_train
 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     sizes = dict(block_size=16, n_layer=1, n_head=2, n_embd=16, dropout=0.0, bias=True)

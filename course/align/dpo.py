@@ -25,7 +25,9 @@ import torch
 import torch.nn.functional as F
 
 from course.align.sft import IGNORE, encode_example
-from course.align.tasks import EOS, PAD, Pair
+from course.align.tasks import Pair
+from course.special_tokens import CHAT_EOS as EOS
+from course.special_tokens import CHAT_PAD as PAD
 
 
 def sequence_logprob(model, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 
-from course.align.tasks import EOS, PAD
+from course.special_tokens import CHAT_EOS as EOS
+from course.special_tokens import CHAT_PAD as PAD
 
 
 # -------------------------------------------------------------------- the pieces, one equation each

@@ -31,7 +31,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course.align.tasks import EOS, PAD, Pair, annotate_pairs
+from course.align.tasks import Pair, annotate_pairs
+from course.special_tokens import CHAT_EOS as EOS
+from course.special_tokens import CHAT_PAD as PAD
 
 POOLINGS = ("last", "mean", "sum")
 

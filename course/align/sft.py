@@ -18,7 +18,9 @@ from collections.abc import Sequence
 
 import torch
 
-from course.align.tasks import EOS, PAD, Example
+from course.align.tasks import Example
+from course.special_tokens import CHAT_EOS as EOS
+from course.special_tokens import CHAT_PAD as PAD
 
 IGNORE = -100  # the label cross-entropy skips
 

@@ -31,14 +31,13 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from course.special_tokens import CHAT_EOS, CHAT_PAD, CHAT_VOCAB
 from course.text.char import CharTokenizer
 
 # ----------------------------------------------------------------------------- vocabulary
-# A fixed character set (newline + printable ASCII), so every checkpoint of Part IV shares one
-# tokenizer whatever corpus it was trained on; characters outside it are replaced by a space.
-VOCAB = "\n" + "".join(chr(i) for i in range(32, 127))
-EOS = "\n"  # a reply is one line: the newline that ends it is the end-of-sequence token
-PAD = "\n"  # prompts are left-padded with newlines, which look like the gap between documents
+# The fixed character set of Part IV and its special tokens (course/special_tokens.py), under the
+# names notebooks 09 and 10 use: tasks.VOCAB, tasks.EOS, tasks.PAD.
+VOCAB, EOS, PAD = CHAT_VOCAB, CHAT_EOS, CHAT_PAD
 
 
 def tokenizer() -> CharTokenizer:

@@ -294,105 +294,23 @@ def build(config: dict | GPTConfig) -> GPT:
     return GPT(config if isinstance(config, GPTConfig) else GPTConfig(**config))
 
 
-# ------------------------------------------------------------- a pretrained model for later lessons
-# The character-level Shakespeare GPT of notebook 07, in the two sizes the course uses. Later
-# notebooks call pretrained_or_train(); it needs the data, trainer and checkpoint modules, so they
-# are imported inside the function and this file still depends on torch alone.
-SHAKESPEARE_FULL = dict(block_size=128, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=True)
-SHAKESPEARE_FAST = dict(block_size=64, n_layer=2, n_head=2, n_embd=64, dropout=0.0, bias=True)
-CHECKPOINT_NAME = "gpt-shakespeare-char"
+# The pretrained Shakespeare GPT (pretrained_or_train, checkpoint_path, json_ready and the
+# SHAKESPEARE_* sizes) lives in course/pretrained.py: it needs data, training and checkpoints.
+# DEPRECATED RE-EXPORT, until notebook 07 imports them from course.pretrained: looked up on first
+# use only, so importing this module still needs torch alone.
+_MOVED_TO_PRETRAINED = (
+    "SHAKESPEARE_FULL",
+    "SHAKESPEARE_FAST",
+    "CHECKPOINT_NAME",
+    "checkpoint_path",
+    "pretrained_or_train",
+    "json_ready",
+)
 
 
-def checkpoint_path(name: str = CHECKPOINT_NAME):
-    """Where notebook 07 keeps its pretrained GPT: the user cache (never inside the repository)."""
-    from course.data import cache_dir
+def __getattr__(name: str):
+    if name in _MOVED_TO_PRETRAINED:
+        from course import pretrained
 
-    return cache_dir() / "checkpoints" / name
-
-
-def pretrained_or_train(
-    name: str = CHECKPOINT_NAME,
-    *,
-    sizes: dict | None = None,
-    steps: int | None = None,
-    device: torch.device | str | None = None,
-    verbose: bool = True,
-):
-    """The character-level Shakespeare GPT and its tokenizer: ``model, tokenizer =
-    pretrained_or_train()``.
-
-    Loads the checkpoint notebook 07 saved under ``checkpoint_path(name)`` when its config and
-    vocabulary match what is asked for (``sizes``: GPTConfig fields except vocab_size; default
-    SHAKESPEARE_FULL, or SHAKESPEARE_FAST in FAST mode). Otherwise it says so and trains one now
-    (``steps``: default 800, or 150 in FAST mode, as in notebook 07), saves it there, and returns
-    it."""
-    from course.checkpoint import CheckpointError, load_checkpoint, read_config, save_checkpoint
-    from course.config import budget
-    from course.data import load
-    from course.device import get_device
-    from course.lm_data import batcher, train_val_split
-    from course.text import CharTokenizer
-    from course.train import TrainConfig, fit
-
-    device = torch.device(device) if device is not None else get_device()
-    text = load("tinyshakespeare")
-    tokenizer = CharTokenizer.fit(text)
-    config = GPTConfig(
-        vocab_size=tokenizer.vocab_size,
-        **(sizes or budget(full=SHAKESPEARE_FULL, fast=SHAKESPEARE_FAST)),
-    )
-    path = checkpoint_path(name)
-    reason = "none was found"
-    tokenizer_file = path / "tokenizer.json"
-    if path.is_dir():
-        try:
-            if read_config(path) != json_ready(config) or not tokenizer_file.is_file():
-                reason = f"the one there has another config ({read_config(path)})"
-            elif CharTokenizer.load(tokenizer_file).chars != tokenizer.chars:
-                reason = "the one there was trained on another text (different characters)"
-            else:
-                model = GPT(config).to(device)
-                load_checkpoint(path, model, config=config, device=device)
-                if verbose:
-                    print(
-                        f"Loaded the pretrained GPT from {path} ({model.num_parameters():,} "
-                        "parameters)"
-                    )
-                return model.eval(), tokenizer
-        except (CheckpointError, ValueError) as error:
-            reason = f"it could not be loaded ({error})"
-    steps = steps or budget(full=800, fast=150)
-    if verbose:
-        print(
-            f"No usable pretrained GPT at {path}: {reason}. Training a quick one now ({steps} "
-            "steps); "
-            "run notebook 07 for the full model."
-        )
-    train_ids, val_ids = train_val_split(tokenizer.encode(text), 0.1)
-    seed = torch.initial_seed()
-    torch.manual_seed(0)
-    model = GPT(config)
-    batch = 32 if config.block_size >= 128 else 16
-    fit(
-        model,
-        batcher(train_ids, batch, config.block_size, seed=0),
-        val_batches=batcher(val_ids, batch, config.block_size, seed=1),
-        device=device,
-        progress=verbose,
-        plot=False,
-        config=TrainConfig(
-            steps=steps, lr=2e-3, warmup_steps=50, weight_decay=0.1, eval_every=max(1, steps // 5)
-        ),
-        title="quick GPT pretraining",
-    )
-    torch.manual_seed(seed)
-    save_checkpoint(path, model, config)
-    tokenizer.save(tokenizer_file)
-    return model.eval(), tokenizer
-
-
-def json_ready(config: GPTConfig) -> dict:
-    """The config as checkpoint.read_config returns it (a plain dict)."""
-    import dataclasses
-
-    return dataclasses.asdict(config)
+        return getattr(pretrained, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

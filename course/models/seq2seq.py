@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # the same ids as course.translation's vocabularies
+from course.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 
 @dataclass

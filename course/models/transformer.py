@@ -25,8 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course.models.attention import MultiHeadAttention, causal_mask
-
-PAD_ID, BOS_ID, EOS_ID = 0, 1, 2  # the same ids as course.translation's vocabularies
+from course.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 
 def sinusoidal_positions(max_len: int, d_model: int) -> torch.Tensor:

@@ -188,7 +188,8 @@ def answer_confidence(
     """Mean per-token probability of ``reply + newline`` after ``prompt`` (how sure the model
     was)."""
     from course.align.sft import IGNORE, collate, encode_example
-    from course.align.tasks import EOS, PAD
+    from course.special_tokens import CHAT_EOS as EOS
+    from course.special_tokens import CHAT_PAD as PAD
 
     device = next(model.parameters()).device
     was_training = model.training
@@ -248,7 +249,7 @@ def reading_batches(
     import random
 
     from course.align.sft import IGNORE, encode_example
-    from course.align.tasks import PAD
+    from course.special_tokens import CHAT_PAD as PAD
 
     encoded = [
         encode_example(tokenizer, pad_prompt(tokenizer, e.prompt, prompt_len), e.response)

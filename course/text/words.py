@@ -6,10 +6,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from course.special_tokens import UNK
+
 # Words (letters, digits, inner apostrophes as in "o'er" or "don't") or single punctuation marks.
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)*|[^\sA-Za-z0-9]")
-
-UNK = "<unk>"
 
 
 def split_words(text: str, lower: bool = True) -> list[str]:
