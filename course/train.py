@@ -22,6 +22,7 @@ import numbers
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +56,8 @@ class TrainConfig:
     compile: bool = False  # torch.compile the model: fused kernels, worth it for long GPU runs
     # bf16 autocast on the CPU too: ~2x faster matmuls where the CPU has bf16 (course.device)
     cpu_bf16: bool = False
-    optimizer: str = (
-        "adamw"  # or "muon": Muon for the blocks' matrices, AdamW for the rest (course.optim)
-    )
+    # or "muon": Muon for the blocks' matrices, AdamW for the rest (course.optim)
+    optimizer: str = "adamw"
 
     def __post_init__(self):
         self.validate()
@@ -93,13 +93,11 @@ class History:
     val_loss: list[float] = field(default_factory=list)
     tokens: int = 0
     seconds: float = 0.0
-    step_seconds: list[float] = field(
-        default_factory=list
-    )  # wall time of each training step (no eval)
+    # wall time of each training step (no eval)
+    step_seconds: list[float] = field(default_factory=list)
     flops_per_token: float = 0.0  # model training FLOPs per token (course.flops)
-    peak_flops: float = (
-        0.0  # summed over all devices; 0 when the device's peak is unknown (e.g. CPU)
-    )
+    # summed over all devices; 0 when the device's peak is unknown (e.g. CPU)
+    peak_flops: float = 0.0
     world_size: int = 1  # processes that trained (DistributedDataParallel)
 
     @property
@@ -155,9 +153,8 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     ``config.optimizer == "muon"``: :class:`course.optim.MuonAdamW` instead (same decay rule).
     """
     params = [p for p in model.parameters() if p.requires_grad]
-    fused = (
-        bool(params) and params[0].is_cuda
-    ) or None  # fused AdamW on CUDA; torch's default elsewhere
+    # fused AdamW on CUDA; torch's default elsewhere
+    fused = (bool(params) and params[0].is_cuda) or None
     if config.optimizer == "muon":
         return MuonAdamW(
             model, lr=config.lr, weight_decay=config.weight_decay, betas=config.betas, fused=fused
@@ -208,22 +205,33 @@ def to_device(batch, device: torch.device):
     return batch
 
 
+# ------------------------------------------------------------------------------ what a batch is
+def is_batch_function(batches) -> bool:
+    """True for a function that returns one batch per call; False for an iterable of batches."""
+    return callable(batches) and not hasattr(batches, "__iter__")
+
+
+def _first_tensor(batch: Any) -> torch.Tensor | None:
+    """The batch itself when it is a tensor, else the first item of a tuple or list (the inputs)."""
+    first = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
+    return first if isinstance(first, torch.Tensor) else None
+
+
 def _batch_tokens(batch) -> int:
-    first = (
-        batch
-        if isinstance(batch, torch.Tensor)
-        else (batch[0] if isinstance(batch, (list, tuple)) else None)
-    )
-    return first.numel() if isinstance(first, torch.Tensor) else 0
+    """Tokens (or values) in the batch's inputs: B x T for language-model windows."""
+    first = _first_tensor(batch)
+    return first.numel() if first is not None else 0
 
 
 def _sequence_length(batch) -> int:
-    first = (
-        batch
-        if isinstance(batch, torch.Tensor)
-        else (batch[0] if isinstance(batch, (list, tuple)) else None)
-    )
-    return int(first.shape[1]) if isinstance(first, torch.Tensor) and first.dim() >= 2 else 1
+    first = _first_tensor(batch)
+    return int(first.shape[1]) if first is not None and first.dim() >= 2 else 1
+
+
+def _rows(batch: Any) -> int:
+    """Examples in a batch: the length of its first tensor (1 if it holds none)."""
+    first = _first_tensor(batch)
+    return len(first) if first is not None and first.dim() > 0 else 1
 
 
 class _ShardedIterable:
@@ -240,14 +248,14 @@ def _sharded(batches, info: distributed.DistInfo):
     distributed.shard)."""
     if not info.enabled:
         return batches
-    if callable(batches) and not hasattr(batches, "__iter__"):
+    if is_batch_function(batches):
         return lambda: distributed.shard(batches(), info.rank, info.world_size)
     return _ShardedIterable(batches, info)
 
 
 def _stream(batches: Callable[[], Any] | Iterable) -> Iterator:
     """Batches from a function (called each step) or from an iterable (restarted when exhausted)."""
-    if callable(batches) and not hasattr(batches, "__iter__"):
+    if is_batch_function(batches):
         while True:
             yield batches()
     while True:
@@ -276,11 +284,7 @@ def evaluate(
     device = device or next(iter(model.parameters())).device
     was_training = model.training
     model.eval()
-    source = (
-        (batches() for _ in range(n_batches))
-        if callable(batches) and not hasattr(batches, "__iter__")
-        else batches
-    )
+    source = (batches() for _ in range(n_batches)) if is_batch_function(batches) else batches
     total, count = 0.0, 0
     for batch in source:
         rows = _rows(batch)
@@ -291,12 +295,6 @@ def evaluate(
     if count == 0:
         raise ValueError("the validation batches are empty")
     return total / count
-
-
-def _rows(batch: Any) -> int:
-    """Examples in a batch: the length of its first tensor (1 if it holds none)."""
-    first = batch[0] if isinstance(batch, (tuple, list)) and batch else batch
-    return len(first) if isinstance(first, torch.Tensor) and first.dim() > 0 else 1
 
 
 # ----------------------------------------------------------------------------- guards and resume
@@ -342,15 +340,11 @@ def _weights_finite(model: torch.nn.Module) -> bool:
     return bool(torch.stack(flags).all()) if flags else True
 
 
-def _is_function(batches) -> bool:
-    return callable(batches) and not hasattr(batches, "__iter__")
-
-
 def _stream_states(train_batches, val_batches) -> dict:
     """Where each batch function is (its ``state_dict()``, e.g. ``course.lm_data.batcher``'s)."""
 
     def state_of(source):
-        stateful = _is_function(source) and hasattr(source, "load_state_dict")
+        stateful = is_batch_function(source) and hasattr(source, "load_state_dict")
         return source.state_dict() if stateful else None
 
     return {"train": state_of(train_batches), "val": state_of(val_batches)}
@@ -367,9 +361,119 @@ def _restore_streams(saved: dict, train_batches, val_batches, stream: Iterator, 
     for source, state in ((train_batches, saved.get("train")), (val_batches, saved.get("val"))):
         if state is not None and hasattr(source, "load_state_dict"):
             source.load_state_dict(state)
-    if not _is_function(train_batches):
+    if not is_batch_function(train_batches):
         for _ in range(start):
             next(stream)
+
+
+# ----------------------------------------------------------------------------- the parts of fit
+def _setup_device(model: torch.nn.Module, device) -> tuple[distributed.DistInfo, torch.device]:
+    """The device to train on (this process's GPU under torchrun), with the model moved there."""
+    device = torch.device(device) if device is not None else get_device()
+    info, device = distributed.setup(device)  # does nothing unless launched by torchrun
+    if device.type == "cuda":
+        enable_tf32()
+    model.to(device)
+    return info, device
+
+
+def _resume(checkpoint_dir, model, model_config, optimizer, device, main: bool):
+    """(history, first step, trainer state) of the run saved in ``checkpoint_dir``, if any."""
+    if checkpoint_dir is None or not ckpt.exists(checkpoint_dir):
+        return History(), 0, None
+    state = ckpt.load_checkpoint(
+        checkpoint_dir, model, config=model_config, optimizer=optimizer, device=device
+    )
+    trainer = ckpt.read_trainer(checkpoint_dir)  # RNG and batch streams: restored by fit
+    start = int(state.get("step", 0))
+    if main:
+        print(f"Resumed from {checkpoint_dir} at step {start}")
+    return History(**state.get("history", {})), start, trainer
+
+
+def _save(
+    checkpoint_dir,
+    step: int,
+    lr: float,
+    *,
+    model,
+    model_config,
+    optimizer,
+    history,
+    config: TrainConfig,
+    batches: tuple,
+    info: distributed.DistInfo,
+) -> None:
+    """A checkpoint of the run at ``step``; never weights that hold NaN or inf."""
+    if not _weights_finite(model):
+        raise _diverged(
+            "the weights hold NaN or infinite values",
+            step - 1,
+            lr,
+            checkpoint_dir,
+            stopped="Training stopped and did not save them.",
+        )
+    if info.is_main:  # one writer; the others wait so nobody reads a half-written folder
+        state = {"step": step, "history": asdict(history), "train_config": asdict(config)}
+        ckpt.save_checkpoint(
+            checkpoint_dir,
+            model,
+            model_config,
+            optimizer=optimizer,
+            state=state,
+            trainer_state=_stream_states(*batches),
+        )
+    if info.enabled:
+        torch.distributed.barrier()
+
+
+def _set_lr(optimizer: torch.optim.Optimizer, step: int, config: TrainConfig) -> float:
+    """Point 1 of fit: this step's learning rate, written into every parameter group."""
+    lr = cosine_lr(
+        step,
+        lr=config.lr,
+        steps=config.steps,
+        warmup_steps=config.warmup_steps,
+        min_lr=config.min_lr,
+    )
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return lr
+
+
+def _record_step(history: History, step: int, loss: float, lr: float, batch, world: int) -> None:
+    history.step.append(step)
+    history.train_loss.append(loss)
+    history.lr.append(lr)
+    history.tokens += _batch_tokens(batch) * world
+
+
+def _record_eval(
+    history: History, step: int, val: float, loss: float, lr: float, *, bar, plotter, log_line: bool
+) -> None:
+    history.eval_step.append(step)
+    history.val_loss.append(val)
+    bar.set_postfix(train=f"{loss:.3f}", val=f"{val:.3f}")
+    if log_line:
+        print(f"step {step:>6}  train {loss:.4f}  val {val:.4f}  lr {lr:.2e}")
+    plotter.update(history)
+
+
+def _report_speed(history: History, model, seq_len: int, device, info, title: str) -> None:
+    """Tokens/s and MFU into ``history``; printed on GPUs and under DDP."""
+    history.flops_per_token = flops_lib.model_flops_per_token(model, seq_len)
+    peak = flops_lib.peak_flops(device)
+    history.peak_flops = peak * info.world_size if peak else 0.0
+    if info.is_main and (device.type == "cuda" or info.enabled) and history.step_seconds:
+        utilisation = (
+            f", MFU {history.mfu:.1%}"
+            if history.peak_flops
+            else " (peak FLOP/s of this device unknown: no MFU)"
+        )
+        print(
+            f"{title}: {history.steady_tokens_per_second:,.0f} tokens/s on {info.world_size} x "
+            f"{device.type}{utilisation}"
+        )
 
 
 def fit(
@@ -424,158 +528,97 @@ def fit(
 
     config = config or TrainConfig()
     config.validate()
-    device = torch.device(device) if device is not None else get_device()
-    info, device = distributed.setup(device)  # does nothing unless launched by torchrun
-    main = info.is_main
-    if device.type == "cuda":
-        enable_tf32()
-    model.to(device)
+    info, device = _setup_device(model, device)
     optimizer = optimizer or make_optimizer(model, config)
     model_config = model_config if model_config is not None else getattr(model, "config", None)
-    if checkpoint_dir is not None and main:
+    if checkpoint_dir is not None and info.is_main:
         ckpt.check_folder(checkpoint_dir)  # a wrong folder is found now, not after the last step
     history, start, trainer = History(), 0, None
-    if resume and checkpoint_dir is not None and ckpt.exists(checkpoint_dir):
-        state = ckpt.load_checkpoint(
-            checkpoint_dir, model, config=model_config, optimizer=optimizer, device=device
+    if resume:
+        history, start, trainer = _resume(
+            checkpoint_dir, model, model_config, optimizer, device, info.is_main
         )
-        trainer = ckpt.read_trainer(checkpoint_dir)  # RNG and batch streams: restored below
-        start = int(state.get("step", 0))
-        history = History(**state.get("history", {}))
-        if main:
-            print(f"Resumed from {checkpoint_dir} at step {start}")
-
-    def save(step: int, lr: float) -> None:
-        if not _weights_finite(model):
-            raise _diverged(
-                "the weights hold NaN or infinite values",
-                step - 1,
-                lr,
-                checkpoint_dir,
-                stopped="Training stopped and did not save them.",
-            )
-        if main:  # one writer; the others wait so nobody reads a half-written folder
-            state = {"step": step, "history": asdict(history), "train_config": asdict(config)}
-            streams = _stream_states(train_batches, val_batches)
-            ckpt.save_checkpoint(
-                checkpoint_dir,
-                model,
-                model_config,
-                optimizer=optimizer,
-                state=state,
-                trainer_state=streams,
-            )
-        if info.enabled:
-            torch.distributed.barrier()
-
+    save = partial(
+        _save,
+        checkpoint_dir,
+        model=model,
+        model_config=model_config,
+        optimizer=optimizer,
+        history=history,
+        config=config,
+        batches=(train_batches, val_batches),
+        info=info,
+    )
     # the module that runs the steps: compiled and/or wrapped; `model` stays the plain one we save
-    step_model = torch.compile(model) if config.compile else model
-    eval_model = step_model
+    step_model = eval_model = torch.compile(model) if config.compile else model
     if info.enabled:
         step_model = distributed.wrap(step_model, device)
     history.world_size = info.world_size
-    plotter = LivePlot(title, enabled=plot if main else False)
-    log_lines = not in_notebook() and main
+    plotter = LivePlot(title, enabled=plot if info.is_main else False)
+    log_lines = not in_notebook() and info.is_main and not progress
     stream = _stream(_sharded(train_batches, info))
     val_source = _sharded(val_batches, info) if val_batches is not None else None
     if trainer is not None:
-        saved_streams = trainer.get("trainer_state", {})
-        _restore_streams(saved_streams, train_batches, val_batches, stream, start)
+        _restore_streams(
+            trainer.get("trainer_state", {}), train_batches, val_batches, stream, start
+        )
         ckpt.set_rng_state(trainer)  # last, so replaying an iterable cannot disturb it
-    scaler = grad_scaler(
-        device
-    )  # active only under fp16 autocast (GPUs without bf16); else a no-op
+    scaler = grad_scaler(device)  # active only under fp16 autocast (GPUs without bf16)
     model.train()
     bar = tqdm(
         range(start, config.steps),
         desc=title,
-        disable=not progress or not main,
+        disable=not progress or not info.is_main,
         initial=start,
         total=config.steps,
     )
-    began = time.perf_counter() - history.seconds
-    seq_len = 1
-    for step in bar:
-        step_began = time.perf_counter()
-        lr = cosine_lr(
-            step,
-            lr=config.lr,
-            steps=config.steps,
-            warmup_steps=config.warmup_steps,
-            min_lr=config.min_lr,
-        )
-        for group in optimizer.param_groups:
-            group["lr"] = lr
-        batch = to_device(next(stream), device)
-        with autocast(device, cpu_bf16=config.cpu_bf16):
-            loss = loss_fn(step_model, batch)
-        loss_value = distributed.all_reduce_mean(
-            loss.detach().float().item(), device
-        )  # every rank sees one value
-        if not math.isfinite(loss_value):
-            bar.close()
-            raise _diverged(f"the loss became {loss_value}", step, lr, checkpoint_dir)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()  # under DDP the gradients are averaged across processes here
-        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
-        grad_norm = _clip_gradients(model, config.grad_clip)
-        if not torch.isfinite(grad_norm) and not scaler.is_enabled():
-            bar.close()
-            what = f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})"
-            raise _diverged(what, step, lr, checkpoint_dir)
-        scaler.step(
-            optimizer
-        )  # under fp16 it skips a step whose gradients overflowed, and scales down
-        scaler.update()
-        history.step_seconds.append(time.perf_counter() - step_began)
-        seq_len = _sequence_length(batch)
-        history.step.append(step)
-        history.train_loss.append(loss_value)
-        history.lr.append(lr)
-        history.tokens += _batch_tokens(batch) * info.world_size
-        last = step == config.steps - 1
-        if val_source is not None and (step % config.eval_every == 0 or last):
-            val = evaluate(
-                eval_model,
-                val_source,
-                loss_fn=eval_loss_fn or loss_fn,
-                n_batches=config.eval_batches,
-                device=device,
-            )
-            val = distributed.all_reduce_mean(val, device)
-            history.eval_step.append(step)
-            history.val_loss.append(val)
-            bar.set_postfix(train=f"{loss_value:.3f}", val=f"{val:.3f}")
-            if log_lines and not progress:
-                print(f"step {step:>6}  train {loss_value:.4f}  val {val:.4f}  lr {lr:.2e}")
-            plotter.update(history)
-        elif step % 10 == 0:
-            bar.set_postfix(train=f"{loss_value:.3f}")
-        history.seconds = time.perf_counter() - began
-        if (
-            checkpoint_dir is not None
-            and config.checkpoint_every
-            and (step + 1) % config.checkpoint_every == 0
-            and not last
-        ):
-            save(step + 1, lr)
-    bar.close()
+    began, seq_len = time.perf_counter() - history.seconds, 1
+    with bar:
+        for step in bar:
+            step_began = time.perf_counter()
+            lr = _set_lr(optimizer, step, config)
+            batch = to_device(next(stream), device)
+            with autocast(device, cpu_bf16=config.cpu_bf16):
+                loss = loss_fn(step_model, batch)
+            # the mean over processes, so that every rank sees one value
+            loss_value = distributed.all_reduce_mean(loss.detach().float().item(), device)
+            if not math.isfinite(loss_value):
+                raise _diverged(f"the loss became {loss_value}", step, lr, checkpoint_dir)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()  # under DDP the gradients are averaged here
+            scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
+            grad_norm = _clip_gradients(model, config.grad_clip)
+            if not torch.isfinite(grad_norm) and not scaler.is_enabled():
+                what = f"the gradient norm became {float(grad_norm)} (loss {loss_value:.4g})"
+                raise _diverged(what, step, lr, checkpoint_dir)
+            scaler.step(optimizer)  # under fp16: skips a step whose gradients overflowed
+            scaler.update()
+            history.step_seconds.append(time.perf_counter() - step_began)
+            seq_len = _sequence_length(batch)
+            _record_step(history, step, loss_value, lr, batch, info.world_size)
+            last = step == config.steps - 1
+            if val_source is not None and (step % config.eval_every == 0 or last):
+                val = evaluate(
+                    eval_model,
+                    val_source,
+                    loss_fn=eval_loss_fn or loss_fn,
+                    n_batches=config.eval_batches,
+                    device=device,
+                )
+                val = distributed.all_reduce_mean(val, device)
+                _record_eval(
+                    history, step, val, loss_value, lr, bar=bar, plotter=plotter, log_line=log_lines
+                )
+            elif step % 10 == 0:
+                bar.set_postfix(train=f"{loss_value:.3f}")
+            history.seconds = time.perf_counter() - began
+            every = config.checkpoint_every
+            if checkpoint_dir is not None and every and (step + 1) % every == 0 and not last:
+                save(step + 1, lr)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     history.seconds = time.perf_counter() - began
-    history.flops_per_token = flops_lib.model_flops_per_token(model, seq_len)
-    peak = flops_lib.peak_flops(device)
-    history.peak_flops = peak * info.world_size if peak else 0.0
-    if main and (device.type == "cuda" or info.enabled) and history.step_seconds:
-        utilisation = (
-            f", MFU {history.mfu:.1%}"
-            if history.peak_flops
-            else " (peak FLOP/s of this device unknown: no MFU)"
-        )
-        print(
-            f"{title}: {history.steady_tokens_per_second:,.0f} tokens/s on {info.world_size} x "
-            f"{device.type}{utilisation}"
-        )
+    _report_speed(history, model, seq_len, device, info, title)
     if val_batches is None:
         plotter.update(history)
     if checkpoint_dir is not None:
