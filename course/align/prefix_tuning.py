@@ -14,6 +14,7 @@ tolerates. ``course.models.gpt``'s attention takes no prefix, so :class:`PrefixA
 and redoes its forward with the extra keys and values; the key/value cache still holds only the
 real tokens, so generation with the cache works unchanged.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,12 +25,14 @@ import torch.nn.functional as F
 
 
 class PrefixAttention(nn.Module):
-    """A frozen ``CausalSelfAttention`` whose queries also see ``n_prefix`` trained keys and values."""
+    """A frozen ``CausalSelfAttention`` whose queries also see ``n_prefix`` trained keys/values."""
 
     def __init__(self, attn: nn.Module, n_prefix: int):
         super().__init__()
         if n_prefix < 1:
-            raise ValueError(f"a prefix needs at least one key/value position, got n_prefix={n_prefix}")
+            raise ValueError(
+                f"a prefix needs at least one key/value position, got n_prefix={n_prefix}"
+            )
         if isinstance(attn, PrefixAttention):
             raise ValueError("this attention layer already has a prefix; train that one")
         self.attn = attn
@@ -37,26 +40,36 @@ class PrefixAttention(nn.Module):
             p.requires_grad_(False)
         H, C = attn.n_head, attn.n_embd
         like = dict(device=attn.c_attn.weight.device, dtype=attn.c_attn.weight.dtype)
-        # (H, P, hd) each; small random start, so the prefix first changes the attention only a little
+        # (H, P, hd) each; a small random start, so at first the prefix changes attention a little
         self.prefix_keys = nn.Parameter(torch.randn(H, n_prefix, C // H, **like) * 0.02)
         self.prefix_values = nn.Parameter(torch.randn(H, n_prefix, C // H, **like) * 0.02)
         self.n_prefix = n_prefix
 
-    def forward(self, x: torch.Tensor, kv_cache=None, layer: int = 0, return_attention: bool = False):
+    def forward(
+        self, x: torch.Tensor, kv_cache=None, layer: int = 0, return_attention: bool = False
+    ):
         a = self.attn
         B, T, C = x.shape
         q, k, v = a.c_attn(x).split(C, dim=2)  # 3 x (B, T, C)
-        q, k, v = (t.view(B, T, a.n_head, C // a.n_head).transpose(1, 2) for t in (q, k, v))  # (B, H, T, hd)
+        q, k, v = (
+            t.view(B, T, a.n_head, C // a.n_head).transpose(1, 2) for t in (q, k, v)
+        )  # (B, H, T, hd)
         offset = 0
         if kv_cache is not None:
             offset = kv_cache.length
-            k, v = kv_cache.append(layer, k, v)  # (B, H, offset + T, hd): the cache holds real tokens only
+            k, v = kv_cache.append(
+                layer, k, v
+            )  # (B, H, offset + T, hd): the cache holds real tokens only
         P = self.n_prefix
-        k = torch.cat([self.prefix_keys.expand(B, -1, -1, -1), k], dim=2)  # (B, H, P + offset + T, hd)
+        k = torch.cat(
+            [self.prefix_keys.expand(B, -1, -1, -1), k], dim=2
+        )  # (B, H, P + offset + T, hd)
         v = torch.cat([self.prefix_values.expand(B, -1, -1, -1), v], dim=2)
         # query at position offset + i sees every prefix slot and the tokens up to itself
-        causal = (torch.arange(offset + T, device=x.device)[None, :]
-                  <= torch.arange(offset, offset + T, device=x.device)[:, None])  # (T, offset + T)
+        causal = (
+            torch.arange(offset + T, device=x.device)[None, :]
+            <= torch.arange(offset, offset + T, device=x.device)[:, None]
+        )  # (T, offset + T)
         mask = torch.cat([causal.new_ones(T, P), causal], dim=1)  # (T, P + offset + T)
         weights = None
         if return_attention:
@@ -64,14 +77,15 @@ class PrefixAttention(nn.Module):
             weights = scores.masked_fill(~mask, float("-inf")).softmax(dim=-1)
             y = a.attn_dropout(weights) @ v
         else:
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask,
-                                               dropout_p=a.dropout if self.training else 0.0)
+            y = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=mask, dropout_p=a.dropout if self.training else 0.0
+            )
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return a.resid_dropout(a.c_proj(y)), weights
 
 
 def add_prefix(model: nn.Module, n_prefix: int) -> list[PrefixAttention]:
-    """Freeze ``model`` (a ``course.models.gpt.GPT``) and give every block's attention a trainable prefix.
+    """Freeze ``model`` (a ``course.models.gpt.GPT``), give each block's attention a trained prefix.
 
     Changes ``model`` in place and returns the new layers; ``remove_prefix`` undoes it.
     """
@@ -93,5 +107,5 @@ def remove_prefix(model: nn.Module) -> nn.Module:
 
 
 def prefix_parameters(n_layer: int, n_prefix: int, n_embd: int) -> int:
-    """Trainable numbers of prefix tuning: a key and a value vector per layer and prefix position."""
+    """Trainable numbers of prefix tuning: a key and a value vector per layer and prefix slot."""
     return n_layer * 2 * n_prefix * n_embd
