@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from course import notebooks as policy
 
@@ -161,3 +162,55 @@ def test_seed_spreads_are_saved_for_the_table(tmp_path, monkeypatch):
     claims_table.write_seeds(claims_table.per_claim_spread(runs))
     saved = json.loads((tmp_path / "claims-seeds.json").read_text())
     assert saved == {"03_x": {"c": {"spread": "0.79..0.81, 0.50", "held": "1/2"}}}
+
+
+def _fake_execute(edit):
+    """An execute() that 'runs' a notebook instantly (every code cell prints 'ran'; the probe cell
+    prints its line) and calls ``edit()`` meanwhile, as a colleague saving the notebook would."""
+
+    def execute(path, output, **kwargs):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                text = "ran\n"
+                if cell.source == policy.PROBE_CELL:
+                    text = (
+                        policy.PROBE_MARK
+                        + json.dumps(
+                            {"threads": 1, "torch": "x", "device": "cpu", "cpu_seconds": 0}
+                        )
+                        + "\n"
+                    )
+                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=text)]
+        nbformat.write(nb, output)
+        edit()
+
+    return execute
+
+
+def test_prose_edited_during_the_run_is_kept_code_edited_writes_nothing(tmp_path, monkeypatch):
+    path = _toy_notebook(tmp_path / "99_toy.ipynb", "x = 1")
+
+    def reword():
+        nb = json.loads(path.read_text())
+        nb["cells"][0]["source"] = "# 99 · Toy, reworded"
+        path.write_text(json.dumps(nb))
+
+    monkeypatch.setattr(policy, "execute", _fake_execute(reword))
+    record = policy.run_and_record(path)
+    written = json.loads(path.read_text())
+    assert written["cells"][0]["source"] == "# 99 · Toy, reworded"
+    assert written["cells"][1]["outputs"][0]["text"] in ("ran\n", ["ran\n"])
+    assert record["code_sha256"] == policy.code_sha256(written) and len(written["cells"]) == 2
+
+    def recode():
+        nb = json.loads(path.read_text())
+        nb["cells"][1]["source"] = "x = 2"
+        path.write_text(json.dumps(nb))
+
+    monkeypatch.setattr(policy, "execute", _fake_execute(recode))
+    with pytest.raises(RuntimeError, match="code changed while it ran"):
+        policy.run_and_record(path)
+    assert (
+        json.loads(path.read_text())["cells"][1]["source"] == "x = 2"
+    )  # left as the editor saved it
