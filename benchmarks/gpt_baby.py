@@ -220,9 +220,8 @@ class OurTrainer:
                     position=s.position,
                 )
             ).to(s.device)
-        if (
-            s.optimizer == "muon"
-        ):  # Muon for the blocks' matrices, (fused) AdamW for the rest: course.optim
+        # Muon for the blocks' matrices, (fused) AdamW for the rest: course.optim
+        if s.optimizer == "muon":
             self.opt = MuonAdamW(
                 self.model, lr=s.lr, weight_decay=s.weight_decay, betas=(0.9, s.beta2), fused=True
             )
@@ -342,9 +341,8 @@ def _ddp_worker(rank, world, port, s, vocab, train, val, inbox, outbox):
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     dist.init_process_group("gloo", rank=rank, world_size=world)
     local = replace(s, batch_size=s.batch_size // world)
-    trainer = OurTrainer(
-        local, vocab, train, val
-    )  # same seed on every rank: identical initial weights
+    # same seed on every rank: identical initial weights
+    trainer = OurTrainer(local, vocab, train, val)
     trainer.gen.manual_seed(1337 + rank)  # ... but each rank draws its own share of the batch
     ddp = trainer.forward = DistributedDataParallel(trainer.model, gradient_as_bucket_view=True)
     outbox.put("ready")
@@ -546,14 +544,12 @@ def recipe(
         elapsed = tick()
         turn_cost = elapsed - before
         if scale_ref is not None and trainer.it % probe_every == 0:
-            factor = (
-                load_factor()
-            )  # probe the machine's current speed; the probe itself is not counted
+            # probe the machine's current speed; the probe itself is not counted
+            factor = load_factor()
             t_last = time.perf_counter()
         # the last check must end inside the budget: stop early enough to leave it room
-        last_turn = (
-            elapsed + 1.5 * (turn_cost + check_cost) > budget_s
-        )  # (1.5: the load may change)
+        # (1.5: the load may change)
+        last_turn = elapsed + 1.5 * (turn_cost + check_cost) > budget_s
         if trainer.it % check_every == 0 or trainer.it >= trainer.s.iters or last_turn:
             before = tick()
             v = trainer.val_loss()
@@ -630,9 +626,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-        os.environ["OMP_NUM_THREADS"] = str(
-            args.threads
-        )  # for the memory-measuring child processes
+        # for the memory-measuring child processes
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
     if args.what == "compare":
         s = Setup(compile=args.compile)
         if args.iters:

@@ -217,9 +217,8 @@ def generate(
         fed = 0  # how many tokens of `out` the cache already holds
         for _ in range(max_new_tokens):
             if cache is not None and out.size(1) <= block:
-                logits = _logits(model, out[:, fed:], kv_cache=cache)[
-                    :, -1
-                ]  # prompt once, then one token
+                # prompt once, then one token
+                logits = _logits(model, out[:, fed:], kv_cache=cache)[:, -1]
                 fed = out.size(1)
             else:
                 logits = _logits(model, out[:, -block:])[:, -1]  # (B, V)

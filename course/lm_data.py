@@ -52,9 +52,8 @@ def random_windows(
             "use a smaller block_size or a longer text"
         )
     starts = torch.randint(len(tokens) - block_size, (batch_size,), generator=generator)  # (B,)
-    offsets = starts[:, None] + torch.arange(
-        block_size + 1
-    )  # (B, block + 1): one gather, no Python loop
+    # (B, block + 1): one gather, no Python loop
+    offsets = starts[:, None] + torch.arange(block_size + 1)
     windows = tokens[offsets]
     x, y = windows[:, :-1], windows[:, 1:]
     if device is not None:

@@ -46,9 +46,8 @@ def bleu_statistics(
         best_ref: Counter = Counter()
         for r in references:
             best_ref |= ngrams(r, n)  # | keeps the larger count of each n-gram
-        correct.append(
-            sum(min(count, best_ref[gram]) for gram, count in hyp.items())
-        )  # clipped counts
+        # clipped counts
+        correct.append(sum(min(count, best_ref[gram]) for gram, count in hyp.items()))
         total.append(max(0, len(hypothesis) - n + 1))
     return [len(hypothesis), ref_len, *correct, *total]
 

@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from course import checkpoint as ckpt
 from course import distributed
 from course import flops as flops_lib
 from course.device import autocast, get_device, grad_scaler
 from course.live_plot import LivePlot, in_notebook
+from course.models.losses import lm_loss
 from course.optim import MuonAdamW, decay_groups
 
 
@@ -188,9 +188,7 @@ def next_token_loss(model: torch.nn.Module, batch) -> torch.Tensor:
     x, y = batch[0], batch[1]
     out = model(x)
     logits = out[0] if isinstance(out, tuple) else out
-    return F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100
-    )
+    return lm_loss(logits, y)
 
 
 def to_device(batch, device: torch.device):

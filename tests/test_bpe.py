@@ -51,9 +51,8 @@ def test_vocabulary_and_compression(tok):
     assert tok.vocab_size == 280
     assert tok.special_tokens == {"<|endoftext|>": 278, "<|pad|>": 279}
     text = "the cat sat on the mat."
-    assert (
-        len(tok.encode(text)) < len(text.encode("utf-8")) / 2
-    )  # frequent words became single tokens
+    # frequent words became single tokens
+    assert len(tok.encode(text)) < len(text.encode("utf-8")) / 2
     assert tok.encode("<|endoftext|>") == [278]
     assert len(tok.encode("<|endoftext|>", allowed_special="none")) > 1
     assert "".join(tok.tokens(text)) == text

@@ -92,9 +92,8 @@ def test_doctor_flags_a_missing_data_dir(no_network, tmp_path, monkeypatch, caps
     assert "COURSE_DATA_DIR" in out and "is not a folder" in out and "fix:" in out
 
 
-SHARED_DATA = (
-    Path(__file__).resolve().parents[2] / "shared" / "data"
-)  # ../shared/data beside the checkout
+# ../shared/data beside the checkout
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "names.txt").exists(), reason="needs the shared data folder")
@@ -305,12 +304,10 @@ def test_run_executes_in_fast_mode_and_reports_claims(tmp_path, capsys):
     assert executed.cells[1].outputs[0]["text"] == "fast = 1\n"
     printed = capsys.readouterr().out
     assert "  [claim holds] two is more than one — 2 vs 1" in printed
-    assert (
-        "  [claim not tested at FAST budget] pigs fly — no" in printed
-    )  # not reported as a failure
-    assert (
-        nbformat.read(nb, as_version=4).cells[1].outputs == []
-    )  # the source notebook is untouched
+    # not reported as a failure
+    assert "  [claim not tested at FAST budget] pigs fly — no" in printed
+    # the source notebook is untouched
+    assert nbformat.read(nb, as_version=4).cells[1].outputs == []
 
 
 def test_run_reports_a_failing_cell(tmp_path, capsys):

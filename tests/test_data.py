@@ -37,9 +37,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             try:
                 for _ in range(500):  # 32 MB if nobody stops reading
                     self.wfile.write(b"x" * 65536)
-            except (
-                ConnectionError
-            ):  # the client stopped reading at its size cap: what the test wants
+            # the client stopped reading at its size cap: what the test wants
+            except ConnectionError:
                 pass
             return
         elif self.path == "/drip.txt":  # one byte at a time: never idle long enough for the timeout

@@ -195,9 +195,8 @@ def test_greedy_tokens_equal_pytorch_even_past_the_context(name, tmp_path):
     model = MODELS[name]()
     export.export(model, CHARS, tmp_path / "m.safetensors")
     runner = run.GPT(tmp_path / "m.safetensors")
-    torch_tokens = generate(model, torch.tensor([[1, 2, 3]]), 40, greedy=True)[
-        0
-    ].tolist()  # block 16
+    # block 16
+    torch_tokens = generate(model, torch.tensor([[1, 2, 3]]), 40, greedy=True)[0].tolist()
     assert run.generate(runner, [1, 2, 3], 40) == torch_tokens
 
 

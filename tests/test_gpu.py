@@ -77,23 +77,20 @@ def test_history_reports_steady_throughput_and_mfu():
         flops_per_token=1e6,
         peak_flops=2e10,
     )
-    assert h.steady_tokens_per_second == pytest.approx(
-        1000 / 0.1
-    )  # the slow first (compile) step is left out
+    # the slow first (compile) step is left out
+    assert h.steady_tokens_per_second == pytest.approx(1000 / 0.1)
     assert h.mfu == pytest.approx(1e6 * 1e4 / 2e10)
     assert math.isnan(History(step_seconds=[0.1], tokens=10).mfu)
 
 
 # ----------------------------------------------------------------------------- the CPU path
 def test_cpu_training_never_calls_a_cuda_api(monkeypatch, tmp_path):
-    torch.manual_seed(
-        0
-    )  # (torch.manual_seed itself seeds CUDA lazily: done before the trap is set)
+    # (torch.manual_seed itself seeds CUDA lazily: done before the trap is set)
+    torch.manual_seed(0)
     model = ModernGPT(ModernConfig(**TINY, n_expert=2, top_k=1))
 
-    importlib.import_module(
-        "torch._dynamo"
-    )  # imported before the trap: it indexes torch functions once
+    # imported before the trap: it indexes torch functions once
+    importlib.import_module("torch._dynamo")
 
     course_dir = os.path.dirname(course.__file__)
 

@@ -44,9 +44,8 @@ def test_rmsnorm_is_scale_invariant_and_differs_from_layernorm_only_by_the_mean(
     x = torch.randn(3, 8)
     norm = RMSNorm(8, eps=0.0)
     torch.testing.assert_close(norm(5 * x), norm(x))
-    centred = x - x.mean(
-        -1, keepdim=True
-    )  # with zero mean, RMSNorm and (weightless) LayerNorm agree
+    # with zero mean, RMSNorm and (weightless) LayerNorm agree
+    centred = x - x.mean(-1, keepdim=True)
     torch.testing.assert_close(norm(centred), F.layer_norm(centred, (8,), eps=0.0))
 
 

@@ -28,9 +28,8 @@ def test_counts():
 
 
 def test_unseen_share():
-    assert unseen_share(TOY, [A, B, B, A], 2) == pytest.approx(
-        1 / 3
-    )  # (b, b) is new; (a, b), (b, a) are not
+    # (b, b) is new; (a, b), (b, a) are not
+    assert unseen_share(TOY, [A, B, B, A], 2) == pytest.approx(1 / 3)
 
 
 def test_add_k_by_hand():
@@ -61,9 +60,8 @@ def test_kneser_ney_prefers_words_seen_in_many_contexts():
     san, francisco, glasses, reading, my, the, new = range(7)
     tokens = [san, francisco] * 5 + [reading, glasses, my, glasses, the, glasses, new]
     lm = KneserNey(tokens, 2, vocab_size=7)
-    unseen_context = [
-        new
-    ]  # "new" is never followed by either word in training... except nothing follows it
+    # "new" is never followed by either word in training... except nothing follows it
+    unseen_context = [new]
     assert lm.prob(glasses, unseen_context) > lm.prob(francisco, unseen_context)
     assert AddK(tokens, 1, vocab_size=7).prob(francisco) > AddK(tokens, 1, vocab_size=7).prob(
         glasses
@@ -89,9 +87,8 @@ def test_unseen_context_backs_off_to_lower_order():
     assert lm.distribution([D]) == pytest.approx(
         [1.5 / 4 + spread, 0.5 / 4 + spread, 0.5 / 4 + spread, spread]
     )
-    raw = KneserNey(
-        TOY, 1, vocab_size=4, discounts=[0.5]
-    )  # a lone unigram model uses raw counts instead
+    # a lone unigram model uses raw counts instead
+    raw = KneserNey(TOY, 1, vocab_size=4, discounts=[0.5])
     assert raw.prob(A) == pytest.approx(2.5 / 6 + 0.5 * 3 / 6 / 4)
     assert lm.prob(A, [D]) != pytest.approx(raw.prob(A))
 
@@ -139,9 +136,8 @@ def test_word_split_is_fixed_and_uses_train_vocabulary_only():
     assert split.vocab_size == 6 and split.tokenizer.itos[0] == "<unk>"
     assert len(split.train) + len(split.test) == len(text.split())
     assert split.train == split.tokenizer.encode(text.split()[: len(split.train)])
-    assert (
-        "nobler" not in split.tokenizer.stoi and split.test[-3] == 0
-    )  # held-out-only words are <unk>
+    # held-out-only words are <unk>
+    assert "nobler" not in split.tokenizer.stoi and split.test[-3] == 0
     with pytest.raises(ValueError, match="train_share"):
         word_split(text, train_share=1.0)
 

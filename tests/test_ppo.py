@@ -119,9 +119,8 @@ def test_policy_value_heads_and_a_short_run():
         progress=False,
     )
     assert len(history.reward) == len(history.kl) == len(history.true_reward) == 3
-    assert history.kl[0] == pytest.approx(
-        0.0, abs=1e-5
-    )  # the first rollout comes from the reference itself
+    # the first rollout comes from the reference itself
+    assert history.kl[0] == pytest.approx(0.0, abs=1e-5)
     assert all(math.isfinite(k) for k in history.kl) and history.sequences > 0
 
 

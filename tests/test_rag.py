@@ -252,9 +252,8 @@ def test_prompt_format_and_answer_extraction():
 def test_scores_add_up_and_count_hallucinations():
     s = score(["Oskel", "Rafo", "I don't know", "Velmora"], ["Oskel", "Jisteix", "Voukjul", "Rafo"])
     assert s == Scores(accuracy=0.25, hallucination_rate=0.5, abstention_rate=0.25, n=4)
-    assert (
-        score(["", " ."], ["Oskel", "Rafo"]).abstention_rate == 1.0
-    )  # saying nothing claims nothing
+    # saying nothing claims nothing
+    assert score(["", " ."], ["Oskel", "Rafo"]).abstention_rate == 1.0
     f = follows(["Rafo", "Oskel", "x"], ["Rafo", "Rafo", "Rafo"], ["Oskel", "Oskel", "Oskel"])
     assert f == {"context": 1 / 3, "memory": 1 / 3, "neither": 1 / 3}
     with pytest.raises(ValueError):
@@ -298,9 +297,8 @@ def test_position_interpolation_keeps_the_ends_and_interpolates_between():
     small = GPT(GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8))
     big = with_longer_context(small, 15)
     assert big.config.block_size == 15 and torch.equal(big.wte.weight, small.wte.weight)
-    assert torch.allclose(
-        big.wpe.weight[::2], small.wpe.weight
-    )  # every other new row is an old row
+    # every other new row is an old row
+    assert torch.allclose(big.wpe.weight[::2], small.wpe.weight)
     assert big(torch.zeros(1, 15, dtype=torch.long)).shape == (1, 15, 11)
     with pytest.raises(ValueError, match="shorter"):
         with_longer_context(small, 4)
@@ -356,15 +354,13 @@ def test_answer_confidence_is_the_mean_probability_of_the_reply_tokens():
     ids = tok.encode(prompt + " Ab\n")
     with torch.no_grad():
         probs = model(torch.tensor([ids[:-1]]))[0].softmax(-1)  # (T, V)
-    start = (
-        len(tok.encode(prompt)) - 1
-    )  # position whose next token is the reply's first (the space)
+    # position whose next token is the reply's first (the space)
+    start = len(tok.encode(prompt)) - 1
     want = sum(probs[t, ids[t + 1]].item() for t in range(start, len(ids) - 1)) / (
         len(ids) - 1 - start
     )
-    got = answer_confidence(
-        model, tok, [prompt, "x"], [reply, "longer reply"]
-    )  # batched with a longer row
+    # batched with a longer row
+    got = answer_confidence(model, tok, [prompt, "x"], [reply, "longer reply"])
     assert got[0] == pytest.approx(want, abs=1e-6)
 
 
@@ -396,16 +392,14 @@ def test_reading_batches_start_every_answer_at_prompt_len_and_pad_replies_on_the
     assert x.shape == y.shape == (2, 44 + len(" Ilsa Varn\n") - 1)
     for row_x, row_y in zip(x.tolist(), y.tolist()):
         graded = [t for t, label in enumerate(row_y) if label != IGNORE]
-        assert (
-            graded[0] == 43
-        )  # position 43 predicts token 44: the reply's first character (the space)
+        # position 43 predicts token 44: the reply's first character (the space)
+        assert graded[0] == 43
         reply = tok.decode([row_y[t] for t in graded])
         assert reply in (" 1445\n", " Ilsa Varn\n")
         assert tok.decode(row_x[:44]).endswith("Bot:") and tok.decode(row_x[:44]).startswith("\n")
     short = [r for r in y.tolist() if tok.decode([t for t in r if t != IGNORE]) == " 1445\n"][0]
-    assert (
-        short[-(len(" Ilsa Varn\n") - len(" 1445\n")) :] == [IGNORE] * 5
-    )  # right padding is never graded
+    # right padding is never graded
+    assert short[-(len(" Ilsa Varn\n") - len(" 1445\n")) :] == [IGNORE] * 5
 
 
 def test_practice_towns_share_no_name_with_the_knowledge_base():

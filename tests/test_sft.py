@@ -72,9 +72,8 @@ def test_sft_batches_replay_appends_fully_labelled_text_windows():
         tasks.Example("User: Shout ab.\nBot:", " AB\n", "upper", "ab"),
         tasks.Example("User: Reverse abcd, please.\nBot:", " dcba\n", "reverse", "abcd"),
     ] * 3
-    text = torch.arange(
-        200
-    )  # token ids equal to their positions, so a window tells where it starts
+    # token ids equal to their positions, so a window tells where it starts
+    text = torch.arange(200)
     plain = sft_batches(examples, TOK, batch_size=4, seed=3)()
     x, y = sft_batches(examples, TOK, batch_size=4, seed=3, replay_ids=text, replay_rows=2)()
     assert x.shape == y.shape == (6, plain[0].size(1))

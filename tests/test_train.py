@@ -502,9 +502,8 @@ def test_a_gradient_scaler_changes_nothing_but_the_scale(monkeypatch):
 
     calls = []
 
-    def overflow_first(
-        model, batch
-    ):  # a finite loss whose first gradients overflow, as fp16 ones can
+    # a finite loss whose first gradients overflow, as fp16 ones can
+    def overflow_first(model, batch):
         calls.append(1)
         return nan_gradient_loss(model, batch) if len(calls) == 1 else next_token_loss(model, batch)
 
@@ -522,7 +521,6 @@ def test_a_gradient_scaler_changes_nothing_but_the_scale(monkeypatch):
         device="cpu",
         progress=False,
     )
-    assert len(history.train_loss) == 3 and not torch.equal(
-        model.table.weight, before
-    )  # skipped, went on
+    # skipped, went on
+    assert len(history.train_loss) == 3 and not torch.equal(model.table.weight, before)
     assert torch.isfinite(model.table.weight).all()

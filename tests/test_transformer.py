@@ -40,9 +40,8 @@ def test_sinusoidal_positions_formula():
     angle = pos / 10000 ** (2 * i / 8)
     assert pe[pos, 4].item() == pytest.approx(math.sin(angle), abs=1e-6)
     assert pe[pos, 5].item() == pytest.approx(math.cos(angle), abs=1e-6)
-    torch.testing.assert_close(
-        pe.pow(2).view(50, 4, 2).sum(-1), torch.ones(50, 4)
-    )  # each pair on the unit circle
+    # each pair on the unit circle
+    torch.testing.assert_close(pe.pow(2).view(50, 4, 2).sum(-1), torch.ones(50, 4))
 
 
 def test_decoder_is_causal_and_padding_is_ignored():

@@ -164,9 +164,8 @@ def test_head_view_html_needs_no_network_and_carries_the_weights(attentions):
     assert params["attention"][0]["left_text"] == TOKENS
     root = params["root_div_id"]
     assert f'id="{root}"' in html and f'id="{root}-fallback"' in html
-    assert html.index(f'id="{root}-fallback"') < html.index(
-        "courseBertvizLite.run("
-    )  # hidden once drawn
+    # hidden once drawn
+    assert html.index(f'id="{root}-fallback"') < html.index("courseBertvizLite.run(")
     assert 'src="data:image/png;base64,' in html
 
 

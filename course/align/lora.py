@@ -68,9 +68,8 @@ class LoRALinear(nn.Module):
         like = dict(device=base.weight.device, dtype=base.weight.dtype)
         self.lora_A = nn.Parameter(torch.empty(r, base.in_features, **like))  # (r, in)
         self.lora_B = nn.Parameter(torch.zeros(base.out_features, r, **like))  # (out, r)
-        nn.init.kaiming_uniform_(
-            self.lora_A, a=math.sqrt(5)
-        )  # the same init as nn.Linear (and the paper's code)
+        # the same init as nn.Linear (and the paper's code)
+        nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     @property

@@ -231,18 +231,16 @@ class PPOConfig:
 @dataclass
 class PPOHistory:
     reward: list[float] = field(default_factory=list)  # mean reward-model score of the rollouts
-    true_reward: list[float] = field(
-        default_factory=list
-    )  # mean score from ``judge`` (the annotator), if given
+    # mean score from ``judge`` (the annotator), if given
+    true_reward: list[float] = field(default_factory=list)
     kl: list[float] = field(default_factory=list)  # mean KL(π‖π_ref) per reply, nats
     entropy: list[float] = field(default_factory=list)  # mean per-token entropy of the policy, nats
     length: list[float] = field(default_factory=list)  # mean reply length in tokens
     clip_fraction: list[float] = field(default_factory=list)
     seconds: float = 0.0
     sequences: int = 0  # forward passes over a (prompt + reply) sequence, a rough compute measure
-    samples: list[tuple[str, str]] = field(
-        default_factory=list
-    )  # (prompt, reply) of the last rollout
+    # (prompt, reply) of the last rollout
+    samples: list[tuple[str, str]] = field(default_factory=list)
 
 
 def train_ppo(

@@ -83,9 +83,8 @@ def sft_batches(
     if replay_rows and replay_ids is None:
         raise ValueError("replay_rows > 0 needs replay_ids, the token ids of the pretraining text")
     rng = random.Random(seed)
-    window_rng = torch.Generator().manual_seed(
-        seed
-    )  # separate, so batches without replay are unchanged
+    # separate, so batches without replay are unchanged
+    window_rng = torch.Generator().manual_seed(seed)
     pad_id = tokenizer.encode(PAD)[0]
 
     def get_batch():

@@ -65,9 +65,8 @@ SKILLS: dict[str, Callable[[str], str]] = {
     "reverse": lambda w: w[::-1],  # cat -> tac
     "upper": str.upper,  # cat -> CAT
     "shift": lambda w: _rotate(w, 1),  # cat -> dbu  (each letter one step along the alphabet)
-    "rot13": lambda w: _rotate(
-        w, 13
-    ),  # cat -> png  (each letter 13 steps along: the classic Usenet code)
+    # cat -> png  (each letter 13 steps along: the classic Usenet code)
+    "rot13": lambda w: _rotate(w, 13),
 }
 
 
@@ -494,9 +493,8 @@ class PartFourData:
     test_words: list[str]  # held-out words, only ever seen at evaluation
     train_topics: list[str]
     test_topics: list[str]
-    lines_by_topic: dict[
-        str, list[str]
-    ]  # short corpus lines that mention each topic (the "line" replies)
+    # short corpus lines that mention each topic (the "line" replies)
+    lines_by_topic: dict[str, list[str]]
     mix: str  # the pretraining text: prose and task documents
 
 
@@ -519,9 +517,8 @@ def prepare_data(
         )
     train_words, test_words = split_held_out(words, 0.2, seed)
     topics = topics_from(train_text)
-    if (
-        len(topics) < 8
-    ):  # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words
+    # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words
+    if len(topics) < 8:
         topics += [w for w in frequent_words(train_text, min_lines=4) if w not in topics][
             : 12 - len(topics)
         ]

@@ -113,9 +113,8 @@ def run_command(args) -> int:
                 timeout=args.timeout,
                 env={"COURSE_CLAIMS_FILE": str(record)},
             )
-        except (
-            Exception
-        ) as error:  # nbclient's CellExecutionError carries the cell and its traceback
+        # nbclient's CellExecutionError carries the cell and its traceback
+        except Exception as error:
             text = str(error).strip()
             print(
                 f"FAILED after {time.perf_counter() - began:.0f} s: {type(error).__name__}\n"

@@ -115,9 +115,8 @@ class MultiHeadAttention(nn.Module):
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape
-        return x.view(B, T, self.n_heads, self.d_head).transpose(
-            1, 2
-        )  # (B, T, C) -> (B, h, T, d_head)
+        # (B, T, C) -> (B, h, T, d_head)
+        return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)
 
     def forward(
         self,
@@ -144,7 +143,6 @@ class MultiHeadAttention(nn.Module):
             )
             weights = None
         B, _, T_q, _ = out.shape
-        out = out.transpose(1, 2).reshape(
-            B, T_q, self.d_model
-        )  # (B, h, T_q, d_head) -> (B, T_q, C)
+        # (B, h, T_q, d_head) -> (B, T_q, C)
+        out = out.transpose(1, 2).reshape(B, T_q, self.d_model)
         return self.w_o(out), weights

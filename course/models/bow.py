@@ -108,9 +108,8 @@ class NaiveBayes:
         counts = np.stack([X[y == c].sum(axis=0) for c in self.classes_])  # (classes, V)
         self.log_prior_ = np.log(np.array([(y == c).mean() for c in self.classes_]))
         smoothed = counts + self.alpha
-        self.log_likelihood_ = np.log(
-            smoothed / smoothed.sum(axis=1, keepdims=True)
-        )  # (classes, V)
+        # (classes, V)
+        self.log_likelihood_ = np.log(smoothed / smoothed.sum(axis=1, keepdims=True))
         return self
 
     def scores(self, X: np.ndarray) -> np.ndarray:

@@ -194,16 +194,14 @@ class GPT(nn.Module):
         super().__init__()
         self.config = config
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)  # token embedding (V, C)
-        self.wpe = nn.Embedding(
-            config.block_size, config.n_embd
-        )  # learned position embedding (block, C)
+        # learned position embedding (block, C)
+        self.wpe = nn.Embedding(config.block_size, config.n_embd)
         self.drop = nn.Dropout(config.dropout)
         self.blocks = nn.ModuleList([Block(config) for _ in range(config.n_layer)])
         self.ln_f = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.lm_head.weight = (
-            self.wte.weight
-        )  # weight tying: one (V, C) matrix reads and writes tokens
+        # weight tying: one (V, C) matrix reads and writes tokens
+        self.lm_head.weight = self.wte.weight
         gpt2_init(self, config.n_layer, lambda name: name.endswith("c_proj.weight"))
 
     # ------------------------------------------------------------------ forward passes
@@ -273,9 +271,8 @@ class GPT(nn.Module):
         6N of :meth:`flops_per_token`). The token embedding stays in: it is also the LM head (weight
         tying), a real V x C matmul. Kaplan et al. (2020)'s "non-embedding" N leaves it out too:
         ``num_parameters() - wte.weight.numel()``."""
-        n = sum(
-            p.numel() for p in self.parameters()
-        )  # tied weights are counted once by parameters()
+        # tied weights are counted once by parameters()
+        n = sum(p.numel() for p in self.parameters())
         return n - self.wpe.weight.numel() if non_embedding else n
 
     def flops_per_token(self, context: int | None = None, training: bool = True) -> int:

@@ -29,6 +29,7 @@ from torch import nn
 
 from course.models.attention import causal_attention
 from course.models.gpt import KVCache, gpt2_init
+from course.models.losses import lm_loss
 
 _NORMS = ("layernorm", "rmsnorm")
 _MLPS = ("gelu", "swiglu")
@@ -195,9 +196,8 @@ class SwiGLU(nn.Module):
         super().__init__()
         self.gate = nn.Linear(n_embd, hidden, bias=bias)
         self.up = nn.Linear(n_embd, hidden, bias=bias)
-        self.proj = nn.Linear(
-            hidden, n_embd, bias=bias
-        )  # "W_down"; named proj for the residual init
+        # "W_down"; named proj for the residual init
+        self.proj = nn.Linear(hidden, n_embd, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
@@ -244,9 +244,8 @@ class MoE(nn.Module):
             make_ffn(config, config.expert_width) for _ in range(config.n_expert)
         )
         self.aux_loss = torch.zeros(())
-        self.last_load = torch.zeros(
-            config.n_expert
-        )  # share of assignments per expert, last forward
+        # share of assignments per expert, last forward
+        self.last_load = torch.zeros(config.n_expert)
 
     def route(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """x (N, C) -> router probs (N, E), top-k weights (N, k) summing to 1, top-k expert ids (N,
@@ -262,9 +261,8 @@ class MoE(nn.Module):
         probs, weights, index = self.route(flat)
         out = torch.zeros_like(flat)
         for e, expert in enumerate(self.experts):
-            token, slot = torch.where(
-                index == e
-            )  # which tokens chose e, and in which of their k slots
+            # which tokens chose e, and in which of their k slots
+            token, slot = torch.where(index == e)
             # an expert that got no token still runs (on 0 rows): its weights then get a zero
             # gradient instead of none, which DistributedDataParallel needs to stay in step across
             # processes
@@ -313,9 +311,8 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     even, odd = x[..., 0::2].float(), x[..., 1::2].float()  # (..., T, D/2) each
     rotated_even = even * cos - odd * sin
     rotated_odd = even * sin + odd * cos
-    return (
-        torch.stack((rotated_even, rotated_odd), dim=-1).flatten(-2).type_as(x)
-    )  # interleave back: (..., T, D)
+    # interleave back: (..., T, D)
+    return torch.stack((rotated_even, rotated_odd), dim=-1).flatten(-2).type_as(x)
 
 
 # --------------------------------------------------------------------------- attention
@@ -510,9 +507,7 @@ def training_loss(model: nn.Module, batch) -> torch.Tensor:
     """
     x, y = batch[0], batch[1]
     logits = model(x)
-    loss = F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1), ignore_index=-100
-    )
+    loss = lm_loss(logits, y)
     inner = getattr(model, "module", model)
     inner = getattr(inner, "_orig_mod", inner)  # torch.compile wraps the module too
     weight = inner.config.aux_loss_weight if inner.config.n_expert else 0.0

@@ -165,9 +165,8 @@ class KneserNey:
     def prob(self, word: int, context: Sequence[int] = ()) -> float:
         h = self._context(context)
         p = 1.0 / self.vocab_size  # order 0: uniform
-        for k in range(
-            1, self.n + 1
-        ):  # from unigrams up, each order interpolates with the one below
+        # from unigrams up, each order interpolates with the one below
+        for k in range(1, self.n + 1):
             hk = last_words(h, k - 1)
             total = self.totals[k].get(hk, 0)
             if total == 0:

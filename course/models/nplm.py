@@ -86,9 +86,8 @@ def context_windows(
         )
     if len(ids) <= start:
         raise ValueError(f"the stream has {len(ids)} tokens: too short for start={start}")
-    X = ids.unfold(0, context_size, 1)[
-        start - context_size : len(ids) - context_size
-    ]  # (N, context_size)
+    # (N, context_size)
+    X = ids.unfold(0, context_size, 1)[start - context_size : len(ids) - context_size]
     return X, ids[start:]
 
 

@@ -29,6 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.models.losses import lm_loss
+
 KINDS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -158,16 +160,15 @@ class TBPTTLoss:
 
     def __call__(self, model: CharRNN, batch) -> torch.Tensor:
         x, y = batch[0], batch[1]
-        if (
-            not model.training
-        ):  # evaluation (course.train.evaluate): independent windows, a fresh state
+        # evaluation (course.train.evaluate): independent windows, fresh state
+        if not model.training:
             logits, _ = model(x)
-            return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
+            return lm_loss(logits, y)
         if self.state is not None and _state_batch(self.state) != x.size(0):
             self.state = None
         logits, state = model(x, self.state)
         self.state = detach_state(state)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
+        return lm_loss(logits, y)
 
 
 def _state_batch(state) -> int:
@@ -238,7 +239,7 @@ def training_throughput(
         _sync(device)
         began = time.perf_counter()
         logits = model(x)[0]
-        F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), x.reshape(-1)).backward()
+        lm_loss(logits, x).backward()
         _sync(device)
         times.append(time.perf_counter() - began)
     model.zero_grad(set_to_none=True)
@@ -330,9 +331,8 @@ def train_recall(
     losses = []
     for _ in range(steps):
         x, y = recall_batch(batch_size, distance, n_symbols, generator)
-        logits = model(x, every_step=True)[
-            :, 1:
-        ]  # (batch, distance + 1, n_symbols): every step after s
+        # (batch, distance + 1, n_symbols): every step after s
+        logits = model(x, every_step=True)[:, 1:]
         loss = F.cross_entropy(logits.reshape(-1, n_symbols), y.repeat_interleave(logits.size(1)))
         optimizer.zero_grad()
         loss.backward()

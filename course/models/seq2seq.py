@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.models.losses import lm_loss
 from course.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -98,9 +99,8 @@ class AdditiveAttention(nn.Module):
         positions."""
         if projected_keys is None:
             projected_keys = self.project_keys(keys)
-        scores = self.v(torch.tanh(self.W(query).unsqueeze(1) + projected_keys)).squeeze(
-            -1
-        )  # (batch, src_len)
+        # (batch, src_len)
+        scores = self.v(torch.tanh(self.W(query).unsqueeze(1) + projected_keys)).squeeze(-1)
         scores = scores.masked_fill(~mask, float("-inf"))  # padding can never be attended to
         weights = torch.softmax(scores, dim=-1)
         context = torch.bmm(weights.unsqueeze(1), keys).squeeze(1)  # (batch, key_dim)
@@ -157,9 +157,8 @@ class Seq2Seq(nn.Module):
         else:
             context, weights = memory["summary"], None  # the fixed vector c, the same at every step
         hidden = self.cell(torch.cat([y, context], dim=-1), hidden)  # s_i: (batch, hidden)
-        features = self.dropout(
-            torch.tanh(self.readout(torch.cat([hidden, context, y], dim=-1)))
-        )  # (batch, embed)
+        # (batch, embed)
+        features = self.dropout(torch.tanh(self.readout(torch.cat([hidden, context, y], dim=-1))))
         return features, hidden, weights
 
     # ------------------------------------------------------------------ training: teacher forcing
@@ -276,12 +275,11 @@ class Seq2Seq(nn.Module):
         return ids.unsqueeze(0), (attn.unsqueeze(0) if self.attention is not None else None)
 
 
-def seq2seq_loss(model: Seq2Seq, batch) -> torch.Tensor:
-    """Mean cross-entropy per target token (padding ignored), for ``course.train.fit``.
-    ``batch`` is a ``course.translation.Batch`` (moved to the model's device here)."""
+def seq2seq_loss(model: nn.Module, batch) -> torch.Tensor:
+    """Mean cross-entropy per target token (padding ignored), for ``course.train.fit``: any
+    encoder-decoder called as ``model(src, src_mask, tgt_in)`` (this Seq2Seq, notebook 06's
+    Transformer). ``batch`` is a ``course.translation.Batch`` (moved to the model's device here)."""
     device = next(model.parameters()).device
     batch = batch.to(device)
     logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    return F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID
-    )
+    return lm_loss(logits, batch.tgt_out, ignore_index=PAD_ID)

@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course.models.attention import MultiHeadAttention, causal_mask
+from course.models.seq2seq import seq2seq_loss
 from course.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -156,9 +157,8 @@ class Transformer(nn.Module):
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):
         """src, src_mask: (B, S) -> memory (B, S, d_model) and the encoder's attention (per
         layer)."""
-        key_mask = src_mask[
-            :, None, None, :
-        ]  # (B, 1, 1, S): every query may look at every real key
+        # (B, 1, 1, S): every query may look at every real key
+        key_mask = src_mask[:, None, None, :]
         x, attentions = self.src_embed(src), []
         for layer in self.encoder:
             x, w = layer(x, key_mask, need_weights)
@@ -209,9 +209,8 @@ class Transformer(nn.Module):
         done = torch.zeros(B, dtype=torch.bool, device=src.device)
         max_len = min(max_len, self.config.max_len - 1)
         for _ in range(max_len):
-            logits, _, _ = self.decode(
-                ys, memory, src_mask
-            )  # the whole prefix again: short outputs
+            # the whole prefix again: short outputs
+            logits, _, _ = self.decode(ys, memory, src_mask)
             nxt = logits[:, -1].argmax(-1).masked_fill(done, PAD_ID)
             ys = torch.cat([ys, nxt[:, None]], dim=1)
             done = done | (nxt == EOS_ID)
@@ -270,11 +269,6 @@ class Transformer(nn.Module):
             return self.forward(src, src_mask, tgt_in, return_attention=True)[1]
 
 
-def translation_loss(model: nn.Module, batch) -> torch.Tensor:
-    """Mean cross-entropy per target token (padding ignored) for a ``course.translation.Batch``."""
-    device = next(model.parameters()).device
-    batch = batch.to(device)
-    logits, _ = model(batch.src, batch.src_mask, batch.tgt_in)
-    return F.cross_entropy(
-        logits.reshape(-1, logits.size(-1)).float(), batch.tgt_out.reshape(-1), ignore_index=PAD_ID
-    )
+# Mean cross-entropy per target token (padding ignored) for a ``course.translation.Batch``: the
+# encoder-decoder loss of notebook 05, under the name notebook 06 uses.
+translation_loss = seq2seq_loss

@@ -136,9 +136,8 @@ class TfidfVectorizer:
             for w, count in Counter(tokenize(text)).items():
                 if w in self.vocab:
                     out[row, self.vocab[w]] = (1 + math.log(count)) * self.idf[self.vocab[w]]
-        return (
-            F.normalize(out, dim=1) if self.normalize else out
-        )  # a row of zeros (no known word) stays zero
+        # a row of zeros (no known word) stays zero
+        return F.normalize(out, dim=1) if self.normalize else out
 
     def __call__(self, texts: Sequence[str]) -> torch.Tensor:
         return self.transform(texts)

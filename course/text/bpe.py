@@ -115,9 +115,8 @@ class BPETokenizer:
         for s in special_tokens:  # special tokens in the training text are not learned from
             text = text.replace(s, " ")
         chunk_freq = Counter(CHUNK.findall(text))
-        words = [
-            list(_to_bytes(w)) for w in chunk_freq
-        ]  # each distinct chunk as a list of token ids
+        # each distinct chunk as a list of token ids
+        words = [list(_to_bytes(w)) for w in chunk_freq]
         weights = list(chunk_freq.values())
         counts: Counter = Counter()
         where: dict[tuple[int, int], set[int]] = defaultdict(set)  # pair -> chunks that contain it
