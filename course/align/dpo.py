@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from course.align.sft import IGNORE, encode_example
-from course.align.tasks import Pair
+from course.align.tasks import Pair, left_pad
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -118,10 +118,7 @@ def encode_pair_batch(tokenizer, pairs: Sequence[Pair]) -> tuple[torch.Tensor, t
     encoded = [encode_example(tokenizer, p.prompt, reply(p.chosen)) for p in pairs]
     encoded += [encode_example(tokenizer, p.prompt, reply(p.rejected)) for p in pairs]
     pad_id = tokenizer.encode(PAD)[0]
-    longest = max(len(x) for x, _ in encoded)
-    x = torch.tensor([[pad_id] * (longest - len(a)) + a for a, _ in encoded], dtype=torch.long)
-    y = torch.tensor([[IGNORE] * (longest - len(b)) + b for _, b in encoded], dtype=torch.long)
-    return x, y
+    return left_pad([a for a, _ in encoded], pad_id), left_pad([b for _, b in encoded], IGNORE)
 
 
 @dataclass

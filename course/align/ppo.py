@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn as nn
 
+from course.align.tasks import left_pad
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -200,7 +201,7 @@ def rollout(
             f"prompts of {P} tokens plus {max_new_tokens} new ones exceed the context "
             f"{model.config.block_size}; shorten the prompts or lower max_new_tokens"
         )
-    idx = torch.tensor([[pad_id] * (P - len(e)) + e for e in encoded], device=device)  # (B, P)
+    idx = left_pad(encoded, pad_id).to(device)  # (B, P)
     # (B, P + R)
     seq = generate(model, idx, max_new_tokens, temperature=temperature, generator=generator)
     replies = [tokenizer.decode(row).split(EOS)[0] for row in seq[:, P:].tolist()]

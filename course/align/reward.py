@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from course.align.tasks import Pair, annotate_pairs
+from course.align.tasks import Pair, annotate_pairs, left_pad
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -173,11 +173,6 @@ def encode_pairs(
     ]
 
 
-def _left_pad(seqs: Sequence[list[int]], pad_id: int) -> torch.Tensor:
-    longest = max(len(s) for s in seqs)
-    return torch.tensor([[pad_id] * (longest - len(s)) + list(s) for s in seqs], dtype=torch.long)
-
-
 def pair_batches(
     tokenizer,
     pairs: Sequence[Pair],
@@ -224,8 +219,8 @@ def pair_batches(
             chosen += [len(seqs) + a for a, _ in index]
             rejected += [len(seqs) + b for _, b in index]
             seqs += unit_seqs
-        ids = _left_pad([s for s, _ in seqs], pad_id)  # (N, T), one length for all
-        mask = _left_pad([m for _, m in seqs], 0)  # (N, T)
+        ids = left_pad([s for s, _ in seqs], pad_id)  # (N, T), one length for all
+        mask = left_pad([m for _, m in seqs], 0)  # (N, T)
         return ids, mask, torch.tensor(chosen), torch.tensor(rejected)
 
     return get_batch
@@ -268,8 +263,8 @@ def score(
             encode_reply(tokenizer, p, r)
             for p, r in zip(prompts[s : s + batch_size], replies[s : s + batch_size])
         ]
-        ids = _left_pad([e for e, _ in encoded], pad_id).to(device)
-        mask = _left_pad([m for _, m in encoded], 0).to(device)
+        ids = left_pad([e for e, _ in encoded], pad_id).to(device)
+        mask = left_pad([m for _, m in encoded], 0).to(device)
         out.append(model(ids, mask).cpu())
     model.train(was_training)
     return torch.cat(out) if out else torch.empty(0)

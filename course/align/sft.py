@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import torch
 
-from course.align.tasks import Example
+from course.align.tasks import Example, left_pad
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -54,9 +54,7 @@ def collate(
             f"an example has {longest} tokens but the model's context is {block_size}; "
             "shorten the prompts or responses, or use a model with a longer block_size"
         )
-    xs = [[pad_id] * (longest - len(x)) + x for x, _ in encoded]
-    ys = [[IGNORE] * (longest - len(y)) + y for _, y in encoded]
-    return torch.tensor(xs, dtype=torch.long), torch.tensor(ys, dtype=torch.long)
+    return left_pad([x for x, _ in encoded], pad_id), left_pad([y for _, y in encoded], IGNORE)
 
 
 def sft_batches(
@@ -122,13 +120,6 @@ def text_batches(
 
 
 # ----------------------------------------------------------------------------- completions
-def left_pad(token_lists: Sequence[list[int]], pad_id: int) -> torch.Tensor:
-    longest = max(len(t) for t in token_lists)
-    return torch.tensor(
-        [[pad_id] * (longest - len(t)) + list(t) for t in token_lists], dtype=torch.long
-    )
-
-
 @torch.no_grad()
 def complete(
     model,

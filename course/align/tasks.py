@@ -31,6 +31,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import torch
+
 from course.special_tokens import CHAT_EOS, CHAT_PAD, CHAT_VOCAB
 from course.text.char import CharTokenizer
 
@@ -43,6 +45,17 @@ VOCAB, EOS, PAD = CHAT_VOCAB, CHAT_EOS, CHAT_PAD
 def tokenizer() -> CharTokenizer:
     """The 96-character tokenizer of notebooks 09 and 10."""
     return CharTokenizer(VOCAB)
+
+
+def left_pad(token_lists: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
+    """Token lists padded on the left with ``pad_id`` to the longest one: a LongTensor (B, T).
+
+    Part IV pads on the left so that every sequence ends at the last position: our GPT has no
+    padding mask, and the next token is always read from the same place."""
+    longest = max(len(t) for t in token_lists)
+    return torch.tensor(
+        [[pad_id] * (longest - len(t)) + list(t) for t in token_lists], dtype=torch.long
+    )
 
 
 def clean_text(text: str) -> str:
