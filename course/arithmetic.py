@@ -30,6 +30,8 @@ from collections.abc import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from course.device import eval_mode
+
 DIGITS = "0123456789"
 OPS = "+*"
 VOCAB = DIGITS + OPS + "=;."  # 15 characters; "." ends every completion
@@ -225,27 +227,29 @@ def generate_completions(
     completion length of ``fmt`` plus a few tokens, using the model's key/value cache.
     """
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out: list[str] = [""] * len(items)
-    for terms, index in _group_by_length(items).items():
-        room = model.config.block_size - len(context) - 2 * terms  # positions left after the prompt
-        new = min(completion_length(terms, fmt) + 4, room)
-        for start in range(0, len(index), batch_size):
-            chunk = index[start : start + batch_size]
-            idx = torch.tensor([encode(context + prompt(items[i])) for i in chunk], device=device)
-            cache = model.new_kv_cache(len(chunk))
-            logits = model(idx, kv_cache=cache)[:, -1]
-            written = []
-            for _ in range(new):
-                nxt = logits.argmax(-1, keepdim=True)  # (B, 1): greedy
-                written.append(nxt)
-                logits = model(nxt, kv_cache=cache)[:, -1]
-            text = torch.cat(written, 1).tolist()
-            for i, ids in zip(chunk, text):
-                s = decode(ids)
-                out[i] = s[: s.index(".") + 1] if "." in s else s
-    model.train(was_training)
+    with eval_mode(model):
+        out: list[str] = [""] * len(items)
+        for terms, index in _group_by_length(items).items():
+            room = (
+                model.config.block_size - len(context) - 2 * terms
+            )  # positions left after the prompt
+            new = min(completion_length(terms, fmt) + 4, room)
+            for start in range(0, len(index), batch_size):
+                chunk = index[start : start + batch_size]
+                idx = torch.tensor(
+                    [encode(context + prompt(items[i])) for i in chunk], device=device
+                )
+                cache = model.new_kv_cache(len(chunk))
+                logits = model(idx, kv_cache=cache)[:, -1]
+                written = []
+                for _ in range(new):
+                    nxt = logits.argmax(-1, keepdim=True)  # (B, 1): greedy
+                    written.append(nxt)
+                    logits = model(nxt, kv_cache=cache)[:, -1]
+                text = torch.cat(written, 1).tolist()
+                for i, ids in zip(chunk, text):
+                    s = decode(ids)
+                    out[i] = s[: s.index(".") + 1] if "." in s else s
     return out
 
 
@@ -273,28 +277,28 @@ def teacher_forced(
         writes exactly the correct completion).
     """
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    n = len(items)
-    result = {k: torch.zeros(n) for k in ("digits_right", "digits", "log_likelihood", "all_right")}
-    digit_ids = torch.tensor([STOI[d] for d in DIGITS], device=device)
-    for _, index in _group_by_length(items).items():
-        for start in range(0, len(index), batch_size):
-            chunk = index[start : start + batch_size]
-            ids = [worked_text(items[i], fmt)[0] for i in chunk]
-            ids = torch.tensor(ids, device=device)  # (B, L): prompt + correct completion
-            p_len = len(prompt(items[chunk[0]]))
-            logits = model(ids[:, :-1])[:, p_len - 1 :].float()  # the completion's (B, C, V)
-            target = ids[:, p_len:]  # (B, C)
-            logp = F.log_softmax(logits, -1).gather(-1, target[..., None])[..., 0]  # (B, C)
-            right = logits.argmax(-1) == target
-            is_digit = torch.isin(target, digit_ids)
-            rows = torch.tensor(chunk)
-            result["digits_right"][rows] = (right & is_digit).sum(1).float().cpu()
-            result["digits"][rows] = is_digit.sum(1).float().cpu()
-            result["log_likelihood"][rows] = logp.sum(1).cpu()
-            result["all_right"][rows] = right.all(1).float().cpu()
-    model.train(was_training)
+    with eval_mode(model):
+        n = len(items)
+        result = {
+            k: torch.zeros(n) for k in ("digits_right", "digits", "log_likelihood", "all_right")
+        }
+        digit_ids = torch.tensor([STOI[d] for d in DIGITS], device=device)
+        for _, index in _group_by_length(items).items():
+            for start in range(0, len(index), batch_size):
+                chunk = index[start : start + batch_size]
+                ids = [worked_text(items[i], fmt)[0] for i in chunk]
+                ids = torch.tensor(ids, device=device)  # (B, L): prompt + correct completion
+                p_len = len(prompt(items[chunk[0]]))
+                logits = model(ids[:, :-1])[:, p_len - 1 :].float()  # the completion's (B, C, V)
+                target = ids[:, p_len:]  # (B, C)
+                logp = F.log_softmax(logits, -1).gather(-1, target[..., None])[..., 0]  # (B, C)
+                right = logits.argmax(-1) == target
+                is_digit = torch.isin(target, digit_ids)
+                rows = torch.tensor(chunk)
+                result["digits_right"][rows] = (right & is_digit).sum(1).float().cpu()
+                result["digits"][rows] = is_digit.sum(1).float().cpu()
+                result["log_likelihood"][rows] = logp.sum(1).cpu()
+                result["all_right"][rows] = right.all(1).float().cpu()
     return result
 
 

@@ -157,3 +157,18 @@ def seed_offset() -> int:
         raise ValueError(
             f"COURSE_SEED_OFFSET={text!r} is not an integer; unset it or give e.g. 1"
         ) from None
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module):
+    """``model.eval()`` inside the block (dropout off), then back to the mode it was in.
+
+    >>> with eval_mode(model):
+    ...     logits = model(x)
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)

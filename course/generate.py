@@ -21,6 +21,8 @@ import numbers
 
 import torch
 
+from course.device import eval_mode
+
 
 def whole_number(name: str, value, minimum: int) -> int:
     """``value`` as an int when it is a whole number >= ``minimum`` (3 and 3.0 are; 2.5, NaN, inf,
@@ -207,12 +209,10 @@ def generate(
         )
     device = next(model.parameters()).device
     idx = idx.to(device)
-    was_training = model.training
-    model.eval()
-    cache = None
-    if use_kv_cache and hasattr(model, "new_kv_cache"):
-        cache = model.new_kv_cache(idx.size(0))
-    try:
+    with eval_mode(model):
+        cache = None
+        if use_kv_cache and hasattr(model, "new_kv_cache"):
+            cache = model.new_kv_cache(idx.size(0))
         out = idx
         fed = 0  # how many tokens of `out` the cache already holds
         for _ in range(max_new_tokens):
@@ -231,6 +231,4 @@ def generate(
                 generator=generator,
             )
             out = torch.cat([out, nxt], dim=1)
-    finally:
-        model.train(was_training)
     return out[0] if single else out

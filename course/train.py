@@ -31,7 +31,7 @@ import torch
 from course import checkpoint as ckpt
 from course import distributed
 from course import flops as flops_lib
-from course.device import autocast, get_device, grad_scaler
+from course.device import autocast, eval_mode, get_device, grad_scaler
 from course.live_plot import LivePlot, in_notebook
 from course.models.losses import lm_loss
 from course.optim import MuonAdamW, decay_groups
@@ -280,16 +280,14 @@ def evaluate(
     DataLoader counts for what it holds and the result is the mean over examples.
     """
     device = device or next(iter(model.parameters())).device
-    was_training = model.training
-    model.eval()
-    source = (batches() for _ in range(n_batches)) if is_batch_function(batches) else batches
-    total, count = 0.0, 0
-    for batch in source:
-        rows = _rows(batch)
-        with autocast(device):
-            total += float(loss_fn(model, to_device(batch, device))) * rows
-        count += rows
-    model.train(was_training)
+    with eval_mode(model):
+        source = (batches() for _ in range(n_batches)) if is_batch_function(batches) else batches
+        total, count = 0.0, 0
+        for batch in source:
+            rows = _rows(batch)
+            with autocast(device):
+                total += float(loss_fn(model, to_device(batch, device))) * rows
+            count += rows
     if count == 0:
         raise ValueError("the validation batches are empty")
     return total / count

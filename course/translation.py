@@ -35,6 +35,7 @@ import torch
 
 from course.data import DataUnavailable
 from course.data import load as load_dataset
+from course.device import eval_mode
 from course.metrics import bleu as corpus_bleu
 
 # notebooks 05 and 06 import the special tokens from here (their home is course/special_tokens.py)
@@ -542,10 +543,8 @@ def translate(
     ``max_len`` defaults to twice the longest source plus 10 tokens; ``length_penalty`` is passed to
     beam search (a finished output is ranked by log p / length**length_penalty)."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    outputs = []
-    try:
+    with eval_mode(model):
+        outputs = []
         for start in range(0, len(sentences), batch_size if beam_size == 1 else 1):
             chunk = list(sentences[start : start + (batch_size if beam_size == 1 else 1)])
             src, mask = task.encode_source(chunk, strict=strict)
@@ -557,8 +556,6 @@ def translate(
                 extra = {"length_penalty": length_penalty} if length_penalty else {}
                 ids, _ = model.beam_search(src, mask, beam_size=beam_size, max_len=limit, **extra)
             outputs += [task.decode_target(row.tolist()) for row in ids.cpu()]
-    finally:
-        model.train(was_training)
     return outputs
 
 

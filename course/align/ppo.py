@@ -35,6 +35,7 @@ import torch
 import torch.nn as nn
 
 from course.align.tasks import left_pad
+from course.device import eval_mode
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -375,24 +376,24 @@ def sample_replies(
     The KL is the Monte-Carlo estimate E_y~π[Σ_t log π(y_t) − log π_ref(y_t)] over the sampled
     replies, both models' distributions taken at the sampling ``temperature`` (as in ``train_ppo``).
     """
-    was_training = model.training
-    model.eval()
-    replies, kls = [], []
-    for start in range(0, len(prompts), batch_size):
-        roll = rollout(
-            model,
-            tokenizer,
-            prompts[start : start + batch_size],
-            max_new_tokens,
-            temperature=temperature,
-            generator=generator,
-        )
-        replies += roll.replies
-        if reference is not None:
-            logp = reply_logprobs(model(roll.seq).float(), roll.seq, roll.prompt_len, temperature)
-            logp_ref = reply_logprobs(
-                reference(roll.seq).float(), roll.seq, roll.prompt_len, temperature
+    with eval_mode(model):
+        replies, kls = [], []
+        for start in range(0, len(prompts), batch_size):
+            roll = rollout(
+                model,
+                tokenizer,
+                prompts[start : start + batch_size],
+                max_new_tokens,
+                temperature=temperature,
+                generator=generator,
             )
-            kls.append(kl_to_reference(logp, logp_ref, roll.mask).cpu())
-    model.train(was_training)
+            replies += roll.replies
+            if reference is not None:
+                logp = reply_logprobs(
+                    model(roll.seq).float(), roll.seq, roll.prompt_len, temperature
+                )
+                logp_ref = reply_logprobs(
+                    reference(roll.seq).float(), roll.seq, roll.prompt_len, temperature
+                )
+                kls.append(kl_to_reference(logp, logp_ref, roll.mask).cpu())
     return replies, (float(torch.cat(kls).mean()) if kls else None)

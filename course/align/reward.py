@@ -32,6 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course.align.tasks import Pair, annotate_pairs, left_pad
+from course.device import eval_mode
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -255,18 +256,16 @@ def score(
     _check_count("batch_size", batch_size)
     device = next(model.parameters()).device
     pad_id = tokenizer.encode(PAD)[0]
-    was_training = model.training
-    model.eval()
-    out = []
-    for s in range(0, len(prompts), batch_size):
-        encoded = [
-            encode_reply(tokenizer, p, r)
-            for p, r in zip(prompts[s : s + batch_size], replies[s : s + batch_size])
-        ]
-        ids = left_pad([e for e, _ in encoded], pad_id).to(device)
-        mask = left_pad([m for _, m in encoded], 0).to(device)
-        out.append(model(ids, mask).cpu())
-    model.train(was_training)
+    with eval_mode(model):
+        out = []
+        for s in range(0, len(prompts), batch_size):
+            encoded = [
+                encode_reply(tokenizer, p, r)
+                for p, r in zip(prompts[s : s + batch_size], replies[s : s + batch_size])
+            ]
+            ids = left_pad([e for e, _ in encoded], pad_id).to(device)
+            mask = left_pad([m for _, m in encoded], 0).to(device)
+            out.append(model(ids, mask).cpu())
     return torch.cat(out) if out else torch.empty(0)
 
 

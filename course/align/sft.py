@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import torch
 
 from course.align.tasks import Example, left_pad
+from course.device import eval_mode
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -144,32 +145,30 @@ def complete(
     device = next(model.parameters()).device
     block = model.config.block_size
     pad_id = tokenizer.encode(PAD)[0]
-    was_training = model.training
-    model.eval()
-    replies = []
-    for start in range(0, len(prompts), batch_size):
-        chunk = [tokenizer.encode(p) for p in prompts[start : start + batch_size]]
-        longest = max(len(c) for c in chunk)
-        if longest + max_new_tokens > block:
-            raise ValueError(
-                f"a prompt has {longest} tokens and {max_new_tokens} more are wanted, but the "
-                "model's "
-                f"context is {block}; shorten the prompt or ask for fewer tokens"
+    with eval_mode(model):
+        replies = []
+        for start in range(0, len(prompts), batch_size):
+            chunk = [tokenizer.encode(p) for p in prompts[start : start + batch_size]]
+            longest = max(len(c) for c in chunk)
+            if longest + max_new_tokens > block:
+                raise ValueError(
+                    f"a prompt has {longest} tokens and {max_new_tokens} more are wanted, but the "
+                    "model's "
+                    f"context is {block}; shorten the prompt or ask for fewer tokens"
+                )
+            idx = left_pad(chunk, pad_id).to(device)
+            out = generate(
+                model,
+                idx,
+                max_new_tokens,
+                temperature=temperature,
+                top_k=top_k,
+                greedy=greedy,
+                generator=generator,
             )
-        idx = left_pad(chunk, pad_id).to(device)
-        out = generate(
-            model,
-            idx,
-            max_new_tokens,
-            temperature=temperature,
-            top_k=top_k,
-            greedy=greedy,
-            generator=generator,
-        )
-        for row in out[:, idx.size(1) :].tolist():
-            text = tokenizer.decode(row)
-            replies.append(text.split(stop)[0] if stop else text)
-    model.train(was_training)
+            for row in out[:, idx.size(1) :].tolist():
+                text = tokenizer.decode(row)
+                replies.append(text.split(stop)[0] if stop else text)
     return replies
 
 

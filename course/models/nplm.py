@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
+from course.device import eval_mode
+
 
 @dataclass
 class NPLMConfig:
@@ -99,17 +101,15 @@ def token_log_probs(
     ``course.models.ngram.token_log_probs`` so the two can be compared and mixed token by token."""
     X, Y = context_windows(ids, model.config.context_size, start)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = []
-    for i in range(0, len(Y), batch_size):
-        logits = model(X[i : i + batch_size].to(device)).float()
-        out.append(
-            torch.log_softmax(logits, -1)
-            .gather(1, Y[i : i + batch_size, None].to(device))[:, 0]
-            .cpu()
-        )
-    model.train(was_training)
+    with eval_mode(model):
+        out = []
+        for i in range(0, len(Y), batch_size):
+            logits = model(X[i : i + batch_size].to(device)).float()
+            out.append(
+                torch.log_softmax(logits, -1)
+                .gather(1, Y[i : i + batch_size, None].to(device))[:, 0]
+                .cpu()
+            )
     return torch.cat(out)
 
 
@@ -129,16 +129,14 @@ def generate(
         raise ValueError(
             f"give at least {model.config.context_size} context ids (pad with a start token)"
         )
-    was_training = model.training
-    model.eval()
-    out = []
-    for _ in range(length):
-        logits = model(torch.tensor([window], device=device)).float()[0].cpu()
-        probs = torch.softmax(logits / temperature, -1)
-        nxt = int(torch.multinomial(probs, 1, generator=generator))
-        if stop is not None and nxt == stop:
-            break
-        out.append(nxt)
-        window = window[1:] + [nxt]
-    model.train(was_training)
+    with eval_mode(model):
+        out = []
+        for _ in range(length):
+            logits = model(torch.tensor([window], device=device)).float()[0].cpu()
+            probs = torch.softmax(logits / temperature, -1)
+            nxt = int(torch.multinomial(probs, 1, generator=generator))
+            if stop is not None and nxt == stop:
+                break
+            out.append(nxt)
+            window = window[1:] + [nxt]
     return out

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from course.device import eval_mode
 from course.models.losses import lm_loss
 
 KINDS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -215,16 +216,14 @@ def sample(
     if temperature <= 0:
         raise ValueError("temperature must be positive")
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    logits, state = model(torch.tensor([start_ids], device=device))
-    out = []
-    for _ in range(length):
-        probs = torch.softmax(logits[0, -1].float() / temperature, dim=-1).cpu()
-        next_id = int(torch.multinomial(probs, 1, generator=generator))
-        out.append(next_id)
-        logits, state = model(torch.tensor([[next_id]], device=device), state)
-    model.train(was_training)
+    with eval_mode(model):
+        logits, state = model(torch.tensor([start_ids], device=device))
+        out = []
+        for _ in range(length):
+            probs = torch.softmax(logits[0, -1].float() / temperature, dim=-1).cpu()
+            next_id = int(torch.multinomial(probs, 1, generator=generator))
+            out.append(next_id)
+            logits, state = model(torch.tensor([[next_id]], device=device), state)
     return out
 
 
@@ -257,15 +256,13 @@ def gradient_by_distance(
     Returns a tensor of length T: entry k is how strongly the last prediction depends on the input
     k steps back. Bengio et al. (1994): for an RNN this shrinks geometrically in k.
     """
-    was_training = model.training
-    model.eval()
-    e = model.embed(x).detach().requires_grad_(True)  # (batch, T, embed)
-    logits, _ = model.forward_embeddings(e)
-    last = logits[:, -1].float()  # (batch, vocab)
-    target = y[:, -1] if y is not None else last.argmax(-1)
-    F.cross_entropy(last, target, reduction="sum").backward()
-    norms = e.grad.norm(dim=-1).mean(0)  # (T,)
-    model.train(was_training)
+    with eval_mode(model):
+        e = model.embed(x).detach().requires_grad_(True)  # (batch, T, embed)
+        logits, _ = model.forward_embeddings(e)
+        last = logits[:, -1].float()  # (batch, vocab)
+        target = y[:, -1] if y is not None else last.argmax(-1)
+        F.cross_entropy(last, target, reduction="sum").backward()
+        norms = e.grad.norm(dim=-1).mean(0)  # (T,)
     return norms.flip(0).detach()  # entry k = distance k from the last step
 
 
@@ -365,19 +362,17 @@ def time_forward(
     (median of ``repeats`` runs after a warm-up). Works for any model called as ``model(ids)``:
     notebook 06 times a Transformer with the same function."""
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    seconds = []
-    for length in lengths:
-        x = torch.randint(0, vocab_size, (batch_size, length), device=device)
-        model(x)  # warm-up (allocations, kernel choice)
-        runs = []
-        for _ in range(repeats):
-            _sync(device)
-            began = time.perf_counter()
-            model(x)
-            _sync(device)
-            runs.append(time.perf_counter() - began)
-        seconds.append(sorted(runs)[len(runs) // 2])
-    model.train(was_training)
+    with eval_mode(model):
+        seconds = []
+        for length in lengths:
+            x = torch.randint(0, vocab_size, (batch_size, length), device=device)
+            model(x)  # warm-up (allocations, kernel choice)
+            runs = []
+            for _ in range(repeats):
+                _sync(device)
+                began = time.perf_counter()
+                model(x)
+                _sync(device)
+                runs.append(time.perf_counter() - began)
+            seconds.append(sorted(runs)[len(runs) // 2])
     return seconds

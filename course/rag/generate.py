@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import torch
 
+from course.device import eval_mode
+
 ABSTENTIONS = ("i don't know", "i do not know", "unknown")
 MAX_QUESTION_CHARS = 120
 
@@ -192,17 +194,15 @@ def answer_confidence(
     from course.special_tokens import CHAT_PAD as PAD
 
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = []
-    encoded = [encode_example(tokenizer, p, f" {r}{EOS}") for p, r in zip(prompts, replies)]
-    for begin in range(0, len(encoded), 64):
-        x, y = collate(encoded[begin : begin + 64], tokenizer.encode(PAD)[0])
-        probs = model(x.to(device)).float().softmax(-1).cpu()  # (B, T, V)
-        mask = y != IGNORE
-        picked = probs.gather(-1, y.clamp(min=0)[..., None])[..., 0]  # (B, T)
-        out += ((picked * mask).sum(1) / mask.sum(1)).tolist()
-    model.train(was_training)
+    with eval_mode(model):
+        out = []
+        encoded = [encode_example(tokenizer, p, f" {r}{EOS}") for p, r in zip(prompts, replies)]
+        for begin in range(0, len(encoded), 64):
+            x, y = collate(encoded[begin : begin + 64], tokenizer.encode(PAD)[0])
+            probs = model(x.to(device)).float().softmax(-1).cpu()  # (B, T, V)
+            mask = y != IGNORE
+            picked = probs.gather(-1, y.clamp(min=0)[..., None])[..., 0]  # (B, T)
+            out += ((picked * mask).sum(1) / mask.sum(1)).tolist()
     return out
 
 

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
+from course.device import eval_mode
 from course.text.words import split_words
 
 # Function words carry no information about which passage is meant; dropping them keeps the TF-IDF
@@ -158,23 +159,21 @@ def mean_pooled_states(
     batch_size = _whole_number("batch_size", batch_size, 1)
     block = model.config.block_size
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    vectors = []
-    for begin in range(0, len(texts), batch_size):
-        encoded = [tokenizer.encode(t)[:block] for t in texts[begin : begin + batch_size]]
-        if any(len(e) == 0 for e in encoded):
-            raise ValueError("cannot embed an empty text")
-        longest = max(len(e) for e in encoded)
-        idx = torch.zeros(len(encoded), longest, dtype=torch.long)
-        mask = torch.zeros(len(encoded), longest)
-        for i, e in enumerate(encoded):
-            idx[i, : len(e)] = torch.tensor(e)
-            mask[i, : len(e)] = 1
-        h = model.hidden_states(idx.to(device)).float().cpu()  # (B, T, C)
-        pooled = (h * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)  # (B, C)
-        vectors.append(pooled)
-    model.train(was_training)
+    with eval_mode(model):
+        vectors = []
+        for begin in range(0, len(texts), batch_size):
+            encoded = [tokenizer.encode(t)[:block] for t in texts[begin : begin + batch_size]]
+            if any(len(e) == 0 for e in encoded):
+                raise ValueError("cannot embed an empty text")
+            longest = max(len(e) for e in encoded)
+            idx = torch.zeros(len(encoded), longest, dtype=torch.long)
+            mask = torch.zeros(len(encoded), longest)
+            for i, e in enumerate(encoded):
+                idx[i, : len(e)] = torch.tensor(e)
+                mask[i, : len(e)] = 1
+            h = model.hidden_states(idx.to(device)).float().cpu()  # (B, T, C)
+            pooled = (h * mask[:, :, None]).sum(1) / mask.sum(1, keepdim=True)  # (B, C)
+            vectors.append(pooled)
     return F.normalize(torch.cat(vectors), dim=1)
 
 
