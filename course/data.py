@@ -164,7 +164,8 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verified(path: Path, entry: Dataset) -> bool:
+def verified(path: Path, entry: Dataset) -> bool:
+    """True when ``path`` is the registry's file: the right size and sha256."""
     return path.is_file() and path.stat().st_size == entry.size and sha256_of(path) == entry.sha256
 
 
@@ -177,7 +178,7 @@ def locate(name: str) -> Path | None:
         candidate = folder / entry.filename
         if candidate.exists():
             try:
-                if _verified(candidate, entry):
+                if verified(candidate, entry):
                     return candidate
             except OSError as error:  # e.g. PermissionError: a share copied without read rights
                 reason = error.strerror or error
@@ -296,7 +297,7 @@ def download(name: str, *, force: bool = False, progress: bool = True) -> Path:
     global _network_failed
     entry = dataset(name)
     dest = cache_dir() / entry.filename
-    if not force and _verified(dest, entry):
+    if not force and verified(dest, entry):
         return dest
     transformed = entry.transform is not None
     try:

@@ -52,20 +52,12 @@ def _target(args) -> Path:
     return Path(args.dir).expanduser().resolve() if args.dir else data.cache_dir()
 
 
-def _verified(path: Path, entry: data.Dataset) -> bool:
-    return (
-        path.is_file()
-        and path.stat().st_size == entry.size
-        and data.sha256_of(path) == entry.sha256
-    )
-
-
 def fetch_one(
     entry: data.Dataset, folder: Path, *, force: bool = False, progress: bool = True
 ) -> tuple[Path, str]:
     """Make sure ``folder`` holds a verified copy of ``entry``; return (path, what happened)."""
     dest = folder / entry.filename
-    if not force and _verified(dest, entry):
+    if not force and data.verified(dest, entry):
         return dest, "already there"
     found = None if force else data.locate(entry.name)  # COURSE_DATA_DIR or the cache
     if found is not None and folder == data.cache_dir():
@@ -75,7 +67,7 @@ def fetch_one(
         atomic.check_writable_folder(folder)
         with atomic.replacing(dest) as partial:
             shutil.copyfile(found, partial)
-            if not _verified(partial, entry):
+            if not data.verified(partial, entry):
                 raise data.ChecksumError(
                     f"copying {found} gave a file whose sha256 differs; copy it by hand"
                 )
