@@ -20,6 +20,7 @@ forward ``model.aux_loss`` holds the MoE load-balancing loss (0 without experts)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 
@@ -293,6 +294,13 @@ def rope_cos_sin(seq_len: int, head_dim: int, base: float = 10000.0, offset: int
     return angles.cos().float(), angles.sin().float()
 
 
+@functools.lru_cache(maxsize=256)
+def _rope_table(seq_len: int, head_dim: int, base: float, offset: int):
+    """rope_cos_sin, computed once per (length, offset) and then shared by every layer, and by the
+    queries and keys of each (the attention never writes into it)."""
+    return rope_cos_sin(seq_len, head_dim, base, offset)
+
+
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate each pair (x_2i, x_2i+1) of x (..., T, D) by the angle m * theta_i (Su et al. 2021,
     eq. 34).
@@ -343,7 +351,7 @@ class Attention(nn.Module):
         k = self.k_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
         v = self.v_proj(x).view(B, T, self.n_kv_head, self.head_dim).transpose(1, 2)
         if self.rope:
-            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base, offset)
+            cos, sin = _rope_table(T, self.head_dim, self.rope_base, offset)
             k = apply_rope(k, cos.to(x.device), sin.to(x.device))
         return k, v
 
@@ -356,7 +364,7 @@ class Attention(nn.Module):
         offset = kv_cache.length if kv_cache is not None else 0
         q = self.q_proj(x).view(B, T, self.n_head, self.head_dim).transpose(1, 2)  # (B, H, T, D)
         if self.rope:
-            cos, sin = rope_cos_sin(T, self.head_dim, self.rope_base, offset)
+            cos, sin = _rope_table(T, self.head_dim, self.rope_base, offset)
             q = apply_rope(q, cos.to(x.device), sin.to(x.device))
         k, v = self.project_kv(x, offset)  # (B, H_kv, T, D)
         if kv_cache is not None:
