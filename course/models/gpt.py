@@ -168,6 +168,24 @@ class Block(nn.Module):
         return x, weights
 
 
+def positions(idx: torch.Tensor, kv_cache: KVCache | None, block_size: int) -> tuple[int, int, int]:
+    """(B, T, offset) of a (B, T) batch of token ids that follows ``offset`` cached tokens; a
+    ValueError that says what to do when ``idx`` is not 2-D or does not fit in the context."""
+    if idx.dim() != 2:
+        raise ValueError(
+            f"idx must be a (batch, time) tensor of token ids, got shape {tuple(idx.shape)}; "
+            "for a single sequence use idx[None]"
+        )
+    B, T = idx.shape
+    offset = kv_cache.length if kv_cache is not None else 0
+    if offset + T > block_size:
+        raise ValueError(
+            f"the sequence has {offset + T} tokens, which exceeds block_size={block_size} (the "
+            f"model's context); crop it to the last {block_size} tokens (course.generate does this)"
+        )
+    return B, T, offset
+
+
 def gpt2_init(model: nn.Module, n_layer: int, writes_to_residual: Callable[[str], bool]) -> None:
     """GPT-2's initialisation: N(0, 0.02) for every Linear and Embedding weight, zero biases, and
     std 0.02 / sqrt(2 * n_layer) for the projections that write into the residual stream (named by
@@ -208,19 +226,7 @@ class GPT(nn.Module):
     def _trunk(
         self, idx: torch.Tensor, kv_cache: KVCache | None = None, return_attention: bool = False
     ):
-        if idx.dim() != 2:
-            raise ValueError(
-                f"idx must be a (batch, time) tensor of token ids, got shape {tuple(idx.shape)}; "
-                "for a single sequence use idx[None]"
-            )
-        B, T = idx.shape
-        offset = kv_cache.length if kv_cache is not None else 0
-        if offset + T > self.config.block_size:
-            raise ValueError(
-                f"the sequence has {offset + T} tokens but the model's context (block_size) is "
-                f"{self.config.block_size}; crop it to the last {self.config.block_size} tokens "
-                "(course.generate does this for you)"
-            )
+        B, T, offset = positions(idx, kv_cache, self.config.block_size)
         pos = torch.arange(offset, offset + T, device=idx.device)  # (T,)
         x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C)
         attentions = []

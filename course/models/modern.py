@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from course.models.attention import causal_attention
-from course.models.gpt import KVCache, gpt2_init
+from course.models.gpt import KVCache, gpt2_init, positions
 from course.models.losses import lm_loss
 
 _NORMS = ("layernorm", "rmsnorm")
@@ -437,16 +437,7 @@ class ModernGPT(nn.Module):
     def hidden_states(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
         """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head.
         With ``kv_cache``, idx holds the tokens after the cached ones (:meth:`new_kv_cache`)."""
-        if idx.dim() != 2:
-            raise ValueError(f"idx must be (batch, time) token ids, got shape {tuple(idx.shape)}")
-        B, T = idx.shape
-        offset = kv_cache.length if kv_cache is not None else 0
-        if offset + T > self.config.block_size:
-            raise ValueError(
-                f"sequence of {offset + T} tokens exceeds block_size="
-                f"{self.config.block_size}; crop the input to the last block_size "
-                "tokens (course.generate does this)"
-            )
+        B, T, offset = positions(idx, kv_cache, self.config.block_size)
         x = self.tok_emb(idx)  # (B, T, C)
         if self.pos_emb is not None:
             x = x + self.pos_emb(torch.arange(offset, offset + T, device=idx.device))
