@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from course.align.sft import IGNORE, encode_example
 from course.align.tasks import Pair, left_pad
+from course.generate import whole_number
 from course.special_tokens import CHAT_EOS as EOS
 from course.special_tokens import CHAT_PAD as PAD
 
@@ -61,18 +62,6 @@ def check_beta(beta: float) -> None:
             f"beta must be a finite number > 0 (it sets how far the policy may move "
             f"from the reference; 0.1 is usual), got {beta!r}"
         )
-
-
-def _whole_number(name: str, value, minimum: int) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value != int(value)
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def dpo_loss(
@@ -151,8 +140,8 @@ def train_dpo(
     if not pairs:
         raise ValueError("DPO needs at least one preference pair")
     check_beta(beta)  # before any work, not after the first batch
-    steps = _whole_number("steps", steps, 0)
-    batch_size = _whole_number("batch_size", batch_size, 1)
+    steps = whole_number("steps", steps, 0)
+    batch_size = whole_number("batch_size", batch_size, 1)
     if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
     device = next(policy.parameters()).device
@@ -202,7 +191,7 @@ def preference_accuracy(
         raise ValueError(
             "no preference pairs to measure accuracy on (the fraction of none is undefined)"
         )
-    batch_size = _whole_number("batch_size", batch_size, 1)
+    batch_size = whole_number("batch_size", batch_size, 1)
     check_beta(beta)
     policy.eval()
     margins = []
