@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from course import atomic
+from course.text.checks import read_tokenizer_file
 
 # words with an optional leading space, digit runs, other symbols, whitespace (not the last space
 # before a word, which goes with the word): a simplified version of GPT-2's pre-tokenizer
@@ -254,14 +255,7 @@ class BPETokenizer:
 
     @classmethod
     def load(cls, path: str | Path) -> BPETokenizer:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(
-                f"{path} is not a valid tokenizer file ({error}); save the tokenizer again"
-            ) from None
-        if not isinstance(data, dict) or data.get("type") != "byte-bpe":
-            raise ValueError(f"{path} does not hold a byte-level BPE tokenizer")
+        data = read_tokenizer_file(path, "byte-bpe", "a byte-level BPE tokenizer")
         merges, special = data.get("merges"), data.get("special_tokens", [])
 
         def earlier_pair(m, i):  # merge i joins two tokens that exist before it: ids < 256 + i

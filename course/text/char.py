@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from course import atomic
+from course.text.checks import checked_ids, read_tokenizer_file
 
 
 class CharTokenizer:
@@ -48,16 +49,7 @@ class CharTokenizer:
             ) from None
 
     def decode(self, ids: Iterable[int]) -> str:
-        ids = [int(i) for i in ids]
-        # (a negative id would silently index from the end: chars[-1])
-        wrong = [i for i in ids if not 0 <= i < self.vocab_size]
-        if wrong:
-            raise ValueError(
-                f"token ids {wrong[:5]} are outside this tokenizer's vocabulary "
-                f"[0, {self.vocab_size}); decode ids that this tokenizer's encode "
-                "(or a model with its vocab_size) produced"
-            )
-        return "".join(self.chars[i] for i in ids)
+        return "".join(self.chars[i] for i in checked_ids(ids, self.vocab_size))
 
     def save(self, path: str | Path) -> None:
         """Write the vocabulary as JSON, atomically: a failed save leaves an older file intact."""
@@ -74,15 +66,8 @@ class CharTokenizer:
 
     @classmethod
     def load(cls, path: str | Path) -> CharTokenizer:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(
-                f"{path} is not a valid tokenizer file ({error}); save the tokenizer again"
-            ) from None
-        chars = data.get("chars") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or data.get("type") != "char":
-            raise ValueError(f"{path} does not hold a character tokenizer")
+        data = read_tokenizer_file(path, "char", "a character tokenizer")
+        chars = data.get("chars")
         if not isinstance(chars, list) or not all(isinstance(c, str) for c in chars):
             raise ValueError(
                 f"{path} is damaged: 'chars' should be a list of characters; "

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from course.special_tokens import UNK
+from course.text.checks import checked_ids
 
 # Words (letters, digits, inner apostrophes as in "o'er" or "don't") or single punctuation marks.
 _WORD = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)*|[^\sA-Za-z0-9]")
@@ -73,14 +74,4 @@ class WordTokenizer:
         return [self.stoi.get(t, self.unk_id) for t in tokens]
 
     def decode(self, ids: Iterable[int]) -> str:
-        ids = [int(i) for i in ids]
-        # (a negative id would silently index from the end: itos[-1])
-        wrong = [i for i in ids if not 0 <= i < self.vocab_size]
-        if wrong:
-            raise ValueError(
-                f"token ids {wrong[:5]} are outside this vocabulary "
-                f"[0, {self.vocab_size}); "
-                "decode ids that this tokenizer's encode (or a model with its "
-                "vocab_size) produced"
-            )
-        return " ".join(self.itos[i] for i in ids)
+        return " ".join(self.itos[i] for i in checked_ids(ids, self.vocab_size))
