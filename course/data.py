@@ -164,6 +164,21 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def fetch_entry(entry: Dataset, dest: Path, progress: bool = True) -> Path:
+    """Download a registry entry to ``dest``, through its transform when it has one, checking the
+    source's size and sha256 and then the final file's (see :func:`fetch`)."""
+    transformed = entry.transform is not None
+    return fetch(
+        entry.url,
+        dest,
+        sha256=entry.source_sha256 if transformed else entry.sha256,
+        size=entry.source_size if transformed else entry.size,
+        transform=entry.transform,
+        final_sha256=entry.sha256 if transformed else None,
+        progress=progress,
+    )
+
+
 def verified(path: Path, entry: Dataset) -> bool:
     """True when ``path`` is the registry's file: the right size and sha256."""
     return path.is_file() and path.stat().st_size == entry.size and sha256_of(path) == entry.sha256
@@ -299,17 +314,8 @@ def download(name: str, *, force: bool = False, progress: bool = True) -> Path:
     dest = cache_dir() / entry.filename
     if not force and verified(dest, entry):
         return dest
-    transformed = entry.transform is not None
     try:
-        path = fetch(
-            entry.url,
-            dest,
-            sha256=entry.source_sha256 if transformed else entry.sha256,
-            size=entry.source_size if transformed else entry.size,
-            transform=entry.transform,
-            final_sha256=entry.sha256 if transformed else None,
-            progress=progress,
-        )
+        path = fetch_entry(entry, dest, progress=progress)
     except (urllib.error.URLError, OSError, TimeoutError, HTTPException) as error:
         _network_failed = str(getattr(error, "reason", error))
         raise

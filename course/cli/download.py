@@ -72,17 +72,7 @@ def fetch_one(
                     f"copying {found} gave a file whose sha256 differs; copy it by hand"
                 )
         return dest, "copied"
-    transformed = entry.transform is not None
-    # Same arguments as course.data.download, with the destination of our choice.
-    data.fetch(
-        entry.url,
-        dest,
-        sha256=entry.source_sha256 if transformed else entry.sha256,
-        size=entry.source_size if transformed else entry.size,
-        transform=entry.transform,
-        final_sha256=entry.sha256 if transformed else None,
-        progress=progress,
-    )
+    data.fetch_entry(entry, dest, progress=progress)  # as course.data.download, to our folder
     return dest, "downloaded"
 
 
