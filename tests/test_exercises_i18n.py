@@ -19,7 +19,21 @@ import course.exercises as exercises
 from course.exercises import nb01, zh_CN
 
 CHECKS = sorted((Path(exercises.__file__).parent).glob("nb[0-9][0-9].py"))
-FULLY_TRANSLATED = {"nb01", "nb02", "nb03", "nb04", "nb05", "nb11", "nb12", "nb13"}
+FULLY_TRANSLATED = {
+    "nb01",
+    "nb02",
+    "nb03",
+    "nb04",
+    "nb05",
+    "nb06",
+    "nb07",
+    "nb08",
+    "nb09",
+    "nb10",
+    "nb11",
+    "nb12",
+    "nb13",
+}
 
 
 def hints_of(path: Path) -> list[str]:

@@ -112,6 +112,54 @@ HINTS = {
         "origin 是候选所延伸的那条束（展平后的下标 // vocab），word 是词元（展平后的下标 % vocab）",
     "with one beam and k = 1 a beam step is greedy: the argmax":
         "只有一条束且 k = 1 时，束搜索的一步就是贪心：取 argmax",
+    # -------------------------------------------------------------- nb06: the Transformer
+    "return a pair (output, weights)": "返回一个二元组 (output, weights)",
+    "weights have one row per query and one column per key: (batch, 4, 5)":
+        "weights 中每个查询占一行、每个键占一列：(batch, 4, 5)",
+    "divide the scores by sqrt(d_k) before the softmax": "在 softmax 之前，先把分数除以 sqrt(d_k)",
+    "each row of weights must sum to 1 (softmax over the keys)":
+        "weights 的每一行之和必须为 1（在键的维度上做 softmax）",
+    "weights = softmax(q @ k.transpose(-2, -1) / sqrt(d_k)), output = weights @ v":
+        "先算权重 weights = softmax(q @ k.transpose(-2, -1) / sqrt(d_k))，"
+        "再算输出 output = weights @ v",
+    "masked keys (mask False) must get weight exactly 0: fill their scores with -inf":
+        "被掩码的键（mask 为 False）权重必须恰好为 0：把它们的分数填成 -inf",
+    "with a mask, the output averages only the allowed values":
+        "有掩码时，输出只对允许的那些值求平均",
+    "return a (max_len, d_model) tensor": "返回一个形状为 (max_len, d_model) 的张量",
+    "position 0: sin(0) = 0 in even columns, cos(0) = 1 in odd":
+        "位置 0：偶数列是 sin(0) = 0，奇数列是 cos(0) = 1",
+    "columns 2i and 2i+1 share the angle pos / 10000^(2i / d_model) (i counts pairs, not columns)":
+        "第 2i 列和第 2i+1 列共用同一个角度 pos / 10000^(2i / d_model)（i 数的是列对，不是列）",
+    "the first pair turns fastest: PE[pos, 0] = sin(pos)": "第一对转得最快：PE[pos, 0] = sin(pos)",
+    "return a (size, size) boolean tensor": "返回一个形状为 (size, size) 的布尔张量",
+    "a position may attend to itself (the diagonal is True)":
+        "一个位置可以关注它自己（对角线为 True）",
+    "position 0 must not see position 1: the upper triangle is False":
+        "位置 0 不能看到位置 1：上三角为 False",
+    "True on and below the diagonal only": "只有对角线及其下方为 True",
+    "return one candidate id (an int)": "返回一个候选 id（一个 int）",
+    "return one of the candidates": "返回候选项中的一个",
+    "score each candidate c by log p(left + [c] + right), summing the log-probabilities of c and "
+    "of every token of `right`, not only of c":
+        "用 log p(left + [c] + right) 给每个候选 c 打分：把 c 以及 `right` 中每个词元的对数概率"
+        "都加起来，而不是只算 c 的",
+    # -------------------------------------------------------------- nb07: GPT from scratch
+    "with no applicable merge, return the raw byte values":
+        "没有可用的合并时，直接返回原始的字节值",
+    "return a tensor shaped like the logits": "返回一个与 logits 形状相同的张量",
+    "p = 0.7: 0.5 alone is not enough, 0.5 + 0.25 is: keep those two tokens, set the rest to -inf":
+        "p = 0.7：只有 0.5 不够，0.5 + 0.25 就够了：保留这两个词元，其余的设为 -inf",
+    "the kept logits keep their values": "保留下来的 logits 保持原值",
+    "the most likely token is always kept": "最可能的那个词元总是要保留",
+    "p = 1 keeps every token": "p = 1 时保留所有词元",
+    "filter each row on its own (sort within the row, cumulative sum along the last dimension)":
+        "每一行单独过滤（在行内排序，沿最后一维求累积和）",
+    "store both keys *and* values: a factor 2": "键*和*值都要存：多一个因子 2",
+    "2 (K and V) x layers x heads x head_dim x positions x batch x bytes":
+        "2（K 和 V）× 层数 × 头数 × head_dim × 位置数 × batch × 字节数",
+    "every sequence of the batch has its own cache": "批量中的每条序列都有自己的缓存",
+    "return one number (a float, or a 0-d tensor)": "返回一个数（一个 float，或一个 0 维张量）",
     # -------------------------------------------------------------- nb08: modern LLM blocks
     "return a tensor shaped like x: (2, 4)": "返回与 x 形状相同的张量：(2, 4)",
     "a row of 2s has RMS 2, so it normalises to 1s: divide by sqrt(mean(x**2)), not by the std":
@@ -139,6 +187,37 @@ HINTS = {
     "multiply 2 (K and V) x layers x KV heads x head_dim x tokens x batch x bytes per value":
         "把 2（K 和 V）× 层数 × KV 头数 × head_dim × 词元数 × batch × 每个值的字节数乘起来",
     "the cache scales with the KV heads, not the query heads": "缓存随 KV 头数增长，而不是查询头数",
+    # -------------------------------------------------------------- nb09: prompting and fine-tuning
+    "return a pair (inputs, labels)": "返回一个二元组 (inputs, labels)",
+    "inputs are prompt + reply without the last token (position t predicts t + 1)":
+        "inputs 是 prompt + reply 去掉最后一个词元（位置 t 预测 t + 1）",
+    "labels need one entry per input position": "labels 要为每个输入位置各给一项",
+    "the targets 6 and 7 are prompt tokens: they must be -100":
+        "目标 6 和 7 是提示词中的词元：它们必须是 -100",
+    "the targets that are reply tokens keep their ids (8, then 9)":
+        "属于回复的目标词元保留它们的 id（先是 8，然后是 9）",
+    "with a one-token prompt no target is a prompt token, so nothing is masked":
+        "提示词只有一个词元时，没有哪个目标是提示词中的词元，所以不掩码任何目标",
+    "the output has shape (batch, d_out) = (3, 4)": "输出的形状为 (batch, d_out) = (3, 4)",
+    "with B = 0 the layer must equal the frozen x @ W.T + b":
+        "B = 0 时，这一层必须等于冻结的 x @ W.T + b",
+    "scale the low-rank term by alpha / r": "低秩项要乘以 alpha / r",
+    "compute x @ W.T + b + (alpha / r) * (x @ A.T @ B.T)":
+        "计算 x @ W.T + b + (alpha / r) * (x @ A.T @ B.T)",
+    "one layer (d_out=12, d_in=4) with r=1: A has 4 weights, B has 12":
+        "一层（d_out=12, d_in=4），r=1：A 有 4 个权重，B 有 12 个",
+    "A is (r, d_in) and B is (d_out, r): both grow with r":
+        "A 的形状是 (r, d_in)，B 的形状是 (d_out, r)：两者都随 r 增长",
+    "add up r * (d_in + d_out) over every layer in the list":
+        "对列表中的每一层，把 r * (d_in + d_out) 加起来",
+    "return a tensor of shape (n_tokens, n_prefix + n_tokens) = (3, 5)":
+        "返回一个形状为 (n_tokens, n_prefix + n_tokens) = (3, 5) 的张量",
+    "every token may attend to every prefix slot: the first n_prefix columns are all True":
+        "每个词元都可以关注每个前缀槽位：前 n_prefix 列全为 True",
+    "among the tokens the mask stays causal: token t sees tokens 0 .. t (a lower-triangular block "
+    "after the prefix columns)":
+        "在词元之间，掩码仍然是因果的：词元 t 能看到词元 0 .. t（前缀列之后是一个下三角块）",
+    "one token sees the whole prefix and itself": "只有一个词元时，它能看到整个前缀和它自己",
     # -------------------------------------------------------------- nb10: RLHF
     "equal rewards mean a coin flip: the loss should be log 2 = 0.693":
         "奖励相等就等于抛硬币：损失应为 log 2 = 0.693",
