@@ -36,9 +36,12 @@ lint:
 	$(BIN)/python -m ruff check $(LINTED)
 	$(BIN)/python -m ruff format --check $(LINTED)
 
+# ruff writes a notebook's cell sources as lists of lines: `course clean` puts them back as the
+# single strings the course commits.
 format:
 	$(BIN)/python -m ruff check --fix $(LINTED)
 	$(BIN)/python -m ruff format $(LINTED)
+	$(BIN)/python -m course clean notebooks/*.ipynb
 
 # Every notebook (or NB="09 10") in full mode, written back with its outputs and run record, then
 # docs/claims.md. JOBS=2: the two independent chains side by side, one thread each.
