@@ -18,6 +18,7 @@ When ``COURSE_CLAIMS_FILE`` is set (``benchmarks/claims.py`` sets it), each clai
 that JSON-lines file; with ``COURSE_CLAIMS_CONTINUE=1`` a failed claim is recorded instead of raised,
 so the table shows every claim of a notebook even when an early one fails.
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ def claim(statement: str, holds: bool, figure: str = "", *, fast: bool | str = T
     because the budget is too small for the outcome to appear; the reason says why.
     """
     if fast is not True and not (isinstance(fast, str) and fast.strip()):
-        raise ValueError("claim(..., fast=...) takes True (asserted at the FAST budget too) or a "
-                         "non-empty string saying why the claim cannot be tested at that budget")
+        raise ValueError(
+            "claim(..., fast=...) takes True (asserted at the FAST budget too) or a "
+            "non-empty string saying why the claim cannot be tested at that budget"
+        )
     holds = bool(holds)
     tested = not (is_fast() and isinstance(fast, str))
     if tested:
@@ -46,8 +49,18 @@ def claim(statement: str, holds: bool, figure: str = "", *, fast: bool | str = T
     record = os.environ.get("COURSE_CLAIMS_FILE")
     if record:
         with open(record, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"claim": statement, "figure": figure, "holds": holds, "tested": tested,
-                                  "mode": "fast" if is_fast() else "full",
-                                  "notebook": os.environ.get("COURSE_NOTEBOOK", "")}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "claim": statement,
+                        "figure": figure,
+                        "holds": holds,
+                        "tested": tested,
+                        "mode": "fast" if is_fast() else "full",
+                        "notebook": os.environ.get("COURSE_NOTEBOOK", ""),
+                    }
+                )
+                + "\n"
+            )
     if tested and not holds and os.environ.get("COURSE_CLAIMS_CONTINUE", "") != "1":
         raise AssertionError(f"claim failed: {statement} ({figure})")

@@ -14,8 +14,13 @@ def test_solution_agrees_with_the_package():
 
 def test_wrong_answers_fail_with_a_hint(capsys):
     from collections import Counter
+
     # counts occurrences instead of documents
-    assert not check.idf(lambda docs: {w: math.log(len(docs) / c) for w, c in Counter(w for d in docs for w in d).items()})
+    assert not check.idf(
+        lambda docs: {
+            w: math.log(len(docs) / c) for w, c in Counter(w for d in docs for w in d).items()
+        }
+    )
     # raw bigram counts instead of distinct left neighbours
     assert not check.continuation_counts(lambda t: dict(Counter(t[1:])))
     # forgets the minus sign

@@ -15,7 +15,11 @@ def test_solutions_agree_with_the_package():
 
 def test_wrong_answers_fail_with_a_hint(capsys):
     # only looks to the right
-    assert not check.skipgram_pairs(lambda t, w: [(t[i], t[j]) for i in range(len(t)) for j in range(i + 1, min(len(t), i + w + 1))])
+    assert not check.skipgram_pairs(
+        lambda t, w: [
+            (t[i], t[j]) for i in range(len(t)) for j in range(i + 1, min(len(t), i + w + 1))
+        ]
+    )
     # forgets the 3/4 power
     assert not check.noise_distribution(lambda c: np.asarray(c) / np.sum(c))
 
@@ -23,5 +27,6 @@ def test_wrong_answers_fail_with_a_hint(capsys):
         E = E / np.linalg.norm(E, axis=1, keepdims=True)
         s = {w: i for i, w in enumerate(itos)}
         return itos[int(np.argmax(E @ (E[s[b]] - E[s[a]] + E[s[c]])))]
+
     assert not check.analogy(no_exclusion)
     assert "Hint" in capsys.readouterr().out

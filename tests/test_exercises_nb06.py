@@ -1,5 +1,3 @@
-import math
-
 import torch
 
 from course.exercises import nb06 as check

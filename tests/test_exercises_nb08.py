@@ -16,13 +16,17 @@ def test_solutions_agree_with_the_package():
 
 def test_wrong_answers_fail_with_a_hint(capsys):
     # LayerNorm instead of RMSNorm (subtracts the mean)
-    assert not check.rms_norm(lambda x, w, eps: torch.nn.functional.layer_norm(x, x.shape[-1:], eps=eps) * w)
+    assert not check.rms_norm(
+        lambda x, w, eps: torch.nn.functional.layer_norm(x, x.shape[-1:], eps=eps) * w
+    )
+
     # rotates the query and key pairs, but every pair by the same angle (forgets the frequencies)
     def one_frequency(x, m, base):
         c, s = torch.cos(torch.tensor(float(m))), torch.sin(torch.tensor(float(m)))
         out = x.clone()
         out[0::2], out[1::2] = x[0::2] * c - x[1::2] * s, x[0::2] * s + x[1::2] * c
         return out
+
     assert not check.rotate_pairs(one_frequency)
     # counts only K, not V
     assert not check.kv_cache_bytes(lambda L, H, D, T, B, b: L * H * D * T * B * b)

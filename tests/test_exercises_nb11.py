@@ -1,5 +1,3 @@
-import torch
-
 from course.exercises import nb11 as check
 from course.rag import chunking, generate, index
 
@@ -12,11 +10,15 @@ def test_the_package_passes_the_same_checks():
 
 def test_wrong_answers_fail_with_a_hint(capsys):
     # steps by `size` instead of `size - overlap`
-    assert not check.chunk_words(lambda w, s, o: [list(w[i:i + s]) for i in range(0, len(w), s)])
+    assert not check.chunk_words(lambda w, s, o: [list(w[i : i + s]) for i in range(0, len(w), s)])
     # counts relevant ids instead of queries
-    assert not check.recall_at_k(lambda r, rel, k: sum(len(set(x[:k]) & set(y)) for x, y in zip(r, rel)) / len(r))
+    assert not check.recall_at_k(
+        lambda r, rel, k: sum(len(set(x[:k]) & set(y)) for x, y in zip(r, rel)) / len(r)
+    )
     # counts every wrong reply, abstentions included
-    assert not check.hallucination_rate(lambda r, g: sum(a.strip() != b for a, b in zip(r, g)) / len(r))
+    assert not check.hallucination_rate(
+        lambda r, g: sum(a.strip() != b for a, b in zip(r, g)) / len(r)
+    )
     # averages over padding too
     assert not check.mean_pool(lambda h, m: h.mean(1))
     assert "Hint" in capsys.readouterr().out

@@ -22,13 +22,24 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06_transformer.i
 def definitions(*cell_ids: str) -> dict:
     """Execute only the imports, classes and functions of the given cells; return the namespace."""
     cells = {c.get("id"): c for c in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]}
-    namespace = {"math": math, "torch": torch, "nn": nn, "F": F, "causal_mask": causal_mask,
-                 "sinusoidal_positions": sinusoidal_positions, "MASK": 0, "vocab_size": 20}
+    namespace = {
+        "math": math,
+        "torch": torch,
+        "nn": nn,
+        "F": F,
+        "causal_mask": causal_mask,
+        "sinusoidal_positions": sinusoidal_positions,
+        "MASK": 0,
+        "vocab_size": 20,
+    }
     for cell_id in cell_ids:
         source = cells[cell_id]["source"]
         tree = ast.parse(source if isinstance(source, str) else "".join(source))
-        keep = [node for node in tree.body
-                if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.Import, ast.ImportFrom))]
+        keep = [
+            node
+            for node in tree.body
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.Import, ast.ImportFrom))
+        ]
         exec(compile(ast.Module(body=keep, type_ignores=[]), cell_id, "exec"), namespace)
     return namespace
 
@@ -39,7 +50,9 @@ def test_the_two_models_differ_only_in_what_they_see():
     encoder = ns["TinyLM"](causal=False, vocab_size=20, d_model=16, n_heads=2, block_size=8).eval()
     torch.manual_seed(0)
     decoder = ns["TinyLM"](causal=True, vocab_size=20, d_model=16, n_heads=2, block_size=8).eval()
-    assert sum(p.numel() for p in encoder.parameters()) == sum(p.numel() for p in decoder.parameters())
+    assert sum(p.numel() for p in encoder.parameters()) == sum(
+        p.numel() for p in decoder.parameters()
+    )
     ids = torch.tensor([[3, 4, 5, 6, 7, 8, 9, 10]])
     later_changed = ids.clone()
     later_changed[0, 5:] = 1

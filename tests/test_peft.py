@@ -1,5 +1,6 @@
 """Prompt tuning and prefix tuning (course.align.prompt_tuning, course.align.prefix_tuning), and the
 hand-built versions of notebook 09, read from the notebook by cell id, computing the same thing."""
+
 import ast
 import json
 from pathlib import Path
@@ -32,7 +33,9 @@ def notebook_functions(*cell_ids: str) -> dict:
     namespace = {"torch": torch, "nn": nn}
     for cell_id in cell_ids:
         tree = ast.parse("".join(cells[cell_id]["source"]))
-        keep = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.Import, ast.ImportFrom))]
+        keep = [
+            n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.Import, ast.ImportFrom))
+        ]
         exec(compile(ast.Module(body=keep, type_ignores=[]), f"nb09:{cell_id}", "exec"), namespace)
     return namespace
 
@@ -57,8 +60,13 @@ def test_soft_prompt_trains_only_its_vectors():
     assert count_parameters(tuned)[0] == soft_prompt_parameters(4, 16) == 64
     x = torch.randint(0, 50, (4, 12))
     start = tuned.prompt.detach().clone()
-    history = fit(tuned, lambda: (x, x), config=TrainConfig(steps=30, lr=0.05, warmup_steps=0),
-                  progress=False, plot=False)
+    history = fit(
+        tuned,
+        lambda: (x, x),
+        config=TrainConfig(steps=30, lr=0.05, warmup_steps=0),
+        progress=False,
+        plot=False,
+    )
     assert history.train_loss[-1] < history.train_loss[0]
     assert not torch.equal(tuned.prompt, start)
     assert all(torch.equal(p, before[n]) for n, p in model.named_parameters())  # frozen
@@ -104,7 +112,8 @@ def test_a_prefix_is_earlier_tokens_keys_and_values():
     recorded = record_keys_values(model, context)
     for layer, (k, v) in zip(add_prefix(model, 5), recorded):
         with torch.no_grad():
-            layer.prefix_keys.copy_(k[0]); layer.prefix_values.copy_(v[0])
+            layer.prefix_keys.copy_(k[0])
+            layer.prefix_values.copy_(v[0])
     assert torch.allclose(model(idx), want, atol=1e-5)
 
 
@@ -115,8 +124,13 @@ def test_prefix_trains_only_the_prefix_and_is_removable():
     layers = add_prefix(model, 3)
     assert all(isinstance(layer, PrefixAttention) for layer in layers)
     assert count_parameters(model)[0] == prefix_parameters(2, 3, 16) == 192
-    history = fit(model, lambda: (idx, idx), config=TrainConfig(steps=30, lr=0.05, warmup_steps=0),
-                  progress=False, plot=False)
+    history = fit(
+        model,
+        lambda: (idx, idx),
+        config=TrainConfig(steps=30, lr=0.05, warmup_steps=0),
+        progress=False,
+        plot=False,
+    )
     assert history.train_loss[-1] < history.train_loss[0]
     assert not torch.allclose(model(idx), before_logits, atol=1e-4)
     assert torch.equal(remove_prefix(model)(idx), before_logits)  # the base model, untouched
@@ -126,7 +140,8 @@ def test_prefix_generation_with_and_without_the_cache_agree():
     model = gpt()
     for layer in add_prefix(model, 4):
         with torch.no_grad():
-            layer.prefix_keys.normal_(); layer.prefix_values.normal_()
+            layer.prefix_keys.normal_()
+            layer.prefix_values.normal_()
     idx = torch.randint(0, 50, (3, 6))
     cached = generate(model, idx, 10, greedy=True)
     plain = generate(model, idx, 10, greedy=True, use_kv_cache=False)
@@ -148,7 +163,8 @@ def test_notebook_prefix_attention_matches_package():
     model = gpt()
     layer = PrefixAttention(model.blocks[0].attn, 3)
     with torch.no_grad():
-        layer.prefix_keys.normal_(); layer.prefix_values.normal_()
+        layer.prefix_keys.normal_()
+        layer.prefix_values.normal_()
     attention_with_prefix = notebook_functions("peft-prefix")["attention_with_prefix"]
     x = torch.randn(2, 7, 16)
     got = attention_with_prefix(layer.attn, x, layer.prefix_keys, layer.prefix_values)

@@ -1,4 +1,5 @@
 """Worked solutions for the exercises of notebook 06."""
+
 import math
 
 import torch
@@ -36,7 +37,7 @@ def fill_blank(model, left, right, candidates):
             logp = F.log_softmax(model(ids)[0, :-1], dim=-1)  # (T - 1, V): predictions of ids[1:]
         targets = ids[0, 1:]
         # the tokens from c on; the left part's probability is the same for every candidate
-        score = float(logp.gather(1, targets[:, None])[len(left) - 1:].sum())
+        score = float(logp.gather(1, targets[:, None])[len(left) - 1 :].sum())
         if score > best_score:
             best, best_score = c, score
     return best

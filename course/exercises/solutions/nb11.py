@@ -1,7 +1,6 @@
 """Worked solutions to the exercises of notebook 11."""
-from __future__ import annotations
 
-import torch
+from __future__ import annotations
 
 
 def chunk_words(words, size, overlap):
@@ -11,7 +10,7 @@ def chunk_words(words, size, overlap):
     starts = list(range(0, len(words) - size, step))
     if starts[-1] != len(words) - size:
         starts.append(len(words) - size)  # the last window ends exactly at the last word
-    return [list(words[s:s + size]) for s in starts]
+    return [list(words[s : s + size]) for s in starts]
 
 
 def recall_at_k(retrieved, relevant, k):
@@ -26,7 +25,10 @@ def _norm(text):
 
 
 def hallucination_rate(replies, golds):
-    wrong = sum(_norm(r) != _norm(g) and _norm(r) not in ("i don't know", "") for r, g in zip(replies, golds))
+    wrong = sum(
+        _norm(r) != _norm(g) and _norm(r) not in ("i don't know", "")
+        for r, g in zip(replies, golds)
+    )
     return wrong / len(replies)
 
 

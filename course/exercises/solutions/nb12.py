@@ -1,4 +1,5 @@
 """Worked solutions to the exercises of notebook 12."""
+
 from __future__ import annotations
 
 
@@ -12,7 +13,7 @@ def scratchpad(problem):
 
 
 def predicted_exact_match(p, n):
-    return p ** n  # every digit right, each independently with probability p
+    return p**n  # every digit right, each independently with probability p
 
 
 def largest_jump_share(values):
