@@ -7,16 +7,16 @@ A claim is a learning outcome that can fail. At the FAST budget (``COURSE_FAST=1
 claim either keeps its statement's direction -- a "beats" claim asserts that it beats, with a FAST
 threshold on the right side of the null -- or it is declared untested at that budget with a reason:
 
-    claim("PPO raises the reward", ppo - sft > budget(full=0.1, fast=0.0), f"{sft:+.2f} -> {ppo:+.2f}",
-          fast="60 PPO steps are too few to move the policy")
+    claim("PPO raises the reward", ppo - sft > budget(full=0.1, fast=0.0),
+          f"{sft:+.2f} -> {ppo:+.2f}", fast="60 PPO steps are too few to move the policy")
 
-prints ``[claim not tested at FAST budget: 60 PPO steps ...]`` in FAST mode, records ``tested: false``
-and never asserts; in full mode the same line is an ordinary claim. Identities and restated formulas
-are plain ``assert`` statements, not claims.
+prints ``[claim not tested at FAST budget: 60 PPO steps ...]`` in FAST mode, records
+``tested: false`` and never asserts; in full mode the same line is an ordinary claim. Identities and
+restated formulas are plain ``assert`` statements, not claims.
 
-When ``COURSE_CLAIMS_FILE`` is set (``benchmarks/claims.py`` sets it), each claim is also appended to
-that JSON-lines file; with ``COURSE_CLAIMS_CONTINUE=1`` a failed claim is recorded instead of raised,
-so the table shows every claim of a notebook even when an early one fails.
+When ``COURSE_CLAIMS_FILE`` is set (``benchmarks/claims.py`` sets it), each claim is also appended
+to that JSON-lines file; with ``COURSE_CLAIMS_CONTINUE=1`` a failed claim is recorded instead of
+raised, so the table shows every claim of a notebook even when an early one fails.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ from course.exercises import exercise
 
 
 def skipgram_pairs(fn) -> bool:
-    """``fn(tokens, window)`` -> list of (centre, context) pairs for every context within ``window``."""
+    """``fn(tokens, window)`` -> list of (centre, context) pairs for every context within
+    ``window``."""
     with exercise("skipgram_pairs") as ex:
         got = ex.call(fn, ["a", "b", "c"], 1)
         ex.expect(isinstance(got, list), "return a list of (centre, context) tuples")
@@ -43,7 +44,8 @@ def noise_distribution(fn) -> bool:
 
 
 def analogy(fn) -> bool:
-    """``fn(vectors, itos, a, b, c)`` -> the word d for a : b :: c : d, by 3CosAdd, excluding a, b, c."""
+    """``fn(vectors, itos, a, b, c)`` -> the word d for a : b :: c : d, by 3CosAdd,
+    excluding a, b, c."""
     with exercise("analogy") as ex:
         itos = ["man", "woman", "king", "queen", "throne"]
         E = np.array([[1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [1, 0, 1.2]], dtype=float)
@@ -58,7 +60,8 @@ def analogy(fn) -> bool:
             "normalise every vector to unit length first: a long vector must not win by length "
             "alone",
         )
-        # a small man -> woman offset: v_king itself is nearest to the target, as often happens in practice
+        # a small man -> woman offset: v_king itself is nearest to the target, as often happens in
+        # practice
         near = np.array([[1, 0, 0], [1, 0.05, 0], [0, 0, 1], [0, 0.5, 1], [0, -1, 0]], dtype=float)
         ex.expect(
             ex.call(fn, near, itos, "man", "woman", "king") == "queen",

@@ -9,7 +9,8 @@ from course.models.seq2seq import AdditiveAttention
 
 
 def additive_attention(fn) -> bool:
-    """``fn(query, keys, mask, W, U, b, v) -> weights``: softmax_j(v·tanh(W q + U h_j + b)), 0 at padding."""
+    """``fn(query, keys, mask, W, U, b, v) -> weights``: softmax_j(v·tanh(W q + U h_j + b)),
+    0 at padding."""
     with exercise("additive_attention") as ex:
         torch.manual_seed(0)
         layer = AdditiveAttention(4, 6, 5)
@@ -46,7 +47,8 @@ def additive_attention(fn) -> bool:
 
 
 def beam_step(fn) -> bool:
-    """``fn(scores, logp, k) -> (origin, word, new_scores)``: the k best one-word extensions of all beams."""
+    """``fn(scores, logp, k) -> (origin, word, new_scores)``: the k best one-word extensions of all
+    beams."""
     with exercise("beam_step") as ex:
         scores = torch.tensor([-1.0, -0.5])
         logp = torch.log(torch.tensor([[0.1, 0.6, 0.3], [0.2, 0.2, 0.6]]))

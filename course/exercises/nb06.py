@@ -10,7 +10,8 @@ from course.exercises import exercise
 
 
 def attention(fn) -> bool:
-    """``fn(q, k, v, mask)`` -> (output, weights): softmax(q k^T / sqrt(d_k)) v, masked keys get weight 0."""
+    """``fn(q, k, v, mask)`` -> (output, weights): softmax(q k^T / sqrt(d_k)) v, masked keys get
+    weight 0."""
     from course.models.attention import scaled_dot_product_attention
 
     with exercise("attention") as ex:
@@ -56,7 +57,8 @@ def attention(fn) -> bool:
 
 
 def positional_encoding(fn) -> bool:
-    """``fn(max_len, d_model)``: PE[pos, 2i] = sin(pos / 10000^(2i/d)), PE[pos, 2i+1] = cos(same)."""
+    """``fn(max_len, d_model)``: PE[pos, 2i] = sin(pos / 10000^(2i/d)),
+    PE[pos, 2i+1] = cos(same)."""
     with exercise("positional_encoding") as ex:
         pe = ex.call(fn, 20, 6)
         ex.expect(
@@ -121,7 +123,8 @@ def fill_blank(fn) -> bool:
                 p.add_(torch.randn_like(p) * 1.0)  # a random model with opinions
             g = torch.Generator().manual_seed(1)
             candidates = list(range(1, 12))
-            cases = []  # problems where the right side changes the answer: the point of the exercise
+            # problems where the right side changes the answer: the point of the exercise
+            cases = []
             for _ in range(300):
                 left = torch.randint(1, 12, (5,), generator=g).tolist()
                 right = torch.randint(1, 12, (4,), generator=g).tolist()

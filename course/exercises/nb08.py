@@ -46,7 +46,8 @@ def rms_norm(fn) -> bool:
 
 
 def rotate_pairs(fn) -> bool:
-    """``fn(x, position, base)`` rotates pair (x[2i], x[2i+1]) of a 1-D x by position * base^(-2i/d)."""
+    """``fn(x, position, base)`` rotates pair (x[2i], x[2i+1]) of a 1-D x
+    by position * base^(-2i/d)."""
     with exercise("rotate_pairs") as ex:
         x = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=torch.float64)
         got = ex.call(fn, x, 0, 10000.0)
@@ -87,7 +88,8 @@ def rotate_pairs(fn) -> bool:
 
 
 def kv_cache_bytes(fn) -> bool:
-    """``fn(n_layer, n_kv_head, head_dim, seq_len, batch_size, bytes_per_value)`` = the KV cache's size."""
+    """``fn(n_layer, n_kv_head, head_dim, seq_len, batch_size, bytes_per_value)`` = the KV cache's
+    size."""
     with exercise("kv_cache_bytes") as ex:
         ex.expect(
             ex.call(fn, 1, 1, 1, 1, 1, 1) == 2,

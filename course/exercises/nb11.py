@@ -8,7 +8,8 @@ from course.exercises import exercise
 
 
 def _close(got, want: float) -> bool:
-    """True when ``got`` is a number within 1e-9 of ``want`` (False, not an error, for anything else)."""
+    """True when ``got`` is a number within 1e-9 of ``want`` (False, not an error,
+    for anything else)."""
     try:
         return abs(float(got) - want) < 1e-9
     except (TypeError, ValueError):
@@ -16,8 +17,8 @@ def _close(got, want: float) -> bool:
 
 
 def chunk_words(fn) -> bool:
-    """``fn(words, size, overlap)`` -> windows of ``size`` words, neighbours sharing ``overlap`` words,
-    the last window ending at the last word."""
+    """``fn(words, size, overlap)`` -> windows of ``size`` words, neighbours sharing ``overlap``
+    words, the last window ending at the last word."""
     with exercise("chunk_words") as ex:
         words = [f"w{i}" for i in range(10)]
         got = ex.call(fn, words, 4, 1)
@@ -52,7 +53,8 @@ def chunk_words(fn) -> bool:
 
 
 def recall_at_k(fn) -> bool:
-    """``fn(retrieved, relevant, k)``: fraction of queries with a relevant id among their first k."""
+    """``fn(retrieved, relevant, k)``: fraction of queries with a relevant id
+    among their first k."""
     with exercise("recall_at_k") as ex:
         retrieved = [[3, 1, 2], [0, 5, 4], [7, 8, 9]]
         relevant = [{1}, {4, 9}, {0}]
@@ -78,7 +80,8 @@ def recall_at_k(fn) -> bool:
 
 
 def hallucination_rate(fn) -> bool:
-    """``fn(replies, golds)``: fraction of replies that are wrong and not an abstention ("I don't know" or nothing)."""
+    """``fn(replies, golds)``: fraction of replies that are wrong and not an abstention
+    ("I don't know" or nothing)."""
     with exercise("hallucination_rate") as ex:
         got = ex.call(
             fn,
@@ -106,7 +109,8 @@ def hallucination_rate(fn) -> bool:
 
 
 def mean_pool(fn) -> bool:
-    """``fn(hidden, mask)``: (B, T, C) states and a (B, T) 0/1 mask -> (B, C) mean over the unmasked positions."""
+    """``fn(hidden, mask)``: (B, T, C) states and a (B, T) 0/1 mask -> (B, C) mean over the
+    unmasked positions."""
     with exercise("mean_pool") as ex:
         hidden = torch.arange(12, dtype=torch.float).reshape(2, 3, 2)
         mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]])

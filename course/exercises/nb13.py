@@ -1,4 +1,5 @@
-"""Checks for the exercises of notebook 13 (an LLM is two files: export, NumPy runner, quantisation)."""
+"""Checks for the exercises of notebook 13 (an LLM is two files: export, NumPy runner,
+quantisation)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ def _array(got, shape) -> bool:
 
 
 def dequantise_int8(fn) -> bool:
-    """``fn(q, scale)``: int8 (rows, cols) and one float32 scale per row -> float32 weights q * scale."""
+    """``fn(q, scale)``: int8 (rows, cols) and one float32 scale per row -> float32 weights
+    q * scale."""
     with exercise("dequantise_int8") as ex:
         q = np.array([[127, -127, 0], [1, 2, -3]], dtype=np.int8)
         scale = np.array([0.01, 0.5], dtype=np.float32)
@@ -34,8 +36,8 @@ def dequantise_int8(fn) -> bool:
 
 
 def unpack_int4(fn) -> bool:
-    """``fn(packed)``: uint8 (rows, cols / 2), two weights a byte stored as q + 8, low nibble first ->
-    int8 (rows, cols) in [-8, 7]."""
+    """``fn(packed)``: uint8 (rows, cols / 2), two weights a byte stored as q + 8, low nibble
+    first -> int8 (rows, cols) in [-8, 7]."""
     with exercise("unpack_int4") as ex:
         packed = np.array([[0x8F, 0x70], [0x08, 0xFF]], dtype=np.uint8)
         got = ex.call(fn, packed)
