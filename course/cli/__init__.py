@@ -8,6 +8,7 @@
 
 Each command lives in its own module; this one only parses the command line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,9 @@ from course.cli import doctor, download, notebooks, translate
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="course", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="course", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in (doctor, download, notebooks, translate):
         module.register(commands)
