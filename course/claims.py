@@ -48,19 +48,15 @@ def claim(statement: str, holds: bool, figure: str = "", *, fast: bool | str = T
     print(f"[{mark}] {statement}" + (f" — {figure}" if figure else ""))
     record = os.environ.get("COURSE_CLAIMS_FILE")
     if record:
+        row = {
+            "claim": statement,
+            "figure": figure,
+            "holds": holds,
+            "tested": tested,
+            "mode": "fast" if is_fast() else "full",
+            "notebook": os.environ.get("COURSE_NOTEBOOK", ""),
+        }
         with open(record, "a", encoding="utf-8") as out:
-            out.write(
-                json.dumps(
-                    {
-                        "claim": statement,
-                        "figure": figure,
-                        "holds": holds,
-                        "tested": tested,
-                        "mode": "fast" if is_fast() else "full",
-                        "notebook": os.environ.get("COURSE_NOTEBOOK", ""),
-                    }
-                )
-                + "\n"
-            )
+            out.write(json.dumps(row) + "\n")
     if tested and not holds and os.environ.get("COURSE_CLAIMS_CONTINUE", "") != "1":
         raise AssertionError(f"claim failed: {statement} ({figure})")
