@@ -299,21 +299,3 @@ def build(config: dict | GPTConfig) -> GPT:
 
 # The pretrained Shakespeare GPT (pretrained_or_train, checkpoint_path, json_ready and the
 # SHAKESPEARE_* sizes) lives in course/pretrained.py: it needs data, training and checkpoints.
-# DEPRECATED RE-EXPORT, until notebook 07 imports them from course.pretrained: looked up on first
-# use only, so importing this module still needs torch alone.
-_MOVED_TO_PRETRAINED = (
-    "SHAKESPEARE_FULL",
-    "SHAKESPEARE_FAST",
-    "CHECKPOINT_NAME",
-    "checkpoint_path",
-    "pretrained_or_train",
-    "json_ready",
-)
-
-
-def __getattr__(name: str):
-    if name in _MOVED_TO_PRETRAINED:
-        from course import pretrained
-
-        return getattr(pretrained, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
