@@ -9,18 +9,24 @@ def test_solution_agrees_with_the_package():
     torch.manual_seed(0)
     model = NPLM(NPLMConfig(vocab_size=8, context_size=3, embed_dim=2, hidden_dim=5)).eval()
     context = torch.tensor([[1, 2, 3], [7, 0, 7]])
-    by_hand = solution.nplm_forward(context, model.C.weight, model.H.weight, model.H.bias, model.U.weight, model.U.bias)
+    by_hand = solution.nplm_forward(
+        context, model.C.weight, model.H.weight, model.H.bias, model.U.weight, model.U.bias
+    )
     assert torch.allclose(by_hand, model(context), atol=1e-6)
 
 
 def test_wrong_answers_fail_with_a_hint(capsys):
     # sums the context vectors instead of concatenating them (that is CBOW, not the NPLM)
-    assert not check.nplm_forward(lambda ctx, C, H, d, U, b: b + torch.tanh(d + C[ctx].sum(1) @ H[:, :C.shape[1]].T) @ U.T)
+    assert not check.nplm_forward(
+        lambda ctx, C, H, d, U, b: b + torch.tanh(d + C[ctx].sum(1) @ H[:, : C.shape[1]].T) @ U.T
+    )
     # mixes log-probabilities
     assert not check.mixture_perplexity(lambda a, b, w: torch.exp(-(w * a + (1 - w) * b).mean()))
+
     # forgets the end marker
     def no_end(name, k, stoi):
         X, Y = solution.name_windows(name, k, stoi)
         return X[:-1], Y[:-1]
+
     assert not check.name_windows(no_end)
     assert "Hint" in capsys.readouterr().out

@@ -4,7 +4,9 @@ from course.exercises import nb07 as check
 
 
 def test_wrong_answers_fail_with_a_hint(capsys):
-    def merges_in_text_order(word, merges):  # applies the leftmost mergeable pair, not the earliest learned
+    def merges_in_text_order(
+        word, merges
+    ):  # applies the leftmost mergeable pair, not the earliest learned
         ranks = {tuple(p): r for r, p in enumerate(merges)}
         ids = list(word)
         changed = True
@@ -12,7 +14,7 @@ def test_wrong_answers_fail_with_a_hint(capsys):
             changed = False
             for i in range(len(ids) - 1):
                 if (ids[i], ids[i + 1]) in ranks:
-                    ids[i:i + 2] = [256 + ranks[(ids[i], ids[i + 1])]]
+                    ids[i : i + 2] = [256 + ranks[(ids[i], ids[i + 1])]]
                     changed = True
                     break
         return ids
@@ -36,7 +38,9 @@ def test_use_gap_wrong_answers_fail_with_a_hint(capsys):
         same = torch.tensor([uses[a] == uses[b] for a, b in zip(i.tolist(), j.tolist())])
         return (cos[i, j][same].mean() - cos[i, j][~same].mean()).item()
 
-    def with_self_pairs(states, uses):  # counts each state with itself (cosine 1) as a same-use pair
+    def with_self_pairs(
+        states, uses
+    ):  # counts each state with itself (cosine 1) as a same-use pair
         h = torch.nn.functional.normalize(states - states.mean(0), dim=-1)
         cos = h @ h.T
         same = torch.tensor([[a == b for b in uses] for a in uses])

@@ -1,4 +1,5 @@
 """Worked solutions for notebook 03's exercises."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Worked solutions for the exercises of notebook 07."""
+
 import torch
 
 
@@ -37,8 +38,8 @@ def kv_cache_bytes(n_layer, n_head, head_dim, seq_len, batch_size, bytes_per_val
 
 def use_gap(states, uses):
     h = torch.nn.functional.normalize(states - states.mean(0), dim=-1)  # (n, C): context's part
-    cos = h @ h.T                                                        # (n, n)
-    i, j = torch.triu_indices(len(uses), len(uses), 1)                   # each pair once
+    cos = h @ h.T  # (n, n)
+    i, j = torch.triu_indices(len(uses), len(uses), 1)  # each pair once
     same = torch.tensor([uses[a] == uses[b] for a, b in zip(i.tolist(), j.tolist())])
     pairs = cos[i, j]
     return (pairs[same].mean() - pairs[~same].mean()).item()

@@ -1,4 +1,5 @@
 """Worked solutions to the exercises of notebook 10."""
+
 from __future__ import annotations
 
 import torch
