@@ -1,14 +1,15 @@
 """The course's diagram style: colours, fonts and a few SVG helpers (boxes, arrows, text).
 
 The diagrams are plain SVG written by these helpers, not images from elsewhere: text stays text (so
-a later edition can translate a label), files stay a few KB, and the output is the same bytes on every
-machine (no dates, no random ids, no font files). Each ``draw_NN.py`` builds its figures with a
-``Canvas`` and saves them next to itself; ``make.py`` runs them all.
+a later edition can translate a label), files stay a few KB, and the output is the same bytes on
+every machine (no dates, no random ids, no font files). Each ``draw_NN.py`` builds its figures with
+a ``Canvas`` and saves them next to itself; ``make.py`` runs them all.
 
 Labels accept a little markup for the symbols the notebooks use: ``h_t`` and ``W_{hh}`` are
 subscripts, ``K^T`` and ``x^{(i)}`` superscripts (one character, or braces for more). Text drawn
 with ``mono=True`` is code and is written as it is (``weight_ih_l0``).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,20 +23,20 @@ MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 SIZE = 13  # default font size, px
 
 # One colour per kind of thing, the same in every diagram.
-INK = "#222222"       # text and outlines
-GREY = "#8a8a8a"      # secondary text, frozen parts
-LIGHT = "#f2f2f2"     # data, tokens
-EMBED = "#d9ead3"     # embeddings, lookups (green)
-ATTN = "#fce5cd"      # attention (orange)
-MLP = "#cfe2f3"       # feed-forward, hidden layers (blue)
-NORM = "#fff2cc"      # normalisation (yellow)
-OUT = "#ead1dc"       # outputs, softmax, losses (pink)
-RNN = "#d9d2e9"       # recurrent cells (purple)
-FROZEN = "#e6e6e6"    # frozen weights
-TRAIN = "#f4cccc"     # trainable additions (LoRA), rewards (red)
-ACCENT = "#cc4125"    # highlights: gradients, the chosen path
-BLUE = "#3d85c6"      # a second highlight
-GREEN = "#6aa84f"     # a third highlight
+INK = "#222222"  # text and outlines
+GREY = "#8a8a8a"  # secondary text, frozen parts
+LIGHT = "#f2f2f2"  # data, tokens
+EMBED = "#d9ead3"  # embeddings, lookups (green)
+ATTN = "#fce5cd"  # attention (orange)
+MLP = "#cfe2f3"  # feed-forward, hidden layers (blue)
+NORM = "#fff2cc"  # normalisation (yellow)
+OUT = "#ead1dc"  # outputs, softmax, losses (pink)
+RNN = "#d9d2e9"  # recurrent cells (purple)
+FROZEN = "#e6e6e6"  # frozen weights
+TRAIN = "#f4cccc"  # trainable additions (LoRA), rewards (red)
+ACCENT = "#cc4125"  # highlights: gradients, the chosen path
+BLUE = "#3d85c6"  # a second highlight
+GREEN = "#6aa84f"  # a third highlight
 
 
 def _num(v: float) -> str:
@@ -59,7 +60,7 @@ def _runs(label: str) -> list[tuple[str, str]]:
             kind = "sub" if ch == "_" else "sup"
             if label[i + 1] == "{":
                 end = label.index("}", i + 2)
-                inner = label[i + 2:end]
+                inner = label[i + 2 : end]
                 if kind == "sub" and "_" in inner:  # one level of nesting: u_{n_i}
                     first, second = inner.split("_", 1)
                     out += [("sub", first), ("subsub", second)]
@@ -115,8 +116,18 @@ class Canvas:
         self.items: list[str] = []
 
     # --- primitives -------------------------------------------------------------------------
-    def text(self, x, y, label, size=SIZE, anchor="middle", color=INK, weight="normal", italic=False,
-             mono=False):
+    def text(
+        self,
+        x,
+        y,
+        label,
+        size=SIZE,
+        anchor="middle",
+        color=INK,
+        weight="normal",
+        italic=False,
+        mono=False,
+    ):
         """Text centred vertically on y (anchor: start, middle, end)."""
         attrs = f'x="{_num(x)}" y="{_num(y + size * 0.35)}"'
         if anchor != "middle":
@@ -149,32 +160,54 @@ class Canvas:
         self.items.append(f"<rect {attrs}/>")
 
     def circle(self, x, y, r, fill="white", stroke=INK, label=None, size=SIZE, width=1.2):
-        self.items.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{fill}" '
-                          f'stroke="{stroke}" stroke-width="{_num(width)}"/>')
+        self.items.append(
+            f'<circle cx="{_num(x)}" cy="{_num(y)}" r="{_num(r)}" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="{_num(width)}"/>'
+        )
         if label:
             self.text(x, y, label, size=size)
 
     def polygon(self, points, fill="none", stroke=INK, width=1.2):
         pts = " ".join(f"{_num(x)},{_num(y)}" for x, y in points)
-        self.items.append(f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" '
-                          f'stroke-width="{_num(width)}"/>')
+        self.items.append(
+            f'<polygon points="{pts}" fill="{fill}" stroke="{stroke}" '
+            f'stroke-width="{_num(width)}"/>'
+        )
 
     def line(self, x1, y1, x2, y2, color=INK, width=1.2, dashed=False):
         dash = ' stroke-dasharray="5 3"' if dashed else ""
-        self.items.append(f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
-                          f'stroke="{color}" stroke-width="{_num(width)}"{dash}/>')
+        self.items.append(
+            f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
+            f'stroke="{color}" stroke-width="{_num(width)}"{dash}/>'
+        )
 
     def _head(self, x, y, angle, color, size=7.0):
         left = (x - size * math.cos(angle - 0.4), y - size * math.sin(angle - 0.4))
         right = (x - size * math.cos(angle + 0.4), y - size * math.sin(angle + 0.4))
         self.polygon([(x, y), left, right], fill=color, stroke=color, width=1)
 
-    def arrow(self, x1, y1, x2, y2, color=INK, width=1.2, dashed=False, label=None, label_pos=0.5,
-              label_dx=0, label_dy=-9, size=11, head=True):
+    def arrow(
+        self,
+        x1,
+        y1,
+        x2,
+        y2,
+        color=INK,
+        width=1.2,
+        dashed=False,
+        label=None,
+        label_pos=0.5,
+        label_dx=0,
+        label_dy=-9,
+        size=11,
+        head=True,
+    ):
         """A straight arrow from (x1, y1) to (x2, y2); the head sits exactly at (x2, y2)."""
         angle = math.atan2(y2 - y1, x2 - x1)
         inset = 5.0 if head else 0.0
-        self.line(x1, y1, x2 - inset * math.cos(angle), y2 - inset * math.sin(angle), color, width, dashed)
+        self.line(
+            x1, y1, x2 - inset * math.cos(angle), y2 - inset * math.sin(angle), color, width, dashed
+        )
         if head:
             self._head(x2, y2, angle, color)
         if label:
@@ -191,31 +224,56 @@ class Canvas:
             pts[-1] = (bx - 5 * math.cos(angle), by - 5 * math.sin(angle))
         d = "M" + " L".join(f"{_num(x)} {_num(y)}" for x, y in pts)
         dash = ' stroke-dasharray="5 3"' if dashed else ""
-        self.items.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{_num(width)}"{dash}/>')
+        self.items.append(
+            f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{_num(width)}"{dash}/>'
+        )
         if head:
             self._head(bx, by, angle, color)
 
     def curve_arrow(self, x1, y1, cx, cy, x2, y2, color=INK, width=1.2, dashed=False, head=True):
-        """A quadratic Bezier arrow from (x1, y1) to (x2, y2) bent towards the control point (cx, cy)."""
+        """Quadratic Bezier arrow (x1, y1) -> (x2, y2), bent towards the control point (cx, cy)."""
         angle = math.atan2(y2 - cy, x2 - cx)
         ex, ey = (x2 - 5 * math.cos(angle), y2 - 5 * math.sin(angle)) if head else (x2, y2)
         dash = ' stroke-dasharray="5 3"' if dashed else ""
-        self.items.append(f'<path d="M{_num(x1)} {_num(y1)} Q{_num(cx)} {_num(cy)} {_num(ex)} {_num(ey)}" '
-                          f'fill="none" stroke="{color}" stroke-width="{_num(width)}"{dash}/>')
+        self.items.append(
+            f'<path d="M{_num(x1)} {_num(y1)} Q{_num(cx)} {_num(cy)} {_num(ex)} {_num(ey)}" '
+            f'fill="none" stroke="{color}" stroke-width="{_num(width)}"{dash}/>'
+        )
         if head:
             self._head(x2, y2, angle, color)
 
     # --- composites -------------------------------------------------------------------------
-    def box(self, x, y, w, h, label="", fill=LIGHT, sub=None, size=SIZE, dashed=False, stroke=INK,
-            mono=False, color=INK, radius=6, sub_mono=None):
+    def box(
+        self,
+        x,
+        y,
+        w,
+        h,
+        label="",
+        fill=LIGHT,
+        sub=None,
+        size=SIZE,
+        dashed=False,
+        stroke=INK,
+        mono=False,
+        color=INK,
+        radius=6,
+        sub_mono=None,
+    ):
         """A rounded box with a centred label and an optional smaller second line (a shape, a name).
 
         sub_mono=True writes the second line as code (default: like the label)."""
         self.rect(x, y, w, h, fill=fill, stroke=stroke, dashed=dashed, radius=radius)
         if sub:
             self.text(x + w / 2, y + h / 2 - size * 0.5, label, size=size, mono=mono, color=color)
-            self.text(x + w / 2, y + h / 2 + size * 0.65, sub, size=size * 0.8, color=GREY,
-                      mono=mono if sub_mono is None else sub_mono)
+            self.text(
+                x + w / 2,
+                y + h / 2 + size * 0.65,
+                sub,
+                size=size * 0.8,
+                color=GREY,
+                mono=mono if sub_mono is None else sub_mono,
+            )
         elif label:
             self.text(x + w / 2, y + h / 2, label, size=size, mono=mono, color=color)
         return (x, y, w, h)
@@ -231,15 +289,24 @@ class Canvas:
         Returns the y of its + node (the stream continues from there)."""
         self.box(cx - 50, bottom - 42, 100, 26, norm, fill=NORM, size=11, sub=None)
         if norm_code:
-            self.text(cx + 56, bottom - 29, norm_code, size=10, color=GREY, mono=True, anchor="start")
+            self.text(
+                cx + 56, bottom - 29, norm_code, size=10, color=GREY, mono=True, anchor="start"
+            )
         self.arrow(cx, bottom, cx, bottom - 16)
         self.box(cx - w / 2, bottom - 96, w, 40, label, fill=fill, sub=code, size=12, sub_mono=True)
         self.arrow(cx, bottom - 42, cx, bottom - 56)
         plus = bottom - 120
         self.op(cx, plus, "+")
         self.arrow(cx, bottom - 96, cx, plus + 10)
-        self.path_arrow([(cx, bottom - 6), (cx - w / 2 - 18, bottom - 6), (cx - w / 2 - 18, plus),
-                         (cx - 10, plus)], color=GREY)
+        self.path_arrow(
+            [
+                (cx, bottom - 6),
+                (cx - w / 2 - 18, bottom - 6),
+                (cx - w / 2 - 18, plus),
+                (cx - 10, plus),
+            ],
+            color=GREY,
+        )
         return plus
 
     def title_text(self, label, x=None, y=18, size=14):
@@ -247,11 +314,16 @@ class Canvas:
 
     # --- output -----------------------------------------------------------------------------
     def svg(self) -> str:
-        head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(self.width)}" '
-                f'height="{_num(self.height)}" viewBox="0 0 {_num(self.width)} {_num(self.height)}" '
-                f'font-family="{FONT}" font-size="{SIZE}" fill="{INK}" text-anchor="middle">')
-        body = [head, f"<title>{escape(self.title)}</title>",
-                f'<rect width="100%" height="100%" fill="white" rx="8"/>']
+        head = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(self.width)}" '
+            f'height="{_num(self.height)}" viewBox="0 0 {_num(self.width)} {_num(self.height)}" '
+            f'font-family="{FONT}" font-size="{SIZE}" fill="{INK}" text-anchor="middle">'
+        )
+        body = [
+            head,
+            f"<title>{escape(self.title)}</title>",
+            '<rect width="100%" height="100%" fill="white" rx="8"/>',
+        ]
         body += self.items
         body.append("</svg>")
         return "\n".join(body) + "\n"

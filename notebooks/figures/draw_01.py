@@ -1,7 +1,8 @@
-"""Notebook 01's diagrams: a bag of words loses word order; an n-gram model reads a sliding window."""
+"""Notebook 01's diagrams: a bag of words loses word order; an n-gram model reads a window."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, Canvas, GREY, LIGHT, MLP, OUT
+from _style import ACCENT, ATTN, BLUE, GREY, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
@@ -55,9 +56,19 @@ def ngram_window(folder: Path) -> None:
     nl, nr = boxes[2][0] - 3, boxes[4][0] + boxes[4][1] + 3
     c.rect(nl, y - 4, nr - nl, h + 8, dashed=True, stroke=BLUE, radius=8)
     c.text(nr + 6, y + h + 16, "next window", size=11, color=BLUE, anchor="start")
-    c.text(290, 166, "P(w_t | w_{t-2} w_{t-1})  =  c(w_{t-2} w_{t-1} w_t) / c(w_{t-2} w_{t-1})", size=14)
-    c.text(290, 198, "an unseen (h, w): count 0, probability 0 → smoothing (add-k, Kneser-Ney)",
-           size=11, color=GREY)
+    c.text(
+        290,
+        166,
+        "P(w_t | w_{t-2} w_{t-1})  =  c(w_{t-2} w_{t-1} w_t) / c(w_{t-2} w_{t-1})",
+        size=14,
+    )
+    c.text(
+        290,
+        198,
+        "an unseen (h, w): count 0, probability 0 → smoothing (add-k, Kneser-Ney)",
+        size=11,
+        color=GREY,
+    )
     c.save(folder, "01_ngram_window.svg")
 
 

@@ -1,7 +1,8 @@
 """Notebook 02's diagram: skip-gram with negative sampling, on the two tables of SkipGram."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, Canvas, EMBED, GREEN, GREY, LIGHT, OUT
+from _style import ACCENT, ATTN, EMBED, GREEN, GREY, LIGHT, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
@@ -21,19 +22,41 @@ def table(c: Canvas, x, y, w, h, name, rows: dict, n_rows=12):
 
 
 def skipgram(folder: Path) -> None:
-    c = Canvas(640, 400, "Skip-gram with negative sampling: the centre word's vector scores real and noise context words")
+    c = Canvas(
+        640,
+        400,
+        "Skip-gram with negative sampling: "
+        "the centre word's vector scores real and noise context words",
+    )
     words = ["the", "king", "rules", "the", "land"]
     x0, y0, w, h = 170, 30, 60, 28
     for k, word in enumerate(words):
         fill = EMBED if k == 2 else (ATTN if abs(k - 2) <= 2 else LIGHT)
         c.box(x0 + k * (w + 8), y0, w, h, word, fill=fill, mono=True, size=12)
     c.text(x0 + 2 * (w + 8) + w / 2, y0 + h + 12, "centre c", size=11)
-    c.text(x0 + 5 * (w + 8) + 6, y0 + h / 2, "window = 2: every o", size=11, color=GREY, anchor="start")
-    c.text(x0 + 5 * (w + 8) + 6, y0 + h / 2 + 15, "with |pos − c| ≤ 2", size=11, color=GREY, anchor="start")
+    c.text(
+        x0 + 5 * (w + 8) + 6, y0 + h / 2, "window = 2: every o", size=11, color=GREY, anchor="start"
+    )
+    c.text(
+        x0 + 5 * (w + 8) + 6,
+        y0 + h / 2 + 15,
+        "with |pos − c| ≤ 2",
+        size=11,
+        color=GREY,
+        anchor="start",
+    )
 
     ty, th, tw = 120, 180, 80
     step = table(c, 40, ty, tw, th, "centre", {5: ("v_c", EMBED)})
-    table(c, 480, ty, tw, th, "context", {2: ("u_o", ATTN), 7: ("u_{n_1}", LIGHT), 9: ("u_{n_2}", LIGHT)})
+    table(
+        c,
+        480,
+        ty,
+        tw,
+        th,
+        "context",
+        {2: ("u_o", ATTN), 7: ("u_{n_1}", LIGHT), 9: ("u_{n_2}", LIGHT)},
+    )
     # arrows from the text to the rows
     cx = x0 + 2 * (w + 8) + w / 2
     c.path_arrow([(cx, y0 + h + 22), (cx, 88), (80, 88), (80, ty + 5 * step)], color=GREEN)
@@ -46,8 +69,10 @@ def skipgram(folder: Path) -> None:
     # the two kinds of score
     vy = ty + 5.5 * step
     pos_y, neg_y = ty + 2.5 * step, ty + 8.5 * step
-    for y, row_y, target, name in ((pos_y, ty + 2.5 * step, "→ 1: real pair", "u_o^T v_c"),
-                                   (neg_y, ty + 8.5 * step, "→ 0: noise", "u_{n_i}^T v_c")):
+    for y, row_y, target, name in (
+        (pos_y, ty + 2.5 * step, "→ 1: real pair", "u_o^T v_c"),
+        (neg_y, ty + 8.5 * step, "→ 0: noise", "u_{n_i}^T v_c"),
+    ):
         c.op(300, y, "·", r=11)
         c.path_arrow([(120, vy), (220, vy), (220, y), (289, y)])
         c.arrow(480, row_y, 311, y)

@@ -1,13 +1,16 @@
 """Notebook 03's diagram: Bengio et al.'s (2003) neural probabilistic language model, eq. (1)."""
+
 from pathlib import Path
 
-from _style import Canvas, EMBED, GREY, LIGHT, MLP, OUT
+from _style import EMBED, GREY, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def nplm(folder: Path) -> None:
-    c = Canvas(600, 430, "The NPLM: look up each context word in C, concatenate, tanh layer, softmax")
+    c = Canvas(
+        600, 430, "The NPLM: look up each context word in C, concatenate, tanh layer, softmax"
+    )
     ids = ["w_{t-3}", "w_{t-2}", "w_{t-1}"]
     xs = [110, 230, 350]
     # the context words and the shared lookup table C
@@ -22,7 +25,16 @@ def nplm(folder: Path) -> None:
             c.rect(x - 32 + 16 * k, 266, 16, 16, fill=EMBED, radius=0)
     c.text(430, 274, "C[w]: m numbers", size=11, color=GREY, anchor="start")
     # the concatenation x
-    c.box(60, 208, 340, 34, "x = [C[w_{t-3}]; C[w_{t-2}]; C[w_{t-1}]]", fill=EMBED, sub="(n−1)·m", size=13)
+    c.box(
+        60,
+        208,
+        340,
+        34,
+        "x = [C[w_{t-3}]; C[w_{t-2}]; C[w_{t-1}]]",
+        fill=EMBED,
+        sub="(n−1)·m",
+        size=13,
+    )
     for x in xs:
         c.arrow(x, 266, x, 242)
     # hidden layer and output

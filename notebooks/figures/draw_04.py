@@ -1,7 +1,8 @@
-"""Notebook 04's diagrams: the RNN unrolled in time (with BPTT's backward path) and one LSTM step."""
+"""Notebook 04's diagrams: the RNN unrolled in time (with BPTT's backward path), one LSTM step."""
+
 from pathlib import Path
 
-from _style import ACCENT, Canvas, GREY, LIGHT, OUT, RNN
+from _style import ACCENT, GREY, LIGHT, OUT, RNN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
@@ -22,7 +23,9 @@ def rnn_unrolled(folder: Path) -> None:
     for k, x in enumerate(xs):
         c.box(x, 130, 76, 50, "tanh", fill=RNN)
         c.box(x + 10, 240, 56, 28, f"x_{k + 1}", fill=LIGHT)
-        c.arrow(x + 38, 240, x + 38, 180, label="W_{ih}" if k == 0 else None, label_dx=-20, label_dy=0)
+        c.arrow(
+            x + 38, 240, x + 38, 180, label="W_{ih}" if k == 0 else None, label_dx=-20, label_dy=0
+        )
         c.box(x + 3, 40, 70, 28, f"p(x_{k + 2})", fill=OUT, size=12)
         c.arrow(x + 38, 130, x + 38, 68, label=f"h_{k + 1}", label_dx=16, label_dy=4, size=12)
         left = 214 if k == 0 else xs[k - 1] + 76
@@ -30,9 +33,21 @@ def rnn_unrolled(folder: Path) -> None:
         # the backward pass of BPTT: one Jacobian per step
         if k > 0:
             c.arrow(x, 166, xs[k - 1] + 76, 166, color=ACCENT, dashed=True)
-    c.text(690, 20, "p(x_{t+1} | x_{≤t}) = softmax(h_t W_{hy}^T + b_y)", size=11, color=GREY, anchor="end")
-    c.text(470, 296, "backward: ∂h_t/∂h_{t-1} = diag(1 − h_t^2) W_{hh}, once per step", size=12,
-           color=ACCENT)
+    c.text(
+        690,
+        20,
+        "p(x_{t+1} | x_{≤t}) = softmax(h_t W_{hy}^T + b_y)",
+        size=11,
+        color=GREY,
+        anchor="end",
+    )
+    c.text(
+        470,
+        296,
+        "backward: ∂h_t/∂h_{t-1} = diag(1 − h_t^2) W_{hh}, once per step",
+        size=12,
+        color=ACCENT,
+    )
     c.text(470, 206, "the same W_{ih}, W_{hh}, b at every step", size=11, color=GREY)
     c.save(folder, "04_rnn_unrolled.svg")
 
@@ -59,10 +74,10 @@ def lstm_cell(folder: Path) -> None:
         c.box(x - 24, 178, 48, 30, fn, fill=OUT if fn == "σ" else "#d9d2e9", size=12)
         c.arrow(x, bus, x, 208)
         c.text(x + 30, 168, name, size=12, anchor="start" if name != "f_t" else "middle")
-    c.arrow(170, 178, 170, top + 10)                      # f_t gates the old cell state
+    c.arrow(170, 178, 170, top + 10)  # f_t gates the old cell state
     c.op(300, 140, "×")
-    c.arrow(262, 178, 293, 147)                           # i_t
-    c.arrow(338, 178, 307, 147)                           # g_t
+    c.arrow(262, 178, 293, 147)  # i_t
+    c.arrow(338, 178, 307, 147)  # g_t
     c.arrow(300, 130, 300, top + 10)
     # the output: h_t = o_t * tanh(c_t)
     c.path_arrow([(460, top), (460, 122)])

@@ -1,7 +1,9 @@
-"""Notebook 05's diagrams: the encoder-decoder with one summary vector, then with additive attention."""
+"""Notebook 05's diagrams: the encoder-decoder with one summary vector, then with additive
+attention."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, Canvas, EMBED, GREY, LIGHT, OUT, RNN
+from _style import ACCENT, ATTN, EMBED, GREY, LIGHT, OUT, RNN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
@@ -13,7 +15,7 @@ def encoder(c: Canvas, xs, y, w=64, h=34):
         c.box(x + 8, y + 70, w - 16, 28, f"x_{j + 1}", fill=LIGHT)
         c.arrow(x + w / 2, y + 70, x + w / 2, y + h)
         if j:
-            c.arrow(xs[j - 1] + w, y + 10, x, y + 10, color=GREY)      # forward GRU
+            c.arrow(xs[j - 1] + w, y + 10, x, y + 10, color=GREY)  # forward GRU
             c.arrow(x, y + h - 10, xs[j - 1] + w, y + h - 10, color=GREY)  # backward GRU
 
 
@@ -21,8 +23,14 @@ def encoder_decoder(folder: Path) -> None:
     c = Canvas(700, 300, "The plain encoder-decoder: the whole source passes through one vector c")
     xs = [30 + 84 * j for j in range(4)]
     encoder(c, xs, 150)
-    c.text(xs[0] - 6, 130, "encoder: bidirectional GRU, h_j = [→h_j; ←h_j]", size=11, color=GREY,
-           anchor="start")
+    c.text(
+        xs[0] - 6,
+        130,
+        "encoder: bidirectional GRU, h_j = [→h_j; ←h_j]",
+        size=11,
+        color=GREY,
+        anchor="start",
+    )
     # the summary vector: forward state after the last word + backward state after the first
     c.box(380, 110, 44, 110, "c", fill=ATTN, size=16)
     c.path_arrow([(xs[3] + 64, 160), (380, 160)])
@@ -45,14 +53,25 @@ def encoder_decoder(folder: Path) -> None:
 
 
 def attention(folder: Path) -> None:
-    c = Canvas(700, 420, "Additive attention: at each output step a fresh context c_i weighs every encoder state")
+    c = Canvas(
+        700,
+        420,
+        "Additive attention: at each output step a fresh context c_i weighs every encoder state",
+    )
     xs = [30 + 84 * j for j in range(4)]
     encoder(c, xs, 280)
     alphas = [0.05, 0.15, 0.7, 0.1]
     node = (400, 190)
     for x, a in zip(xs, alphas):
         c.line(x + 32, 280, node[0] - 8, node[1] + 6, color=ACCENT, width=0.6 + 7 * a)
-        c.text(x + 28, 268, f"α = {a:.2f}" if x == xs[0] else f"{a:.2f}", size=10, color=ACCENT, anchor="end")
+        c.text(
+            x + 28,
+            268,
+            f"α = {a:.2f}" if x == xs[0] else f"{a:.2f}",
+            size=10,
+            color=ACCENT,
+            anchor="end",
+        )
     c.op(*node, "Σ", r=12, fill=ATTN)
     c.text(node[0] + 20, node[1] + 20, "c_i = Σ_j α_{ij} h_j", size=12, anchor="start")
     # the decoder step
@@ -67,8 +86,16 @@ def attention(folder: Path) -> None:
     c.box(470, 6, 120, 26, "p(y_i | y_{<i}, x)", fill=OUT, size=12)
     c.arrow(505, 50, 505, 32)
     # the equations
-    c.lines(560, 250, ["e_{ij} = v^T tanh(W s_{i-1} + U h_j)", "α_{ij} = softmax_j(e_{ij})",
-                       "padding: α_{ij} = 0"], size=12)
+    c.lines(
+        560,
+        250,
+        [
+            "e_{ij} = v^T tanh(W s_{i-1} + U h_j)",
+            "α_{ij} = softmax_j(e_{ij})",
+            "padding: α_{ij} = 0",
+        ],
+        size=12,
+    )
     c.text(xs[0] - 6, 404, "encoder states h_j = [→h_j; ←h_j]", size=11, color=GREY, anchor="start")
     c.save(folder, "05_attention.svg")
 

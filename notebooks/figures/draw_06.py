@@ -1,7 +1,9 @@
-"""Notebook 06's diagrams: multi-head attention, shape by shape, and the pre-LN encoder/decoder layers."""
+"""Notebook 06's diagrams: multi-head attention, shape by shape, and the pre-LN encoder/decoder
+layers."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, Canvas, EMBED, GREY, LIGHT, MLP, NORM
+from _style import ACCENT, ATTN, EMBED, GREY, MLP, NORM, Canvas
 
 HERE = Path(__file__).resolve().parent
 
@@ -51,8 +53,15 @@ def transformer_block(folder: Path) -> None:
     c.arrow(ex, y - 10, ex, y - 28)
     y = c.residual(ex, y - 28, "FFN: d → d_{ff} → d", "ffn", MLP, w=170)
     c.rect(ex - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
-    c.lines(ex - 126, (y + 510) / 2, ["EncoderLayer", "× N"], size=11, color=GREY, anchor="end",
-            mono=True)
+    c.lines(
+        ex - 126,
+        (y + 510) / 2,
+        ["EncoderLayer", "× N"],
+        size=11,
+        color=GREY,
+        anchor="end",
+        mono=True,
+    )
     c.box(ex - 45, y - 60, 90, 24, "LayerNorm", fill=NORM, size=11)
     c.arrow(ex, y - 10, ex, y - 36)
     c.box(ex - 65, y - 110, 130, 30, "memory (B, S, d)", fill="white", size=12)
@@ -67,15 +76,23 @@ def transformer_block(folder: Path) -> None:
     c.arrow(dx, y - 10, dx, y - 22)
     y = c.residual(dx, y - 22, "FFN", "ffn", MLP, w=170)
     c.rect(dx - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
-    c.lines(dx + 116, (y + 510) / 2, ["DecoderLayer", "× N"], size=11, color=GREY, anchor="start",
-            mono=True)
+    c.lines(
+        dx + 116,
+        (y + 510) / 2,
+        ["DecoderLayer", "× N"],
+        size=11,
+        color=GREY,
+        anchor="start",
+        mono=True,
+    )
     c.box(dx - 45, y - 60, 90, 24, "LayerNorm", fill=NORM, size=11)
     c.arrow(dx, y - 10, dx, y - 36)
     c.box(dx - 60, y - 102, 120, 26, "Linear → logits", fill="white", size=11)
     c.arrow(dx, y - 60, dx, y - 76)
     # memory feeds every decoder layer's cross-attention as keys and values
-    c.path_arrow([(ex + 65, memory_y), (route, memory_y), (route, cross_y), (dx - 85, cross_y)],
-                 color=ACCENT)
+    c.path_arrow(
+        [(ex + 65, memory_y), (route, memory_y), (route, cross_y), (dx - 85, cross_y)], color=ACCENT
+    )
     c.text(route + 8, cross_y - 10, "K, V", size=12, color=ACCENT, anchor="start")
     c.text(dx + 98, cross_y + 22, "Q", size=12, color=ACCENT)
     c.save(folder, "06_transformer_block.svg")

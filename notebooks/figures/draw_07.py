@@ -1,13 +1,16 @@
 """Notebook 07's diagrams: the GPT, module by module with its code names, and the KV cache."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, Canvas, EMBED, GREY, LIGHT, MLP, NORM, OUT
+from _style import ACCENT, ATTN, EMBED, GREY, LIGHT, MLP, NORM, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def gpt_stack(folder: Path) -> None:
-    c = Canvas(540, 640, "The GPT: token and position embeddings, n_layer pre-LN blocks, tied LM head")
+    c = Canvas(
+        540, 640, "The GPT: token and position embeddings, n_layer pre-LN blocks, tied LM head"
+    )
     cx = 280
     c.box(cx - 60, 596, 120, 30, "idx", fill=LIGHT, sub="(B, T)", mono=True, sub_mono=False)
     c.box(cx - 170, 530, 130, 36, "wte", fill=EMBED, sub="(V, C)", mono=True, sub_mono=False)
@@ -19,14 +22,29 @@ def gpt_stack(folder: Path) -> None:
     c.path_arrow([(cx - 105, 530), (cx - 105, 500), (cx - 10, 500)])
     c.path_arrow([(cx + 105, 530), (cx + 105, 500), (cx + 10, 500)])
     c.text(cx + 16, 478, "x: (B, T, C)", size=11, color=GREY, anchor="start")
-    y = c.residual(cx, 470, "causal self-attention", "attn: c_attn → q, k, v → c_proj", ATTN,
-                   norm_code="ln_1", w=230)
+    y = c.residual(
+        cx,
+        470,
+        "causal self-attention",
+        "attn: c_attn → q, k, v → c_proj",
+        ATTN,
+        norm_code="ln_1",
+        w=230,
+    )
     c.arrow(cx, y - 10, cx, y - 26)
-    y = c.residual(cx, y - 26, "MLP: C → 4C → C", "mlp: c_fc → GELU → c_proj", MLP, norm_code="ln_2",
-                   w=230)
+    y = c.residual(
+        cx, y - 26, "MLP: C → 4C → C", "mlp: c_fc → GELU → c_proj", MLP, norm_code="ln_2", w=230
+    )
     c.rect(cx - 150, y - 16, 300, 470 - y + 8, dashed=True, stroke=GREY, radius=10)
-    c.lines(cx + 156, (y + 470) / 2, ["Block", "× n_layer"], size=11, color=GREY, anchor="start",
-            mono=True)
+    c.lines(
+        cx + 156,
+        (y + 470) / 2,
+        ["Block", "× n_layer"],
+        size=11,
+        color=GREY,
+        anchor="start",
+        mono=True,
+    )
     c.box(cx - 50, y - 64, 100, 26, "LayerNorm", fill=NORM, size=11)
     c.text(cx + 56, y - 51, "ln_f", size=10, color=GREY, mono=True, anchor="start")
     c.arrow(cx, y - 10, cx, y - 38)
@@ -35,8 +53,12 @@ def gpt_stack(folder: Path) -> None:
     c.box(cx - 70, y - 168, 140, 32, "logits", fill=OUT, sub="(B, T, V)", mono=True, sub_mono=False)
     c.arrow(cx, y - 116, cx, y - 136)
     # weight tying: lm_head.weight is wte.weight
-    c.path_arrow([(cx - 170, 548), (cx - 240, 548), (cx - 240, y - 100), (cx - 70, y - 100)],
-                 color=ACCENT, dashed=True, head=False)
+    c.path_arrow(
+        [(cx - 170, 548), (cx - 240, 548), (cx - 240, y - 100), (cx - 70, y - 100)],
+        color=ACCENT,
+        dashed=True,
+        head=False,
+    )
     c.text(cx - 234, y - 112, "same weights (tied)", size=11, color=ACCENT, anchor="start")
     c.save(folder, "07_gpt_stack.svg")
 
@@ -59,7 +81,13 @@ def kv_cache(folder: Path) -> None:
     c.text(40 + 20 + n * cell / 2, 266, "O(T^2) token passes", size=11, color=ACCENT)
     c.text(290 + 20 + n * cell / 2, 250, "step t runs one token", size=11)
     c.text(290 + 20 + n * cell / 2, 266, "O(T) token passes", size=11, color=ACCENT)
-    c.text(290 + 20 + n * cell / 2, 290, "grey: keys and values read from the cache", size=10, color=GREY)
+    c.text(
+        290 + 20 + n * cell / 2,
+        290,
+        "grey: keys and values read from the cache",
+        size=10,
+        color=GREY,
+    )
     # one cached attention step
     x0 = 520
     c.text(x0 + 110, 30, "one step, one layer", size=13, weight="bold")
@@ -70,9 +98,22 @@ def kv_cache(folder: Path) -> None:
         y = 92 + row * 64
         for pos in range(5):
             last = pos == 4
-            c.rect(x0 + 46 + pos * 28, y, 26, 26, fill=ACCENT if last else "#eeeeee", radius=2, width=0.8)
-            c.text(x0 + 59 + pos * 28, y + 13, f"{name}_{pos + 1}" if not last else f"{name}_t", size=10,
-                   color="white" if last else INK_GREY)
+            c.rect(
+                x0 + 46 + pos * 28,
+                y,
+                26,
+                26,
+                fill=ACCENT if last else "#eeeeee",
+                radius=2,
+                width=0.8,
+            )
+            c.text(
+                x0 + 59 + pos * 28,
+                y + 13,
+                f"{name}_{pos + 1}" if not last else f"{name}_t",
+                size=10,
+                color="white" if last else INK_GREY,
+            )
         c.text(x0 + 116, y + 38, f"kv_cache.{label}[layer]", size=9, color=GREY, mono=True)
         c.path_arrow([(x0 + 200, 240), (x0 + 200, y + 13), (x0 + 187, y + 13)], color=ACCENT)
     c.path_arrow([(x0 + 140, 240), (x0 + 200, 240)], color=ACCENT, head=False)

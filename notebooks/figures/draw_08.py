@@ -1,7 +1,9 @@
-"""Notebook 08's diagrams: the modern block (RMSNorm, RoPE, GQA, SwiGLU), GQA's head sharing, MoE routing."""
+"""Notebook 08's diagrams: the modern block (RMSNorm, RoPE, GQA, SwiGLU), GQA's head sharing,
+MoE routing."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, Canvas, EMBED, GREEN, GREY, LIGHT, MLP, OUT
+from _style import ACCENT, ATTN, BLUE, EMBED, GREEN, GREY, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,8 +39,9 @@ def modern_block(folder: Path) -> None:
             c.arrow(px + 94, y0 + 14, px + 240, y0 + 14)
     c.text(px + 160, py + 16, "rotate pair i by m·θ_i", size=10, color=GREY)
     c.box(px + 240, py + 28, 120, 128, "", fill=ATTN)
-    c.lines(px + 300, py + 92, ["causal", "attention", "", "k, v repeated", "H / H_{kv} times"],
-            size=11)
+    c.lines(
+        px + 300, py + 92, ["causal", "attention", "", "k, v repeated", "H / H_{kv} times"], size=11
+    )
     c.box(px + 374, py + 78, 54, 28, "proj", fill=ATTN, mono=True, size=12)
     c.arrow(px + 360, py + 92, px + 374, py + 92)
     c.text(px + 220, py + 178, "KV cache: H_{kv} heads instead of H", size=11, color=ACCENT)
@@ -58,13 +61,22 @@ def modern_block(folder: Path) -> None:
     c.arrow(qx + 250, qy + 94, qx + 300, qy + 94)
     c.text(qx + 220, qy + 20, "SiLU(W_{gate} x) ⊙ (W_{up} x), then W_{down}", size=11)
     c.text(qx + 130, qy + 94, "hidden ⅔·4C", size=10, color=GREY)
-    c.text(qx + 220, qy + 172, "three matrices, ⅔ the width: 8C^2 weights, as GPT-2's MLP", size=10,
-           color=GREY)
+    c.text(
+        qx + 220,
+        qy + 172,
+        "three matrices, ⅔ the width: 8C^2 weights, as GPT-2's MLP",
+        size=10,
+        color=GREY,
+    )
     c.save(folder, "08_modern_block.svg")
 
 
 def gqa(folder: Path) -> None:
-    c = Canvas(700, 250, "Multi-head, grouped-query and multi-query attention: which query heads share K and V")
+    c = Canvas(
+        700,
+        250,
+        "Multi-head, grouped-query and multi-query attention: which query heads share K and V",
+    )
     palette = [ACCENT, BLUE, GREEN, "#8e7cc3", "#e69138", "#45818e", "#a64d79", "#6d9eeb"]
     variants = [("MHA", 8), ("GQA", 2), ("MQA", 1)]
     for col, (name, n_kv) in enumerate(variants):
@@ -86,12 +98,20 @@ def gqa(folder: Path) -> None:
             c.text(kx + 10, 66, "k", size=10, color="white")
             c.text(kx + 10, 88, "v", size=10, color="white")
         c.text(x0 + 95, 222, f"cache: {n_kv}/8 of MHA's", size=11, color=GREY)
-    c.text(350, 242, "H = 8 query heads; query head h reads KV head ⌊h / (H / H_{kv})⌋", size=11, color=GREY)
+    c.text(
+        350,
+        242,
+        "H = 8 query heads; query head h reads KV head ⌊h / (H / H_{kv})⌋",
+        size=11,
+        color=GREY,
+    )
     c.save(folder, "08_gqa.svg")
 
 
 def moe(folder: Path) -> None:
-    c = Canvas(640, 300, "A mixture-of-experts layer: a router sends each token to its top-k experts")
+    c = Canvas(
+        640, 300, "A mixture-of-experts layer: a router sends each token to its top-k experts"
+    )
     c.box(20, 130, 80, 34, "x", fill=LIGHT, sub="one token")
     c.box(140, 130, 90, 34, "router", fill=OUT, mono=True, size=12)
     c.arrow(100, 147, 140, 147)
@@ -101,8 +121,17 @@ def moe(folder: Path) -> None:
         chosen = i in (0, 2)
         c.rect(270, y + 8, 120 * p / 0.45 * 0.5, 16, fill=ACCENT if chosen else "#dddddd", radius=2)
         c.text(270, y + 1, f"p_{i + 1} = {p:.2f}", size=10, anchor="start")
-        c.box(400, y, 110, 32, f"Expert_{i + 1}", fill=MLP if chosen else "white",
-              stroke="#222222" if chosen else GREY, color="#222222" if chosen else GREY, size=12)
+        c.box(
+            400,
+            y,
+            110,
+            32,
+            f"Expert_{i + 1}",
+            fill=MLP if chosen else "white",
+            stroke="#222222" if chosen else GREY,
+            color="#222222" if chosen else GREY,
+            size=12,
+        )
         c.line(230, 147, 268, y + 16, color=GREY, width=0.8)
         c.arrow(342, y + 16, 400, y + 16, color=ACCENT if chosen else "#cccccc")
         if chosen:
@@ -110,8 +139,13 @@ def moe(folder: Path) -> None:
     c.op(570, 150, "Σ", r=12)
     c.text(610, 150, "y", size=14)
     c.arrow(582, 150, 600, 150)
-    c.text(335, 280, "top-k = 2 of E = 4: weights p_i / (p_1 + p_3); the other experts do not run",
-           size=11, color=GREY)
+    c.text(
+        335,
+        280,
+        "top-k = 2 of E = 4: weights p_i / (p_1 + p_3); the other experts do not run",
+        size=11,
+        color=GREY,
+    )
     c.text(185, 178, "p = softmax(W_r x)", size=10, color=GREY)
     c.save(folder, "08_moe.svg")
 

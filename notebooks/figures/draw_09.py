@@ -1,13 +1,16 @@
 """Notebook 09's diagram: a LoRA layer, a frozen weight plus a trainable low-rank update."""
+
 from pathlib import Path
 
-from _style import ACCENT, Canvas, FROZEN, GREY, LIGHT, TRAIN
+from _style import ACCENT, FROZEN, GREY, LIGHT, TRAIN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def lora(folder: Path) -> None:
-    c = Canvas(640, 360, "LoRA: h = W x + (alpha / r) B A x, with W frozen and only A and B trained")
+    c = Canvas(
+        640, 360, "LoRA: h = W x + (alpha / r) B A x, with W frozen and only A and B trained"
+    )
     c.box(250, 310, 120, 32, "x", fill=LIGHT, sub="d_{in}")
     # the frozen base layer
     c.box(90, 120, 160, 130, "W", fill=FROZEN, size=18)
@@ -17,7 +20,9 @@ def lora(folder: Path) -> None:
     c.path_arrow([(310, 310), (310, 290), (170, 290), (170, 250)])
     # the low-rank path: A narrows to r, B widens back
     ax, top = 420, 196
-    c.polygon([(ax - 70, 266), (ax + 70, 266), (ax + 22, top + 30), (ax - 22, top + 30)], fill=TRAIN)
+    c.polygon(
+        [(ax - 70, 266), (ax + 70, 266), (ax + 22, top + 30), (ax - 22, top + 30)], fill=TRAIN
+    )
     c.text(ax, 246, "A", size=16)
     c.text(ax + 82, 246, "lora_A (r, d_in)", size=10, color=GREY, mono=True, anchor="start")
     c.text(ax + 82, 260, "random start", size=10, color=GREY, anchor="start")
@@ -36,8 +41,13 @@ def lora(folder: Path) -> None:
     c.arrow(310, 50, 310, 26)
     c.text(310, 14, "h = W x + (α/r) B A x", size=13)
     c.text(ax + 82, 97, "scaling = alpha / r", size=10, color=GREY, mono=True, anchor="start")
-    c.text(320, 350, "trained: r·(d_{in} + d_{out}) numbers; merged for inference: W' = W + (α/r) B A",
-           size=11, color=GREY)
+    c.text(
+        320,
+        350,
+        "trained: r·(d_{in} + d_{out}) numbers; merged for inference: W' = W + (α/r) B A",
+        size=11,
+        color=GREY,
+    )
     c.save(folder, "09_lora.svg")
 
 

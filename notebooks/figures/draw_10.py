@@ -1,13 +1,20 @@
-"""Notebook 10's diagram: the RLHF pipeline (SFT -> preferences -> reward model -> PPO with KL), DPO beside it."""
+"""Notebook 10's diagram: the RLHF pipeline (SFT -> preferences -> reward model -> PPO with KL),
+DPO beside it."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, Canvas, EMBED, GREY, LIGHT, OUT, TRAIN
+from _style import ATTN, BLUE, EMBED, GREY, LIGHT, OUT, TRAIN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def rlhf(folder: Path) -> None:
-    c = Canvas(840, 390, "RLHF: SFT, preference pairs, a reward model and PPO with a KL penalty; DPO uses the pairs directly")
+    c = Canvas(
+        840,
+        390,
+        "RLHF: SFT, preference pairs, a reward model and PPO with a KL penalty; "
+        "DPO uses the pairs directly",
+    )
     c.box(20, 40, 130, 40, "pretrained GPT", fill=LIGHT, size=12)
     c.box(20, 150, 130, 44, "SFT model", fill=EMBED, sub="π_{SFT} (notebook 09)", size=12)
     c.arrow(85, 80, 85, 150)
@@ -19,16 +26,34 @@ def rlhf(folder: Path) -> None:
     c.box(390, 40, 170, 50, "reward model r_θ", fill=TRAIN, sub="−log σ(r_w − r_l)", size=12)
     c.path_arrow([(340, 172), (362, 172), (362, 65), (390, 65)])
     c.rect(600, 20, 220, 150, fill=ATTN)
-    c.lines(710, 95, ["PPO", "R = r_θ(x, y) − β Σ_t log π/π_{ref}", "(β: the KL penalty)", "advantages by GAE",
-                      "clipped ratio π/π_{old}", "π starts as π_{SFT}"], size=12)
+    c.lines(
+        710,
+        95,
+        [
+            "PPO",
+            "R = r_θ(x, y) − β Σ_t log π/π_{ref}",
+            "(β: the KL penalty)",
+            "advantages by GAE",
+            "clipped ratio π/π_{old}",
+            "π starts as π_{SFT}",
+        ],
+        size=12,
+    )
     c.arrow(560, 65, 600, 65)
     c.box(650, 190, 120, 34, "π_{PPO}", fill=EMBED, size=13)
     c.arrow(710, 170, 710, 190)
     c.text(580, 52, "score", size=10, color=GREY)
     # the DPO route
     c.rect(390, 262, 430, 70, fill="#e8eef8")
-    c.lines(605, 297, ["DPO: −log σ(β log π(y_w|x)/π_{ref}(y_w|x) − β log π(y_l|x)/π_{ref}(y_l|x))",
-                       "no reward model, no sampling during training"], size=12)
+    c.lines(
+        605,
+        297,
+        [
+            "DPO: −log σ(β log π(y_w|x)/π_{ref}(y_w|x) − β log π(y_l|x)/π_{ref}(y_l|x))",
+            "no reward model, no sampling during training",
+        ],
+        size=12,
+    )
     c.path_arrow([(265, 194), (265, 290), (390, 290)], color=BLUE)
     c.box(650, 346, 120, 34, "π_{DPO}", fill=EMBED, size=13)
     c.arrow(710, 332, 710, 346)

@@ -1,13 +1,20 @@
-"""Notebook 11's diagram: the retrieval-augmented generation pipeline, and the closed-book path beside it."""
+"""Notebook 11's diagram: the retrieval-augmented generation pipeline, and the closed-book path
+beside it."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, Canvas, EMBED, GREY, LIGHT, MLP, OUT
+from _style import ACCENT, BLUE, EMBED, GREY, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def rag(folder: Path) -> None:
-    c = Canvas(860, 330, "RAG: chunk and index the articles once; per question retrieve, put the passage in the prompt, read")
+    c = Canvas(
+        860,
+        330,
+        "RAG: chunk and index the articles once; "
+        "per question retrieve, put the passage in the prompt, read",
+    )
     w, xs = 120, [15 + 142 * k for k in range(6)]
     # offline: build the index once
     c.text(xs[0], 22, "once", size=11, color=GREY, anchor="start", weight="bold")
@@ -36,13 +43,28 @@ def rag(folder: Path) -> None:
     c.box(xs[5], y, w - 20, 44, "answer", fill=OUT, sub="from the passage", size=12)
     c.arrow(xs[4] + w, y + 22, xs[5], y + 22)
     # the question also goes into the prompt
-    c.path_arrow([(xs[0] + w / 2, y + 44), (xs[0] + w / 2, y + 80), (px + pw / 2, y + 80), (px + pw / 2, y + 60)],
-                 color=GREY)
+    c.path_arrow(
+        [
+            (xs[0] + w / 2, y + 44),
+            (xs[0] + w / 2, y + 80),
+            (px + pw / 2, y + 80),
+            (px + pw / 2, y + 60),
+        ],
+        color=GREY,
+    )
     # closed book: the same model, no passage
-    c.path_arrow([(xs[0] + 20, y + 44), (xs[0] + 20, 285), (xs[4] + w / 2, 285), (xs[4] + w / 2, y + 44)],
-                 color=ACCENT, dashed=True)
-    c.text((xs[0] + xs[4]) / 2 + 60, 300, "closed book: no passage, the model answers from memory alone",
-           size=11, color=ACCENT)
+    c.path_arrow(
+        [(xs[0] + 20, y + 44), (xs[0] + 20, 285), (xs[4] + w / 2, 285), (xs[4] + w / 2, y + 44)],
+        color=ACCENT,
+        dashed=True,
+    )
+    c.text(
+        (xs[0] + xs[4]) / 2 + 60,
+        300,
+        "closed book: no passage, the model answers from memory alone",
+        size=11,
+        color=ACCENT,
+    )
     c.text(xs[2] + w / 2, y + 62, "recall@k", size=10, color=BLUE)
     c.save(folder, "11_rag_pipeline.svg")
 

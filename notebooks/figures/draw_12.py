@@ -1,15 +1,19 @@
 """Notebook 12's diagrams: the scratchpad as a chain of small steps, and the sequential depth a
 fixed-depth GPT gets per answer with and without it."""
+
 from pathlib import Path
 
-from _style import ACCENT, BLUE, Canvas, GREY, LIGHT, MLP, OUT
+from _style import ACCENT, BLUE, GREY, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def scratchpad(folder: Path) -> None:
-    c = Canvas(860, 250, "One problem, two completions: the answer at once, "
-                         "or one written step per operation")
+    c = Canvas(
+        860,
+        250,
+        "One problem, two completions: the answer at once, or one written step per operation",
+    )
     c.title_text("3+5*7+9=   …   two ways to finish it (keep the last digit)")
     # the prompt's terms
     terms, tx = ["3", "+5", "*7", "+9"], [60, 130, 200, 270]
@@ -17,13 +21,25 @@ def scratchpad(folder: Path) -> None:
     for x, t in zip(tx, terms):
         c.box(x - 20, 76, 40, 30, t, fill=LIGHT, mono=True)
     # direct
-    c.text(360, 62, "direct: all three operations inside one forward pass", size=11, color=GREY,
-           anchor="start")
+    c.text(
+        360,
+        62,
+        "direct: all three operations inside one forward pass",
+        size=11,
+        color=GREY,
+        anchor="start",
+    )
     c.box(360, 76, 70, 30, "5.", fill=OUT, mono=True)
     c.curve_arrow(290, 91, 325, 70, 360, 91, color=ACCENT)
     # scratchpad
-    c.text(20, 146, "scratchpad: one operation per step, each result written down", size=11,
-           color=GREY, anchor="start")
+    c.text(
+        20,
+        146,
+        "scratchpad: one operation per step, each result written down",
+        size=11,
+        color=GREY,
+        anchor="start",
+    )
     sx, w = [60, 250, 440], 150
     steps = ["3+5=8;", "8*7=6;", "6+9=5;"]
     for k, (x, s) in enumerate(zip(sx, steps)):
@@ -41,15 +57,27 @@ def scratchpad(folder: Path) -> None:
 
 
 def depth(folder: Path) -> None:
-    c = Canvas(860, 300, "Sequential depth per answer: L layers for the direct answer, "
-                         "L layers per step with a scratchpad")
+    c = Canvas(
+        860,
+        300,
+        "Sequential depth per answer: L layers for the direct answer, "
+        "L layers per step with a scratchpad",
+    )
     layers, cell, gap = 3, 26, 6
 
     def column(x, bottom, label, fill, highlight=False):
         for layer in range(layers):
             y = bottom - (layer + 1) * (cell + gap)
-            c.rect(x, y, cell, cell, fill=fill, stroke=ACCENT if highlight else GREY,
-                   width=1.8 if highlight else 1.0, radius=3)
+            c.rect(
+                x,
+                y,
+                cell,
+                cell,
+                fill=fill,
+                stroke=ACCENT if highlight else GREY,
+                width=1.8 if highlight else 1.0,
+                radius=3,
+            )
         c.text(x + cell / 2, bottom + 12, label, size=11, mono=True)
 
     bottom = 200
@@ -70,14 +98,19 @@ def depth(folder: Path) -> None:
         if k:
             top = bottom - layers * (cell + gap)
             middle = (sx[k - 1] + x) / 2 + cell / 2
-            c.curve_arrow(sx[k - 1] + cell, top + 4, middle, top - 30, x + 4, bottom - 4,
-                          color=BLUE)
+            c.curve_arrow(
+                sx[k - 1] + cell, top + 4, middle, top - 30, x + 4, bottom - 4, color=BLUE
+            )
     c.text(630, 232, "each written result is input to the next step:", size=11, color=BLUE)
     c.text(630, 248, "L layers per step, L × steps in all", size=11, color=BLUE)
     c.line(410, 50, 410, 270, color=GREY, dashed=True)
-    c.text(430, 285, "(columns: token positions; squares: the L layers a token's computation "
-                     "passes through)",
-           size=10, color=GREY)
+    c.text(
+        430,
+        285,
+        "(columns: token positions; squares: the L layers a token's computation passes through)",
+        size=10,
+        color=GREY,
+    )
     c.save(folder, "12_depth.svg")
 
 

@@ -1,24 +1,37 @@
 """Notebook 13's diagrams: the weights file byte by byte, and the INT4 quantisation grid."""
+
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, Canvas, EMBED, GREY, LIGHT, MLP, NORM, OUT
+from _style import ACCENT, ATTN, BLUE, EMBED, GREY, LIGHT, MLP, NORM, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 
 def file_layout(folder: Path) -> None:
-    c = Canvas(760, 400, "The two files: model.safetensors (length, JSON header, tensor bytes) and run.py")
+    c = Canvas(
+        760, 400, "The two files: model.safetensors (length, JSON header, tensor bytes) and run.py"
+    )
     c.title_text("file 1: model.safetensors", x=300, y=22)
     # the byte strip
     y, h = 44, 46
     c.box(20, y, 110, h, "N", fill=NORM, sub="8 bytes, uint64")
-    c.box(130, y, 210, h, "header: N bytes of JSON", fill=ATTN, sub="names, dtypes, shapes, offsets")
-    parts = [("k.bias", NORM, 50), ("blocks.0.attn.k.weight", MLP, 150), ("scale", NORM, 46),
-             ("…", LIGHT, 46), ("pos_emb", EMBED, 54), ("tok_emb", EMBED, 54)]
+    c.box(
+        130, y, 210, h, "header: N bytes of JSON", fill=ATTN, sub="names, dtypes, shapes, offsets"
+    )
+    parts = [
+        ("k.bias", NORM, 50),
+        ("blocks.0.attn.k.weight", MLP, 150),
+        ("scale", NORM, 46),
+        ("…", LIGHT, 46),
+        ("pos_emb", EMBED, 54),
+        ("tok_emb", EMBED, 54),
+    ]
     x = 340
     starts = {}
     for name, fill, w in parts:
-        c.box(x, y, w, h, name, fill=fill, size=10 if name != "…" else 11, radius=0, mono=name != "…")
+        c.box(
+            x, y, w, h, name, fill=fill, size=10 if name != "…" else 11, radius=0, mono=name != "…"
+        )
         starts[name] = x
         x += w
     c.text(20, y + h + 14, "byte 0", size=10, color=GREY, anchor="start")
@@ -28,19 +41,23 @@ def file_layout(folder: Path) -> None:
     # the header, zoomed (tensors sorted by name)
     hy = 128
     c.rect(20, hy, 525, 178, fill="white", stroke=GREY, dashed=True)
-    lines = ['{"blocks.0.attn.k.bias": {"dtype": "F32", "shape": [128],',
-             '                          "data_offsets": [0, 512]},',
-             ' "blocks.0.attn.k.weight": {"dtype": "I8", "shape": [128, 128],',
-             '                            "data_offsets": [512, 16896]},',
-             ' "blocks.0.attn.k.weight.scale": {"dtype": "F32", ...}, ...',
-             ' "__metadata__": {"format": "llm-course/two-files", "version": "1",',
-             '                  "config": "{\\"n_kv_head\\": 4, \\"norm\\": \\"layernorm\\", ...}",',
-             '                  "tokenizer": "[\\"\\\\n\\", \\" \\", \\"!\\", ...]",',
-             '                  "quant": "{\\"blocks.0.attn.k.weight\\": {...}, ...}"}}']
+    lines = [
+        '{"blocks.0.attn.k.bias": {"dtype": "F32", "shape": [128],',
+        '                          "data_offsets": [0, 512]},',
+        ' "blocks.0.attn.k.weight": {"dtype": "I8", "shape": [128, 128],',
+        '                            "data_offsets": [512, 16896]},',
+        ' "blocks.0.attn.k.weight.scale": {"dtype": "F32", ...}, ...',
+        ' "__metadata__": {"format": "llm-course/two-files", "version": "1",',
+        '                  "config": "{\\"n_kv_head\\": 4, \\"norm\\": \\"layernorm\\", ...}",',
+        '                  "tokenizer": "[\\"\\\\n\\", \\" \\", \\"!\\", ...]",',
+        '                  "quant": "{\\"blocks.0.attn.k.weight\\": {...}, ...}"}}',
+    ]
     for i, line in enumerate(lines):
         c.text(30, hy + 18 + i * 18, line, size=11, mono=True, anchor="start")
     c.path_arrow([(225, y + h), (225, hy)], color=GREY)
-    c.curve_arrow(440, hy + 63, 470, 112, starts["blocks.0.attn.k.weight"] + 75, y + h + 2, color=ACCENT)
+    c.curve_arrow(
+        440, hy + 63, 470, 112, starts["blocks.0.attn.k.weight"] + 75, y + h + 2, color=ACCENT
+    )
     c.text(560, 150, "data\\_offsets count from", size=11, color=ACCENT, anchor="start")
     c.text(560, 165, "the start of the data", size=11, color=ACCENT, anchor="start")
     c.text(560, 215, "\\_\\_metadata\\_\\_ makes the file", size=11, color=GREY, anchor="start")
@@ -50,13 +67,22 @@ def file_layout(folder: Path) -> None:
     # file two
     c.box(20, 330, 260, 50, "file 2: run.py", fill=OUT, sub="NumPy only, about 190 lines")
     c.arrow(280, 355, 360, 355, label="reads", label_dy=-9)
-    c.box(360, 330, 380, 50, "tokens → forward pass + KV cache → next token", fill=LIGHT,
-          sub="dequantises each matrix when it is used")
+    c.box(
+        360,
+        330,
+        380,
+        50,
+        "tokens → forward pass + KV cache → next token",
+        fill=LIGHT,
+        sub="dequantises each matrix when it is used",
+    )
     c.save(folder, "13_file_layout.svg")
 
 
 def quant_grid(folder: Path) -> None:
-    c = Canvas(760, 370, "INT4 round-to-nearest: 16 levels, one float16 scale per group of 32 weights")
+    c = Canvas(
+        760, 370, "INT4 round-to-nearest: 16 levels, one float16 scale per group of 32 weights"
+    )
     c.title_text("INT4: a grid of 16 levels, spaced by one scale per group of 32 weights", y=20)
     # the number line with 16 levels
     left, right, y = 60, 700, 150
@@ -77,8 +103,17 @@ def quant_grid(folder: Path) -> None:
         c.circle(wx, y - 40, 4, fill=BLUE, stroke=BLUE)
         c.arrow(wx, y - 36, qx, y - 8, color=ACCENT)
     c.text(zero + 1.3 * step, y - 56, "w", size=11, color=BLUE)
-    c.lines(60, 62, ["scale = max|w| / 7 in each group", "q = round(w / scale), clipped to [−8, 7]",
-                      "ŵ = q × scale:  |w − ŵ| ≤ scale / 2"], size=11, anchor="start")
+    c.lines(
+        60,
+        62,
+        [
+            "scale = max|w| / 7 in each group",
+            "q = round(w / scale), clipped to [−8, 7]",
+            "ŵ = q × scale:  |w − ŵ| ≤ scale / 2",
+        ],
+        size=11,
+        anchor="start",
+    )
     # a row split into groups
     gy = 205
     c.text(20, gy + 15, "one row", size=11, anchor="start")
@@ -94,8 +129,13 @@ def quant_grid(folder: Path) -> None:
     c.arrow(340, by + 18, 420, by + 18, label="pack", label_dy=-9)
     c.box(420, by, 90, 36, "q_1 + 8", fill=ATTN, sub="high 4 bits", size=11, radius=0)
     c.box(510, by, 90, 36, "q_0 + 8", fill=EMBED, sub="low 4 bits", size=11, radius=0)
-    c.text(510, by + 52, "one byte holds two weights: 4 bits + 16/32 for the scale = 4.5 bits",
-           size=11, color=GREY)
+    c.text(
+        510,
+        by + 52,
+        "one byte holds two weights: 4 bits + 16/32 for the scale = 4.5 bits",
+        size=11,
+        color=GREY,
+    )
     c.save(folder, "13_quant_grid.svg")
 
 

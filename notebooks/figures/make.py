@@ -6,6 +6,7 @@
 Each script writes its SVG files next to itself; the output is deterministic, so regenerating an
 unchanged script leaves ``git status`` clean (``tests/test_figures.py`` checks that byte for byte).
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -16,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def scripts(only: list[str] | None = None) -> list[Path]:
-    """The draw_*.py scripts of this folder, in name order (optionally only draw_NN for NN in only)."""
+    """The draw_*.py scripts of this folder, in name order (optionally only draw_NN, NN in only)."""
     found = sorted(HERE.glob("draw_*.py"))
     if only:
         found = [p for p in found if p.stem.removeprefix("draw_") in only]
@@ -29,7 +30,9 @@ def run(script: Path) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     if not hasattr(module, "main"):
-        raise SystemExit(f"{script.name} has no main(): each draw_NN.py must define main() that writes its SVGs")
+        raise SystemExit(
+            f"{script.name} has no main(): each draw_NN.py must define main() that writes its SVGs"
+        )
     module.main()
 
 
