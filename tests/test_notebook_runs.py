@@ -50,7 +50,6 @@ def problems(nb: dict) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(strict=False, reason="full-mode runs are committed at the end of the session")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_committed_with_a_fresh_full_mode_run_that_held(path):
     found = problems(json.loads(path.read_text(encoding="utf-8")))
