@@ -5,6 +5,8 @@
   exported HTML) and alt text;
 - every SVG in notebooks/figures/ is referenced by at least one notebook;
 - every SVG parses as XML, is an <svg> with a size and a <title>, and stays small;
+- every SVG in notebooks/figures/zh-CN/ (a Chinese variant, written by the same draw script) has
+  an English original of the same name, is well-formed and is referenced by a Chinese notebook;
 - make.py, run on a copy of the scripts in a temporary folder, writes exactly the committed files,
   byte for byte (the SVGs are written by our own code, not by a plotting library, so the bytes do
   not depend on the matplotlib version).
@@ -28,6 +30,7 @@ NOTEBOOK_DIR = ROOT / "notebooks"
 FIGURES = NOTEBOOK_DIR / "figures"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb")) + sorted((NOTEBOOK_DIR / "zh-CN").glob("*.ipynb"))
 SVGS = sorted(FIGURES.glob("*.svg"))
+ZH_SVGS = sorted((FIGURES / "zh-CN").glob("*.svg"))
 MARKDOWN_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'][^\"']*[\"'])?\s*\)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*\bsrc=[\"']([^\"']+)[\"'][^>]*>", re.IGNORECASE)
 MAX_BYTES = 60_000  # tens of KB at most: text stays text, no embedded fonts or bitmaps
@@ -70,11 +73,21 @@ def test_every_figure_is_used():
         for _, target in image_references(notebook):
             if local(target):
                 used.add((notebook.parent / unquote(target.split("#")[0])).resolve())
-    unused = [p.name for p in SVGS if p.resolve() not in used]
+    unused = [str(p.relative_to(FIGURES)) for p in SVGS + ZH_SVGS if p.resolve() not in used]
     assert not unused, f"figures no notebook shows (embed them or delete them): {unused}"
 
 
-@pytest.mark.parametrize("svg", SVGS, ids=lambda p: p.name)
+def test_every_chinese_variant_has_an_english_original():
+    english = {p.name for p in SVGS}
+    orphans = [p.name for p in ZH_SVGS if p.name not in english]
+    assert not orphans, f"zh-CN variants with no English figure of the same name: {orphans}"
+    for svg in ZH_SVGS:
+        text = svg.read_text(encoding="utf-8")
+        assert "Noto Sans CJK SC" in text, f"zh-CN/{svg.name}: name a CJK font in font-family"
+        assert re.search(r"[\u4e00-\u9fff]", text), f"zh-CN/{svg.name} has no Chinese text"
+
+
+@pytest.mark.parametrize("svg", SVGS + ZH_SVGS, ids=lambda p: str(p.relative_to(FIGURES)))
 def test_svg_is_well_formed(svg):
     size = svg.stat().st_size
     assert size < MAX_BYTES, f"{svg.name} is {size:,} bytes; keep diagrams under {MAX_BYTES:,}"
@@ -100,8 +113,11 @@ def test_make_regenerates_the_committed_files(tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 0, f"make.py failed:\n{result.stdout}\n{result.stderr}"
-    made = {p.name: p.read_bytes() for p in tmp_path.glob("*.svg")}
-    committed = {p.name: p.read_bytes() for p in SVGS}
+    made = {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in sorted(tmp_path.glob("*.svg")) + sorted(tmp_path.glob("zh-CN/*.svg"))
+    }
+    committed = {str(p.relative_to(FIGURES)): p.read_bytes() for p in SVGS + ZH_SVGS}
     assert sorted(made) == sorted(committed), (
         f"make.py writes {sorted(set(made) - set(committed))} that are not in notebooks/figures/, "
         "and "

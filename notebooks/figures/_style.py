@@ -19,6 +19,12 @@ from xml.sax.saxutils import escape
 HERE = Path(__file__).resolve().parent
 
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
+# The Chinese variants name fonts that hold CJK glyphs on Linux, macOS and Windows; Latin letters
+# and digits still come from DejaVu Sans first, so symbols look as in the English figure.
+FONT_ZH = (
+    "DejaVu Sans, Noto Sans CJK SC, Source Han Sans SC, PingFang SC, Microsoft YaHei, "
+    "WenQuanYi Micro Hei, sans-serif"
+)
 MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
 SIZE = 13  # default font size, px
 
@@ -108,12 +114,41 @@ def _tspans(label: str, size: float, markup: bool = True) -> str:
     return "".join(parts)
 
 
-class Canvas:
-    """An SVG drawing in pixel coordinates (origin top left, y down)."""
+LANGS = ("en", "zh-CN")  # every draw script writes each figure once per language
 
-    def __init__(self, width: float, height: float, title: str):
-        self.width, self.height, self.title = width, height, title
+
+def text_width(label: str, size: float = SIZE) -> float:
+    """A rough width in px: CJK characters are about one em wide, Latin ones about 0.6 em."""
+    wide = sum(1 for ch in label if ord(ch) >= 0x2E80)
+    return size * (wide + 0.6 * (len(label) - wide))
+
+
+class Canvas:
+    """An SVG drawing in pixel coordinates (origin top left, y down).
+
+    ``lang="zh-CN"`` draws the Chinese variant: every text (and the title) found in ``labels``
+    ({English: 中文}) is drawn in Chinese, the font stack names CJK fonts, and ``save`` writes to
+    the ``zh-CN/`` subfolder. Labels not in the table (symbols, math, code names) stay as they are.
+    """
+
+    def __init__(
+        self,
+        width: float,
+        height: float,
+        title: str,
+        lang: str = "en",
+        labels: dict[str, str] | None = None,
+    ):
+        if lang not in LANGS:
+            raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
+        self.lang = lang
+        self.labels = labels if lang != "en" and labels else {}
+        self.width, self.height, self.title = width, height, self.tr(title)
         self.items: list[str] = []
+
+    def tr(self, label: str) -> str:
+        """The label in this canvas's language (unchanged when the table has no entry)."""
+        return self.labels.get(label, label)
 
     # --- primitives -------------------------------------------------------------------------
     def text(
@@ -129,6 +164,7 @@ class Canvas:
         mono=False,
     ):
         """Text centred vertically on y (anchor: start, middle, end)."""
+        label = self.tr(label)
         attrs = f'x="{_num(x)}" y="{_num(y + size * 0.35)}"'
         if anchor != "middle":
             attrs += f' text-anchor="{anchor}"'
@@ -314,10 +350,11 @@ class Canvas:
 
     # --- output -----------------------------------------------------------------------------
     def svg(self) -> str:
+        font = FONT if self.lang == "en" else FONT_ZH
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(self.width)}" '
             f'height="{_num(self.height)}" viewBox="0 0 {_num(self.width)} {_num(self.height)}" '
-            f'font-family="{FONT}" font-size="{SIZE}" fill="{INK}" text-anchor="middle">'
+            f'font-family="{font}" font-size="{SIZE}" fill="{INK}" text-anchor="middle">'
         )
         body = [
             head,
@@ -329,7 +366,11 @@ class Canvas:
         return "\n".join(body) + "\n"
 
     def save(self, folder: Path, name: str) -> Path:
-        """Write ``folder/name`` (e.g. '04_lstm_cell.svg'), with Unix newlines and UTF-8."""
-        path = Path(folder) / name
+        """Write ``folder/name`` (e.g. '04_lstm_cell.svg'), with Unix newlines and UTF-8.
+
+        A translated canvas writes ``folder/<lang>/name`` (e.g. 'zh-CN/04_lstm_cell.svg')."""
+        folder = Path(folder) if self.lang == "en" else Path(folder) / self.lang
+        folder.mkdir(exist_ok=True)
+        path = folder / name
         path.write_text(self.svg(), encoding="utf-8", newline="\n")
         return path

@@ -7,12 +7,61 @@ The citations are in notebook 06's markdown, beside the figure.
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, EMBED, GREY, INK, LIGHT, MLP, OUT, Canvas
+from _style import ACCENT, ATTN, BLUE, EMBED, GREY, INK, LANGS, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
 X0, YEAR = 95, 160  # x of the 2017 column, pixels per year
 BOX_W, BOX_H, LANE = 144, 70, 92
+
+# The Chinese variant's labels (docs/glossary.md's terms); names, numbers and years stay as written.
+ZH = {
+    "The Transformer's lineage: decoder-only GPT models, the encoder-only BERT, "
+    "the encoder-decoder T5 and the open decoder-only LLaMA, with parameters and "
+    "training data as their papers state them": (
+        "Transformer 的谱系：仅解码器的 GPT 系列、仅编码器的 BERT、编码器–解码器的 T5 "
+        "与开放权重的仅解码器 LLaMA，参数量与训练数据均以各自论文所述为准"
+    ),
+    "Two halves, two families: parameters and training data, as each paper states them": (
+        "两半结构，两个家族：参数量与训练数据，均以各自论文所述为准"
+    ),
+    "decoder-only (causal LM)": "仅解码器（因果语言模型）",
+    "decoder-only, open weights": "仅解码器，开放权重",
+    "encoder-only (masked LM)": "仅编码器（掩码语言模型）",
+    "encoder–decoder": "编码器–解码器",
+    "decoder": "解码器",
+    "encoder": "编码器",
+    "both halves": "两半都用",
+    "117M parameters*": "117M 参数*",
+    "BooksCorpus:": "BooksCorpus：",
+    "7,000+ books": "7000 多本书",
+    "1.5B parameters": "1.5B 参数",
+    "WebText: 40 GB,": "WebText：40 GB，",
+    "8M documents": "800 万篇文档",
+    "175B parameters": "175B 参数",
+    "300B tokens": "300B 词元",
+    "1.3B–175B parameters": "1.3B–175B 参数",
+    "GPT-3 fine-tuned": "在 GPT-3 上",
+    "on human feedback": "用人类反馈微调",
+    "size: not disclosed": "规模：未公开",
+    "data: not disclosed": "数据：未公开",
+    "ChatGPT (Nov 2022): a sibling": "ChatGPT（2022 年 11 月）：同源",
+    "model; no paper, no size": "模型；无论文，未公开规模",
+    "7B–65B parameters": "7B–65B 参数",
+    "1.0T tokens (7B, 13B)": "1.0T 词元（7B、13B）",
+    "1.4T tokens (33B, 65B)": "1.4T 词元（33B、65B）",
+    "110M / 340M parameters": "110M / 340M 参数",
+    "3.3B words,": "33 亿词，",
+    "~40 epochs": "约 40 轮",
+    "up to 11B parameters": "最大 11B 参数",
+    "C4: ~1T tokens": "C4：约 1T 词元",
+    "seen in pre-training": "即预训练中所见的量",
+    "* GPT-1's paper gives its shape (12 layers, width 768, 12 heads); "
+    "the count 117M is the GPT-2 paper's. Years: first public version.": (
+        "* GPT-1 的论文只给出形状（12 层，宽 768，12 个头）；117M 这一参数量出自 GPT-2 的论文。"
+        "年份：首个公开版本。"
+    ),
+}
 
 
 def year_x(year: int) -> float:
@@ -37,13 +86,15 @@ def model(
     return x, x + BOX_W
 
 
-def lineage(folder: Path) -> None:
+def lineage(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         1140,
         470,
         "The Transformer's lineage: decoder-only GPT models, the encoder-only BERT, "
         "the encoder-decoder T5 and the open decoder-only LLaMA, with parameters and "
         "training data as their papers state them",
+        lang=lang,
+        labels=ZH,
     )
     c.title_text(
         "Two halves, two families: parameters and training data, as each paper states them"
@@ -172,7 +223,8 @@ def lineage(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    lineage(folder)
+    for lang in LANGS:
+        lineage(folder, lang)
 
 
 if __name__ == "__main__":
