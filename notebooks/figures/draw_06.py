@@ -3,9 +3,31 @@ layers."""
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, EMBED, GREY, MLP, NORM, Canvas
+from _style import ACCENT, ATTN, EMBED, GREY, LANGS, MLP, NORM, Canvas
 
 HERE = Path(__file__).resolve().parent
+
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as written.
+ZH = {
+    "Multi-head attention: project, split into heads, attend, merge, project": (
+        "多头注意力：投影、拆分成多个头、计算注意力、合并、再投影"
+    ),
+    "h heads": "h 个头",
+    "rows sum to 1": "每行之和为 1",
+    "merge: (B, T, d)": "合并：(B, T, d)",
+    "output (B, T, d)": "输出 (B, T, d)",
+    "Pre-LN Transformer layers: the encoder layer and the decoder layer": (
+        "前置归一化（Pre-LN）的 Transformer 层：编码器层与解码器层"
+    ),
+    "src embedding + PE": "源嵌入 + 位置编码",
+    "tgt embedding + PE": "目标嵌入 + 位置编码",
+    "self-attention": "自注意力",
+    "masked self-attention": "掩码自注意力",
+    "cross-attention": "交叉注意力",
+    "FFN: d → d_{ff} → d": "前馈网络：d → d_{ff} → d",
+    "FFN": "前馈网络",
+    "memory (B, S, d)": "记忆 (B, S, d)",
+}
 
 
 def stacked(c: Canvas, x, y, w, h, label, fill, sub=None, copies=3, size=13):
@@ -15,8 +37,14 @@ def stacked(c: Canvas, x, y, w, h, label, fill, sub=None, copies=3, size=13):
     c.box(x, y, w, h, label, fill=fill, sub=sub, size=size)
 
 
-def multi_head(folder: Path) -> None:
-    c = Canvas(720, 430, "Multi-head attention: project, split into heads, attend, merge, project")
+def multi_head(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        720,
+        430,
+        "Multi-head attention: project, split into heads, attend, merge, project",
+        lang,
+        ZH,
+    )
     c.box(260, 382, 160, 32, "X", fill=EMBED, sub="(B, T, d)")
     for x, name in ((100, "Q"), (300, "K"), (500, "V")):
         c.box(x, 310, 80, 30, f"W^{name}", fill="white")
@@ -44,8 +72,10 @@ def multi_head(folder: Path) -> None:
     c.save(folder, "06_multi_head_attention.svg")
 
 
-def transformer_block(folder: Path) -> None:
-    c = Canvas(760, 560, "Pre-LN Transformer layers: the encoder layer and the decoder layer")
+def transformer_block(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        760, 560, "Pre-LN Transformer layers: the encoder layer and the decoder layer", lang, ZH
+    )
     ex, dx, route = 220, 540, 375
     # the encoder layer
     c.box(ex - 80, 510, 160, 30, "src embedding + PE", fill=EMBED, size=12)
@@ -99,8 +129,9 @@ def transformer_block(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    multi_head(folder)
-    transformer_block(folder)
+    for lang in LANGS:
+        multi_head(folder, lang)
+        transformer_block(folder, lang)
 
 
 if __name__ == "__main__":

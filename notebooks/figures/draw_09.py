@@ -2,14 +2,31 @@
 
 from pathlib import Path
 
-from _style import ACCENT, FROZEN, GREY, LIGHT, TRAIN, Canvas
+from _style import ACCENT, FROZEN, GREY, LANGS, LIGHT, TRAIN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as written.
+ZH = {
+    "LoRA: h = W x + (alpha / r) B A x, with W frozen and only A and B trained": (
+        "LoRA：h = W x + (alpha / r) B A x，W 冻结，只训练 A 和 B"
+    ),
+    "frozen": "冻结",
+    "random start": "随机初始化",
+    "zeros at start": "初始为零",
+    "trained: r·(d_{in} + d_{out}) numbers; merged for inference: W' = W + (α/r) B A": (
+        "训练 r·(d_{in} + d_{out}) 个数；推理时合并：W' = W + (α/r) B A"
+    ),
+}
 
-def lora(folder: Path) -> None:
+
+def lora(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        640, 360, "LoRA: h = W x + (alpha / r) B A x, with W frozen and only A and B trained"
+        640,
+        360,
+        "LoRA: h = W x + (alpha / r) B A x, with W frozen and only A and B trained",
+        lang,
+        ZH,
     )
     c.box(250, 310, 120, 32, "x", fill=LIGHT, sub="d_{in}")
     # the frozen base layer
@@ -52,7 +69,8 @@ def lora(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    lora(folder)
+    for lang in LANGS:
+        lora(folder, lang)
 
 
 if __name__ == "__main__":
