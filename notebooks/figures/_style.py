@@ -26,6 +26,10 @@ FONT_ZH = (
     "WenQuanYi Micro Hei, sans-serif"
 )
 MONO = "DejaVu Sans Mono, Menlo, Consolas, monospace"
+MONO_ZH = (
+    "DejaVu Sans Mono, Menlo, Consolas, Noto Sans Mono CJK SC, Noto Sans CJK SC, PingFang SC, "
+    "Microsoft YaHei, monospace"
+)
 SIZE = 13  # default font size, px
 
 # One colour per kind of thing, the same in every diagram.
@@ -177,7 +181,7 @@ class Canvas:
         if italic:
             attrs += ' font-style="italic"'
         if mono:
-            attrs += f' font-family="{MONO}"'
+            attrs += f' font-family="{MONO if self.lang == "en" else MONO_ZH}"'
         self.items.append(f"<text {attrs}>{_tspans(label, size, markup=not mono)}</text>")
 
     def lines(self, x, y, labels, size=SIZE, gap=1.3, **kw):

@@ -2,13 +2,38 @@
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, GREY, LIGHT, MLP, OUT, Canvas
+from _style import ACCENT, ATTN, BLUE, GREY, LANGS, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "Two sentences with opposite meanings get the same bag-of-words vector": (
+        "两个意思相反的句子得到相同的词袋向量"
+    ),
+    "vocabulary: one axis per word": "词表：每个词一个维度",
+    "count": "计数",
+    "same counts, opposite meanings: word order is gone": "计数相同，意思相反：词序丢失了",
+    "one-hot words: cos(king, queen) = cos(king, bites) = 0": (
+        "独热向量：cos(king, queen) = cos(king, bites) = 0"
+    ),
+    "A trigram model predicts the next word from the two words before it": (
+        "三元语法模型根据前两个词预测下一个词"
+    ),
+    "context h: n − 1 = 2 words": "上下文 h：n − 1 = 2 个词",
+    "predict": "预测",
+    "next window": "下一个窗口",
+    "an unseen (h, w): count 0, probability 0 → smoothing (add-k, Kneser-Ney)": (
+        "没见过的 (h, w)：计数为 0，概率为 0 → 平滑（加 k 平滑、Kneser-Ney）"
+    ),
+}
 
-def bag_of_words(folder: Path) -> None:
-    c = Canvas(620, 240, "Two sentences with opposite meanings get the same bag-of-words vector")
+
+def bag_of_words(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        620, 240, "Two sentences with opposite meanings get the same bag-of-words vector", lang, ZH
+    )
     vocab = ["bites", "dog", "man", "the"]
     sentences = ["the dog bites the man", "the man bites the dog"]
     col_x, col_w, table_x = 330, 58, 330
@@ -30,8 +55,10 @@ def bag_of_words(folder: Path) -> None:
     c.save(folder, "01_bag_of_words.svg")
 
 
-def ngram_window(folder: Path) -> None:
-    c = Canvas(580, 230, "A trigram model predicts the next word from the two words before it")
+def ngram_window(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        580, 230, "A trigram model predicts the next word from the two words before it", lang, ZH
+    )
     words = ["before", "we", "proceed", "any", "further", ",", "hear", "me"]
     x, y, h, gap = 20, 70, 34, 8
     boxes = []
@@ -73,8 +100,9 @@ def ngram_window(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    bag_of_words(folder)
-    ngram_window(folder)
+    for lang in LANGS:
+        bag_of_words(folder, lang)
+        ngram_window(folder, lang)
 
 
 if __name__ == "__main__":

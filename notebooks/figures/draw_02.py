@@ -2,9 +2,27 @@
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, EMBED, GREEN, GREY, LIGHT, OUT, Canvas
+from _style import ACCENT, ATTN, EMBED, GREEN, GREY, LANGS, LIGHT, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
+
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "Skip-gram with negative sampling: "
+    "the centre word's vector scores real and noise context words": (
+        "带负采样的跳元模型（skip-gram）：用中心词的向量给真实上下文词和噪声词打分"
+    ),
+    "centre c": "中心词 c",
+    "window = 2: every o": "窗口 = 2：所有满足",
+    "with |pos − c| ≤ 2": "|pos − c| ≤ 2 的 o",
+    "k noise words n_i": "k 个噪声词 n_i",
+    "σ(u_o^T v_c) → 1: real pair": "σ(u_o^T v_c) → 1：真实词对",
+    "σ(u_{n_i}^T v_c) → 0: noise": "σ(u_{n_i}^T v_c) → 0：噪声",
+    "batch: centre (B,), context (B,), negatives (B, k)": (
+        "批量：centre (B,)、context (B,)、negatives (B, k)"
+    ),
+}
 
 
 def table(c: Canvas, x, y, w, h, name, rows: dict, n_rows=12):
@@ -21,12 +39,14 @@ def table(c: Canvas, x, y, w, h, name, rows: dict, n_rows=12):
     return step
 
 
-def skipgram(folder: Path) -> None:
+def skipgram(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         640,
         400,
         "Skip-gram with negative sampling: "
         "the centre word's vector scores real and noise context words",
+        lang,
+        ZH,
     )
     words = ["the", "king", "rules", "the", "land"]
     x0, y0, w, h = 170, 30, 60, 28
@@ -83,7 +103,8 @@ def skipgram(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    skipgram(folder)
+    for lang in LANGS:
+        skipgram(folder, lang)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,34 @@
 
 from pathlib import Path
 
-from _style import EMBED, GREY, LIGHT, MLP, OUT, Canvas
+from _style import EMBED, GREY, LANGS, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "The NPLM: look up each context word in C, concatenate, tanh layer, softmax": (
+        "NPLM：在表 C 中查出每个上下文词，拼接，经过 tanh 层，再做 softmax"
+    ),
+    "C: one table (V × m), shared by every position": "C：一张表（V × m），所有位置共享",
+    "C[w]: m numbers": "C[w]：m 个数",
+    "h units": "h 个单元",
+    "V scores": "V 个分数",
+    "W: direct": "W：直连",
+    "(optional)": "（可选）",
+    "P(w_t = i | context) = softmax(y)_i": "P(w_t = i | 上下文) = softmax(y)_i",
+    "context: (B, n−1) ids": "上下文 id：(B, n−1)",
+}
 
-def nplm(folder: Path) -> None:
+
+def nplm(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        600, 430, "The NPLM: look up each context word in C, concatenate, tanh layer, softmax"
+        600,
+        430,
+        "The NPLM: look up each context word in C, concatenate, tanh layer, softmax",
+        lang,
+        ZH,
     )
     ids = ["w_{t-3}", "w_{t-2}", "w_{t-1}"]
     xs = [110, 230, 350]
@@ -52,7 +72,8 @@ def nplm(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    nplm(folder)
+    for lang in LANGS:
+        nplm(folder, lang)
 
 
 if __name__ == "__main__":

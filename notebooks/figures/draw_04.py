@@ -2,13 +2,31 @@
 
 from pathlib import Path
 
-from _style import ACCENT, GREY, LIGHT, OUT, RNN, Canvas
+from _style import ACCENT, GREY, LANGS, LIGHT, OUT, RNN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "A recurrent network unrolled over time, with gradients flowing back": (
+        "沿时间展开的循环神经网络，梯度沿反方向回传"
+    ),
+    "backward: ∂h_t/∂h_{t-1} = diag(1 − h_t^2) W_{hh}, once per step": (
+        "反向传播：每一步乘一次 ∂h_t/∂h_{t-1} = diag(1 − h_t^2) W_{hh}"
+    ),
+    "the same W_{ih}, W_{hh}, b at every step": "每一步都用同一组 W_{ih}、W_{hh}、b",
+    "One LSTM step: gates decide what the cell state keeps, adds and shows": (
+        "LSTM 的一步：由门决定细胞状态保留什么、加入什么、输出什么"
+    ),
+    "nn.LSTM's weight_ih_l0: 4 blocks (i, f, g, o)": "nn.LSTM 的 weight_ih_l0：4 块 (i, f, g, o)",
+}
 
-def rnn_unrolled(folder: Path) -> None:
-    c = Canvas(700, 320, "A recurrent network unrolled over time, with gradients flowing back")
+
+def rnn_unrolled(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        700, 320, "A recurrent network unrolled over time, with gradients flowing back", lang, ZH
+    )
     # folded: one cell with a loop
     c.box(40, 130, 80, 50, "tanh", fill=RNN)
     c.curve_arrow(110, 130, 80, 70, 58, 130)
@@ -52,8 +70,10 @@ def rnn_unrolled(folder: Path) -> None:
     c.save(folder, "04_rnn_unrolled.svg")
 
 
-def lstm_cell(folder: Path) -> None:
-    c = Canvas(620, 360, "One LSTM step: gates decide what the cell state keeps, adds and shows")
+def lstm_cell(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        620, 360, "One LSTM step: gates decide what the cell state keeps, adds and shows", lang, ZH
+    )
     c.rect(90, 40, 420, 250, fill="#f5f3fa", stroke=GREY)
     top, bus = 90, 244
     # the cell state line: c_{t-1} -> (x f) -> (+ i*g) -> c_t
@@ -93,8 +113,9 @@ def lstm_cell(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    rnn_unrolled(folder)
-    lstm_cell(folder)
+    for lang in LANGS:
+        rnn_unrolled(folder, lang)
+        lstm_cell(folder, lang)
 
 
 if __name__ == "__main__":

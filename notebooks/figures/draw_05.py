@@ -3,9 +3,29 @@ attention."""
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, EMBED, GREY, LIGHT, OUT, RNN, Canvas
+from _style import ACCENT, ATTN, EMBED, GREY, LANGS, LIGHT, OUT, RNN, Canvas
 
 HERE = Path(__file__).resolve().parent
+
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "The plain encoder-decoder: the whole source passes through one vector c": (
+        "朴素的编码器–解码器：整个源句都要挤过一个向量 c"
+    ),
+    "encoder: bidirectional GRU, h_j = [→h_j; ←h_j]": "编码器：双向 GRU，h_j = [→h_j; ←h_j]",
+    "2H numbers": "2H 个数",
+    "decoder: s_i = GRU(s_{i-1}, [E y_{i-1}; c])": "解码器：s_i = GRU(s_{i-1}, [E y_{i-1}; c])",
+    "every step reads the same c, however long the source": (
+        "无论源句多长，每一步读到的都是同一个 c"
+    ),
+    "Additive attention: at each output step a fresh context c_i weighs every encoder state": (
+        "加性注意力：每个输出步都算出新的上下文 c_i，对所有编码器状态加权"
+    ),
+    "query": "查询",
+    "padding: α_{ij} = 0": "填充位置：α_{ij} = 0",
+    "encoder states h_j = [→h_j; ←h_j]": "编码器状态 h_j = [→h_j; ←h_j]",
+}
 
 
 def encoder(c: Canvas, xs, y, w=64, h=34):
@@ -19,8 +39,14 @@ def encoder(c: Canvas, xs, y, w=64, h=34):
             c.arrow(x, y + h - 10, xs[j - 1] + w, y + h - 10, color=GREY)  # backward GRU
 
 
-def encoder_decoder(folder: Path) -> None:
-    c = Canvas(700, 300, "The plain encoder-decoder: the whole source passes through one vector c")
+def encoder_decoder(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        700,
+        300,
+        "The plain encoder-decoder: the whole source passes through one vector c",
+        lang,
+        ZH,
+    )
     xs = [30 + 84 * j for j in range(4)]
     encoder(c, xs, 150)
     c.text(
@@ -52,11 +78,13 @@ def encoder_decoder(folder: Path) -> None:
     c.save(folder, "05_encoder_decoder.svg")
 
 
-def attention(folder: Path) -> None:
+def attention(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         700,
         420,
         "Additive attention: at each output step a fresh context c_i weighs every encoder state",
+        lang,
+        ZH,
     )
     xs = [30 + 84 * j for j in range(4)]
     encoder(c, xs, 280)
@@ -101,8 +129,9 @@ def attention(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    encoder_decoder(folder)
-    attention(folder)
+    for lang in LANGS:
+        encoder_decoder(folder, lang)
+        attention(folder, lang)
 
 
 if __name__ == "__main__":
