@@ -2,14 +2,43 @@
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, EMBED, GREY, LIGHT, MLP, NORM, OUT, Canvas
+from _style import ACCENT, ATTN, EMBED, GREY, LANGS, LIGHT, MLP, NORM, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "The GPT: token and position embeddings, n_layer pre-LN blocks, tied LM head": (
+        "GPT：词元嵌入与位置嵌入、n_layer 个前置归一化块、与嵌入共享权重的 LM 头"
+    ),
+    "causal self-attention": "因果自注意力",
+    "MLP: C → 4C → C": "MLP：C → 4C → C",
+    "same weights (tied)": "同一份权重（共享）",
+    "Generating with and without a KV cache: which tokens each step computes": (
+        "不用与使用键值缓存的生成：每一步要计算哪些词元"
+    ),
+    "without a cache": "不用缓存",
+    "with a KV cache": "使用键值缓存",
+    "token position →": "词元位置 →",
+    **{f"step {k}": f"第 {k} 步" for k in range(1, 7)},
+    "step t runs all t tokens again": "第 t 步把 t 个词元全部重算",
+    "O(T^2) token passes": "共 O(T^2) 次词元计算",
+    "step t runs one token": "第 t 步只算一个词元",
+    "O(T) token passes": "共 O(T) 次词元计算",
+    "grey: keys and values read from the cache": "灰色：从缓存中读出的键和值",
+    "one step, one layer": "一步、一层",
+    "append": "追加",
+}
 
-def gpt_stack(folder: Path) -> None:
+
+def gpt_stack(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        540, 640, "The GPT: token and position embeddings, n_layer pre-LN blocks, tied LM head"
+        540,
+        640,
+        "The GPT: token and position embeddings, n_layer pre-LN blocks, tied LM head",
+        lang,
+        ZH,
     )
     cx = 280
     c.box(cx - 60, 596, 120, 30, "idx", fill=LIGHT, sub="(B, T)", mono=True, sub_mono=False)
@@ -63,8 +92,14 @@ def gpt_stack(folder: Path) -> None:
     c.save(folder, "07_gpt_stack.svg")
 
 
-def kv_cache(folder: Path) -> None:
-    c = Canvas(760, 330, "Generating with and without a KV cache: which tokens each step computes")
+def kv_cache(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        760,
+        330,
+        "Generating with and without a KV cache: which tokens each step computes",
+        lang,
+        ZH,
+    )
     n, cell = 6, 24
     panels = ((40, "without a cache"), (290, "with a KV cache"))
     for px, title in panels:
@@ -129,8 +164,9 @@ INK_GREY = "#555555"
 
 
 def main(folder: Path = HERE) -> None:
-    gpt_stack(folder)
-    kv_cache(folder)
+    for lang in LANGS:
+        gpt_stack(folder, lang)
+        kv_cache(folder, lang)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,52 @@ MoE routing."""
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, EMBED, GREEN, GREY, LIGHT, MLP, OUT, Canvas
+from _style import ACCENT, ATTN, BLUE, EMBED, GREEN, GREY, LANGS, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "A modern decoder block: RMSNorm, attention with RoPE and GQA, SwiGLU": (
+        "现代的解码器块：RMSNorm、带 RoPE 与 GQA 的注意力、SwiGLU"
+    ),
+    "attention": "注意力",
+    "no position table: RoPE acts inside attention": "没有位置嵌入表：RoPE 在注意力内部起作用",
+    "H heads": "H 个头",
+    "H_{kv} heads": "H_{kv} 个头",
+    "rotate pair i by m·θ_i": "第 i 对旋转 m·θ_i",
+    "causal": "因果",
+    "k, v repeated": "k、v 重复",
+    "H / H_{kv} times": "H / H_{kv} 次",
+    "KV cache: H_{kv} heads instead of H": "键值缓存：只存 H_{kv} 个头，而不是 H 个",
+    "SiLU(W_{gate} x) ⊙ (W_{up} x), then W_{down}": "SiLU(W_{gate} x) ⊙ (W_{up} x)，再乘 W_{down}",
+    "hidden ⅔·4C": "隐藏层 ⅔·4C",
+    "three matrices, ⅔ the width: 8C^2 weights, as GPT-2's MLP": (
+        "三个矩阵，宽度取 ⅔：共 8C^2 个权重，与 GPT-2 的 MLP 相同"
+    ),
+    "Multi-head, grouped-query and multi-query attention: which query heads share K and V": (
+        "多头、分组查询与多查询注意力：哪些查询头共享 K 和 V"
+    ),
+    **{f"cache: {n}/8 of MHA's": f"缓存：MHA 的 {n}/8" for n in (1, 2, 8)},
+    "H = 8 query heads; query head h reads KV head ⌊h / (H / H_{kv})⌋": (
+        "H = 8 个查询头；查询头 h 读取第 ⌊h / (H / H_{kv})⌋ 个 KV 头"
+    ),
+    "A mixture-of-experts layer: a router sends each token to its top-k experts": (
+        "混合专家层：路由器把每个词元送往它得分最高的 k 个专家"
+    ),
+    "one token": "一个词元",
+    **{f"Expert_{i}": f"专家_{i}" for i in range(1, 5)},
+    "top-k = 2 of E = 4: weights p_i / (p_1 + p_3); the other experts do not run": (
+        "E = 4 个专家中取 top-k = 2：权重 p_i / (p_1 + p_3)；其余专家不运行"
+    ),
+}
 
-def modern_block(folder: Path) -> None:
-    c = Canvas(780, 560, "A modern decoder block: RMSNorm, attention with RoPE and GQA, SwiGLU")
+
+def modern_block(folder: Path, lang: str = "en") -> None:
+    c = Canvas(
+        780, 560, "A modern decoder block: RMSNorm, attention with RoPE and GQA, SwiGLU", lang, ZH
+    )
     cx = 150
     c.box(cx - 70, 510, 140, 30, "x", fill=LIGHT, sub="(B, T, C)")
     y = c.residual(cx, 500, "attention", "attn", ATTN, norm="RMSNorm", norm_code="norm1", w=180)
@@ -71,11 +110,13 @@ def modern_block(folder: Path) -> None:
     c.save(folder, "08_modern_block.svg")
 
 
-def gqa(folder: Path) -> None:
+def gqa(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         700,
         250,
         "Multi-head, grouped-query and multi-query attention: which query heads share K and V",
+        lang,
+        ZH,
     )
     palette = [ACCENT, BLUE, GREEN, "#8e7cc3", "#e69138", "#45818e", "#a64d79", "#6d9eeb"]
     variants = [("MHA", 8), ("GQA", 2), ("MQA", 1)]
@@ -108,9 +149,13 @@ def gqa(folder: Path) -> None:
     c.save(folder, "08_gqa.svg")
 
 
-def moe(folder: Path) -> None:
+def moe(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        640, 300, "A mixture-of-experts layer: a router sends each token to its top-k experts"
+        640,
+        300,
+        "A mixture-of-experts layer: a router sends each token to its top-k experts",
+        lang,
+        ZH,
     )
     c.box(20, 130, 80, 34, "x", fill=LIGHT, sub="one token")
     c.box(140, 130, 90, 34, "router", fill=OUT, mono=True, size=12)
@@ -151,9 +196,10 @@ def moe(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    modern_block(folder)
-    gqa(folder)
-    moe(folder)
+    for lang in LANGS:
+        modern_block(folder, lang)
+        gqa(folder, lang)
+        moe(folder, lang)
 
 
 if __name__ == "__main__":

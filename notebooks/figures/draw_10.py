@@ -3,17 +3,43 @@ DPO beside it."""
 
 from pathlib import Path
 
-from _style import ATTN, BLUE, EMBED, GREY, LIGHT, OUT, TRAIN, Canvas
+from _style import ATTN, BLUE, EMBED, GREY, LANGS, LIGHT, OUT, TRAIN, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "RLHF: SFT, preference pairs, a reward model and PPO with a KL penalty; "
+    "DPO uses the pairs directly": (
+        "RLHF：SFT、偏好对、奖励模型，以及带 KL 惩罚的 PPO；DPO 直接使用偏好对"
+    ),
+    "pretrained GPT": "预训练的 GPT",
+    "SFT model": "SFT 模型",
+    "π_{SFT} (notebook 09)": "π_{SFT}（第 09 课）",
+    "per prompt x": "每个提示词 x",
+    "sample K replies": "采样 K 个回复",
+    "annotator ranks them": "由标注者排序",
+    "pairs (x, y_w, y_l)": "偏好对 (x, y_w, y_l)",
+    "reward model r_θ": "奖励模型 r_θ",
+    "score": "打分",
+    "(β: the KL penalty)": "（β：KL 惩罚系数）",
+    "advantages by GAE": "用 GAE 估计优势",
+    "clipped ratio π/π_{old}": "裁剪的比率 π/π_{old}",
+    "π starts as π_{SFT}": "π 从 π_{SFT} 开始",
+    "no reward model, no sampling during training": "不需要奖励模型，训练中也不采样",
+    "π_{ref} = frozen copy of π_{SFT}": "π_{ref} = π_{SFT} 的冻结副本",
+}
 
-def rlhf(folder: Path) -> None:
+
+def rlhf(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         840,
         390,
         "RLHF: SFT, preference pairs, a reward model and PPO with a KL penalty; "
         "DPO uses the pairs directly",
+        lang,
+        ZH,
     )
     c.box(20, 40, 130, 40, "pretrained GPT", fill=LIGHT, size=12)
     c.box(20, 150, 130, 44, "SFT model", fill=EMBED, sub="π_{SFT} (notebook 09)", size=12)
@@ -64,7 +90,8 @@ def rlhf(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    rlhf(folder)
+    for lang in LANGS:
+        rlhf(folder, lang)
 
 
 if __name__ == "__main__":

@@ -3,17 +3,47 @@ beside it."""
 
 from pathlib import Path
 
-from _style import ACCENT, BLUE, EMBED, GREY, LIGHT, MLP, OUT, Canvas
+from _style import ACCENT, BLUE, EMBED, GREY, LANGS, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "RAG: chunk and index the articles once; "
+    "per question retrieve, put the passage in the prompt, read": (
+        "RAG：文章只需分块、建索引一次；每个问题都先检索，把段落放进提示词，再阅读作答"
+    ),
+    "once": "只做一次",
+    "articles": "文章",
+    "126 towns": "126 个城镇",
+    "chunks": "文本块",
+    "1 sentence + town": "1 句话 + 城镇名",
+    "index": "索引",
+    "per question": "每个问题",
+    "question": "问题",
+    "held-out town": "留出的城镇",
+    "TF-IDF vector (V,)": "TF-IDF 向量 (V,)",
+    "index · q": "索引 · q",
+    "best chunk": "最佳文本块",
+    "GPT reader": "GPT 阅读器",
+    "fine-tuned to read": "经微调学会阅读",
+    "answer": "答案",
+    "from the passage": "依据段落",
+    "closed book: no passage, the model answers from memory alone": (
+        "闭卷：不给段落，模型只凭记忆作答"
+    ),
+}
 
-def rag(folder: Path) -> None:
+
+def rag(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         860,
         330,
         "RAG: chunk and index the articles once; "
         "per question retrieve, put the passage in the prompt, read",
+        lang,
+        ZH,
     )
     w, xs = 120, [15 + 142 * k for k in range(6)]
     # offline: build the index once
@@ -70,7 +100,8 @@ def rag(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    rag(folder)
+    for lang in LANGS:
+        rag(folder, lang)
 
 
 if __name__ == "__main__":

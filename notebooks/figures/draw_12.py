@@ -3,16 +3,51 @@ fixed-depth GPT gets per answer with and without it."""
 
 from pathlib import Path
 
-from _style import ACCENT, BLUE, GREY, LIGHT, MLP, OUT, Canvas
+from _style import ACCENT, BLUE, GREY, LANGS, LIGHT, MLP, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "One problem, two completions: the answer at once, or one written step per operation": (
+        "同一道题，两种续写：直接给出答案，或每个运算写出一步"
+    ),
+    "3+5*7+9=   …   two ways to finish it (keep the last digit)": (
+        "3+5*7+9=   …   两种写法（结果只取个位）"
+    ),
+    "prompt": "提示词",
+    "direct: all three operations inside one forward pass": (
+        "直接作答：三个运算都在一次前向传播中完成"
+    ),
+    "scratchpad: one operation per step, each result written down": (
+        "草稿：每步一个运算，每个结果都写下来"
+    ),
+    "answer": "答案",
+    "each result is read back by the next step": "每个结果都被下一步读回",
+    "Sequential depth per answer: L layers for the direct answer, "
+    "L layers per step with a scratchpad": (
+        "每个答案的串行深度：直接作答只有 L 层，用草稿时每一步 L 层"
+    ),
+    "direct answer": "直接作答",
+    "the answer needs every operation,": "答案需要每一个运算，",
+    "all worked out within L = 3 layers": "全都要在 L = 3 层之内算完",
+    "scratchpad": "草稿",
+    "each written result is input to the next step:": "写下的每个结果都是下一步的输入：",
+    "L layers per step, L × steps in all": "每步 L 层，总共 L × 步数",
+    "(columns: token positions; squares: the L layers a token's computation passes through)": (
+        "（列：词元位置；方格：一个词元的计算所经过的 L 层）"
+    ),
+}
 
-def scratchpad(folder: Path) -> None:
+
+def scratchpad(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         860,
         250,
         "One problem, two completions: the answer at once, or one written step per operation",
+        lang,
+        ZH,
     )
     c.title_text("3+5*7+9=   …   two ways to finish it (keep the last digit)")
     # the prompt's terms
@@ -56,12 +91,14 @@ def scratchpad(folder: Path) -> None:
     c.save(folder, "12_scratchpad.svg")
 
 
-def depth(folder: Path) -> None:
+def depth(folder: Path, lang: str = "en") -> None:
     c = Canvas(
         860,
         300,
         "Sequential depth per answer: L layers for the direct answer, "
         "L layers per step with a scratchpad",
+        lang,
+        ZH,
     )
     layers, cell, gap = 3, 26, 6
 
@@ -115,8 +152,9 @@ def depth(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    scratchpad(folder)
-    depth(folder)
+    for lang in LANGS:
+        scratchpad(folder, lang)
+        depth(folder, lang)
 
 
 if __name__ == "__main__":

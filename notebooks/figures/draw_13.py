@@ -2,14 +2,61 @@
 
 from pathlib import Path
 
-from _style import ACCENT, ATTN, BLUE, EMBED, GREY, LIGHT, MLP, NORM, OUT, Canvas
+from _style import ACCENT, ATTN, BLUE, EMBED, GREY, LANGS, LIGHT, MLP, NORM, OUT, Canvas
 
 HERE = Path(__file__).resolve().parent
 
+# The Chinese variant's labels (docs/glossary.md's terms); symbols, math and code stay as
+# written.
+ZH = {
+    "The two files: model.safetensors (length, JSON header, tensor bytes) and run.py": (
+        "两个文件：model.safetensors（长度、JSON 头部、张量字节）与 run.py"
+    ),
+    "file 1: model.safetensors": "文件 1：model.safetensors",
+    "byte 0": "字节 0",
+    "8 + N: tensor data": "8 + N：张量数据",
+    "end of file": "文件末尾",
+    "8 bytes, uint64": "8 字节，uint64",
+    "header: N bytes of JSON": "头部：N 字节的 JSON",
+    "names, dtypes, shapes, offsets": "名称、dtype、形状、偏移",
+    "data\\_offsets count from": "data\\_offsets 从数据区",
+    "the start of the data": "的开头算起",
+    "\\_\\_metadata\\_\\_ makes the file": "\\_\\_metadata\\_\\_ 让文件",
+    "self-describing: the config,": "自带说明：配置、",
+    "the vocabulary and how each": "词表，以及每个",
+    "tensor is quantised": "张量如何量化",
+    "reads": "读取",
+    "file 2: run.py": "文件 2：run.py",
+    "tokens → forward pass + KV cache → next token": "词元 → 前向传播 + 键值缓存 → 下一个词元",
+    "dequantises each matrix when it is used": "每个矩阵用到时才反量化",
+    "NumPy only, about 190 lines": "只用 NumPy，约 190 行",
+    "INT4 round-to-nearest: 16 levels, one float16 scale per group of 32 weights": (
+        "INT4 就近取整：16 个等级，每组 32 个权重共用一个 float16 缩放因子"
+    ),
+    "INT4: a grid of 16 levels, spaced by one scale per group of 32 weights": (
+        "INT4：16 个等级的网格，间距是每组 32 个权重共用的一个缩放因子"
+    ),
+    "scale = max|w| / 7 in each group": "每组内 scale = max|w| / 7",
+    "q = round(w / scale), clipped to [−8, 7]": "q = round(w / scale)，裁剪到 [−8, 7]",
+    "ŵ = q × scale:  |w − ŵ| ≤ scale / 2": "ŵ = q × scale：|w − ŵ| ≤ scale / 2",
+    "one row": "一行",
+    **{f"32 weights · scale_{g}": f"32 个权重 · scale_{g}" for g in range(4)},
+    "pack": "打包",
+    "high 4 bits": "高 4 位",
+    "low 4 bits": "低 4 位",
+    "one byte holds two weights: 4 bits + 16/32 for the scale = 4.5 bits": (
+        "一个字节存两个权重：4 位 + 缩放因子分摊的 16/32 位 = 4.5 位"
+    ),
+}
 
-def file_layout(folder: Path) -> None:
+
+def file_layout(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        760, 400, "The two files: model.safetensors (length, JSON header, tensor bytes) and run.py"
+        760,
+        400,
+        "The two files: model.safetensors (length, JSON header, tensor bytes) and run.py",
+        lang,
+        ZH,
     )
     c.title_text("file 1: model.safetensors", x=300, y=22)
     # the byte strip
@@ -79,9 +126,13 @@ def file_layout(folder: Path) -> None:
     c.save(folder, "13_file_layout.svg")
 
 
-def quant_grid(folder: Path) -> None:
+def quant_grid(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        760, 370, "INT4 round-to-nearest: 16 levels, one float16 scale per group of 32 weights"
+        760,
+        370,
+        "INT4 round-to-nearest: 16 levels, one float16 scale per group of 32 weights",
+        lang,
+        ZH,
     )
     c.title_text("INT4: a grid of 16 levels, spaced by one scale per group of 32 weights", y=20)
     # the number line with 16 levels
@@ -140,8 +191,9 @@ def quant_grid(folder: Path) -> None:
 
 
 def main(folder: Path = HERE) -> None:
-    file_layout(folder)
-    quant_grid(folder)
+    for lang in LANGS:
+        file_layout(folder, lang)
+        quant_grid(folder, lang)
 
 
 if __name__ == "__main__":
