@@ -7,6 +7,7 @@
 - every SVG parses as XML, is an <svg> with a size and a <title>, and stays small;
 - every SVG in notebooks/figures/zh-CN/ (a Chinese variant, written by the same draw script) has
   an English original of the same name, is well-formed and is referenced by a Chinese notebook;
+  every entry of a script's ZH table is still drawn, and Chinese labels fit inside the canvas;
 - make.py, run on a copy of the scripts in a temporary folder, writes exactly the committed files,
   byte for byte (the SVGs are written by our own code, not by a plotting library, so the bytes do
   not depend on the matplotlib version).
@@ -136,3 +137,59 @@ def test_make_finds_every_draw_script():
     names = [p.name for p in make.scripts()]
     assert names == sorted(p.name for p in FIGURES.glob("draw_*.py"))
     assert make.scripts(["01"]) == [FIGURES / "draw_01.py"]
+
+
+def _draw_modules():
+    """Each draw_*.py imported as a module (with _style importable)."""
+    import importlib.util
+
+    sys.path.insert(0, str(FIGURES))
+    try:
+        for script in sorted(FIGURES.glob("draw_*.py")):
+            spec = importlib.util.spec_from_file_location(f"figures_test_{script.stem}", script)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            yield script.name, module
+    finally:
+        sys.path.remove(str(FIGURES))
+
+
+def test_every_chinese_label_is_drawn(tmp_path, monkeypatch):
+    """A ZH entry whose English key is no longer drawn (the English label was edited) is stale:
+    the Chinese variant would silently show the new English text instead."""
+    for name, module in _draw_modules():
+        style = sys.modules["_style"]
+        drawn: set[str] = set()
+        original = style.Canvas.tr
+
+        def tr(self, label, original=original, drawn=drawn):
+            drawn.add(label)
+            return original(self, label)
+
+        monkeypatch.setattr(style.Canvas, "tr", tr)
+        module.main(tmp_path)
+        stale = [key for key in getattr(module, "ZH", {}) if key not in drawn]
+        assert not stale, f"{name}: ZH entries for labels it no longer draws: {stale}"
+
+
+@pytest.mark.parametrize("svg", ZH_SVGS, ids=lambda p: p.name)
+def test_chinese_labels_fit_the_canvas(svg):
+    """Chinese characters are about one em wide: estimate each text's extent and keep it inside."""
+    sys.path.insert(0, str(FIGURES))
+    try:
+        from _style import SIZE, text_width
+    finally:
+        sys.path.remove(str(FIGURES))
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ET.parse(svg).getroot()
+    width = float(root.get("width"))
+    for node in root.iter(f"{ns}text"):
+        label = "".join(node.itertext())
+        size = float(node.get("font-size", SIZE))
+        x, extent = float(node.get("x")), text_width(label, size)
+        anchor = node.get("text-anchor", "middle")
+        left = {"start": x, "middle": x - extent / 2, "end": x - extent}[anchor]
+        assert left >= -4 and left + extent <= width + 4, (
+            f"zh-CN/{svg.name}: {label!r} ({extent:.0f} px from x={left:.0f}) overflows the "
+            f"{width:.0f} px canvas; shorten it in the draw script's ZH table"
+        )

@@ -3,7 +3,9 @@
 The diagrams are plain SVG written by these helpers, not images from elsewhere: text stays text (so
 a later edition can translate a label), files stay a few KB, and the output is the same bytes on
 every machine (no dates, no random ids, no font files). Each ``draw_NN.py`` builds its figures with
-a ``Canvas`` and saves them next to itself; ``make.py`` runs them all.
+a ``Canvas`` and saves them next to itself; ``make.py`` runs them all. Each figure is drawn once per
+language in ``LANGS``: the Chinese variant (``Canvas(..., lang="zh-CN", labels=ZH)``) goes to
+``zh-CN/``, where ``python -m course translate`` links it from the Chinese notebooks.
 
 Labels accept a little markup for the symbols the notebooks use: ``h_t`` and ``W_{hh}`` are
 subscripts, ``K^T`` and ``x^{(i)}`` superscripts (one character, or braces for more). Text drawn

@@ -3,8 +3,9 @@
     python notebooks/figures/make.py          # all of them
     python notebooks/figures/make.py 04 07    # only draw_04.py and draw_07.py
 
-Each script writes its SVG files next to itself; the output is deterministic, so regenerating an
-unchanged script leaves ``git status`` clean (``tests/test_figures.py`` checks that byte for byte).
+Each script writes its SVG files next to itself, and their Chinese variants (drawn with its ``ZH``
+label table) into ``zh-CN/``; the output is deterministic, so regenerating an unchanged script
+leaves ``git status`` clean (``tests/test_figures.py`` checks that byte for byte).
 """
 
 from __future__ import annotations
