@@ -530,11 +530,12 @@ def prepare_data(
         )
     train_words, test_words = split_held_out(words, 0.2, seed)
     topics = topics_from(train_text)
-    # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words
+    # a corpus unlike Shakespeare (the offline news fallback): add its own frequent words, no
+    # longer than the candidates (7 letters), so that every example fits a 96-character context
+    # with room for notebook 09's soft prompt of 4 vectors
     if len(topics) < 8:
-        topics += [w for w in frequent_words(train_text, min_lines=4) if w not in topics][
-            : 12 - len(topics)
-        ]
+        extra = [w for w in frequent_words(train_text, min_lines=4) if len(w) <= 7]
+        topics += [w for w in extra if w not in topics][: 12 - len(topics)]
     if len(topics) < 4:
         raise ValueError(
             "the corpus has too few lines about the candidate topics; pass a larger English text"
