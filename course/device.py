@@ -8,6 +8,8 @@ import random
 
 import torch
 
+from course.threads import use_idle_cores
+
 _VALID = ("cuda", "mps", "cpu")
 
 
@@ -15,7 +17,8 @@ def get_device(verbose: bool = False) -> torch.device:
     """Pick ``cuda``, then Apple ``mps``, then ``cpu``.
 
     ``COURSE_DEVICE=cpu`` (or ``cuda``, ``cuda:1``, ``mps``) overrides the choice,
-    e.g. to compare speeds or to keep a GPU free.
+    e.g. to compare speeds or to keep a GPU free. On the CPU, torch gets one thread per core that
+    other programs leave idle (:mod:`course.threads`: a busy core makes every step wait).
     """
     wanted = os.environ.get("COURSE_DEVICE", "").strip().lower()
     if wanted:
@@ -40,6 +43,8 @@ def get_device(verbose: bool = False) -> torch.device:
         device = torch.device("mps")
     else:
         device = torch.device("cpu")
+    if device.type == "cpu":
+        use_idle_cores()
     if verbose:
         print(describe(device))
     return device
@@ -64,9 +69,10 @@ def describe(device: torch.device) -> str:
         return f"Using GPU: {name} ({memory:.0f} GiB) with {precision}"
     if device.type == "mps":
         return "Using the Apple GPU (mps)"
-    return (
-        f"Using the CPU ({torch.get_num_threads()} threads): no GPU found, every lesson still runs"
-    )
+    threads, why = use_idle_cores()
+    fewer = f"; {why}" if why.startswith("other programs") else ""
+    plural = "s" if threads != 1 else ""
+    return f"Using the CPU ({threads} thread{plural}{fewer}): no GPU found, every lesson still runs"
 
 
 def cpu_has_native_bf16() -> bool:
