@@ -214,3 +214,25 @@ def test_prose_edited_during_the_run_is_kept_code_edited_writes_nothing(tmp_path
     assert (
         json.loads(path.read_text())["cells"][1]["source"] == "x = 2"
     )  # left as the editor saved it
+
+
+# ------------------------------------------------------------- --seeds --committed: offset 0 reused
+def test_committed_run_is_offset_zero_only_while_fresh(tmp_path):
+    path = tmp_path / "99_toy.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    record = {"claim": "c", "figure": "0.5", "holds": True, "tested": True}
+    nb.metadata["course"] = {
+        "run": {
+            "mode": "full",
+            "code_sha256": policy.code_sha256(json.loads(nbformat.writes(nb))),
+            "seconds": 12.0,
+            "claims": [record],
+        }
+    }
+    nbformat.write(nb, path)
+    assert claims_table.committed_run([path]) == [("99_toy", [record], "", 12.0)]
+    nb.cells[0].source = "x = 2"  # the code changed: the committed run no longer describes it
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match="no fresh full-mode run.*make claims NB=99"):
+        claims_table.committed_run([path])
