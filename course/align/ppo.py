@@ -264,98 +264,161 @@ def train_ppo(
     from tqdm.auto import tqdm
 
     config = config or PPOConfig()
-    if not prompts:
-        raise ValueError("PPO needs prompts to answer")
+    check_trainable(policy, prompts)
     device = next(policy.parameters()).device
-    # frozen: only ever run under torch.no_grad(), its weights are never handed to the optimiser
-    reference.eval()
-    if not all(p.requires_grad for p in policy.model.parameters()):
-        raise ValueError(
-            "some of the policy's weights are frozen (requires_grad=False); PPO fine-tunes the "
-            "whole "
-            "policy, so copy the SFT model before freezing anything"
-        )
+    reference.eval()  # frozen: only ever run under torch.no_grad(), never handed to the optimiser
     optimizer = torch.optim.AdamW(policy.parameters(), lr=config.lr, weight_decay=0.0)
-    rng = random.Random(config.seed)
-    generator = torch.Generator(device=device).manual_seed(config.seed)
-    T = config.temperature  # sampling, ratio, KL penalty and entropy all use softmax(logits / T)
-    kl_coef = config.kl_coef if config.use_kl else 0.0
-    history = PPOHistory()
-    began = time.perf_counter()
-    bar = tqdm(
-        range(config.iterations),
-        desc="PPO" + ("" if config.use_kl else " (no KL)"),
-        disable=not progress,
-    )
+    rng = random.Random(config.seed)  # which prompts, and the order of the minibatches
+    generator = torch.Generator(device=device).manual_seed(config.seed)  # the sampled tokens
+    history, began = PPOHistory(), time.perf_counter()
+    desc = "PPO" + ("" if config.use_kl else " (no KL)")
+    bar = tqdm(range(config.iterations), desc=desc, disable=not progress)
     for _ in bar:
-        # 1. rollout: sampled replies, and their log-probabilities under the sampling distribution
+        # 1-3. rollout, rewards and advantages, all without gradients
         batch_prompts = [rng.choice(list(prompts)) for _ in range(config.batch_size)]
-        policy.eval()
-        with torch.no_grad():
-            roll = rollout(
-                policy.model,
-                tokenizer,
-                batch_prompts,
-                config.max_new_tokens,
-                temperature=T,
-                generator=generator,
-            )
-            seq, P, mask, replies = roll.seq, roll.prompt_len, roll.mask, roll.replies
-            # seq (B, P + R), mask (B, R)
-            logits, values = policy(seq)
-            logp_old = reply_logprobs(logits, seq, P, T)  # (B, R)
-            values = values[:, P - 1 : -1]  # V(s_t): the state before each reply token
-            logp_ref = reply_logprobs(reference(seq).float(), seq, P, T)  # reference at the same T
-            score = reward_fn(batch_prompts, replies).to(device).float()  # (B,)
-            # 2. per-token rewards and 3. advantages
-            rewards = per_token_rewards(logp_old, logp_ref, mask, score, kl_coef)
-            advantages, returns = gae(rewards, values, mask, config.gamma, config.lam)
-            mean, std = (
-                masked_mean(advantages, mask),
-                torch.sqrt(masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask)),
-            )
-            advantages = (advantages - mean) / (std + 1e-8) * mask  # whitened, as in most PPO code
-            kl = kl_to_reference(logp_old, logp_ref, mask)
-            probs = torch.softmax(logits[:, P - 1 : -1] / T, -1)
-            entropy = masked_mean(-(probs * torch.log(probs.clamp_min(1e-12))).sum(-1), mask)
-        history.sequences += 4 * len(seq)  # generation, policy, reference and reward model passes
-        # 4. PPO epochs over minibatches
+        exp = collect_experience(
+            policy, reference, reward_fn, tokenizer, batch_prompts, config, generator
+        )
+        history.sequences += 4 * len(exp.seq)  # generation, policy, reference, reward model
+        # 4. a few epochs of clipped updates over shuffled minibatches of this one rollout
         policy.train()
-        clip_fracs = []
+        clip_fractions = []
         for _ in range(config.ppo_epochs):
-            order = torch.randperm(
-                len(seq), generator=torch.Generator().manual_seed(rng.randrange(2**31))
-            )
-            for start in range(0, len(seq), config.minibatch_size):
+            seed = rng.randrange(2**31)
+            order = torch.randperm(len(exp.seq), generator=torch.Generator().manual_seed(seed))
+            for start in range(0, len(exp.seq), config.minibatch_size):
                 mb = order[start : start + config.minibatch_size].to(device)
-                new_logits, new_values = policy(seq[mb])
-                logp = reply_logprobs(new_logits, seq[mb], P, T)
-                pg, clip_frac = clipped_policy_loss(
-                    logp, logp_old[mb], advantages[mb], mask[mb], config.clip
-                )
-                vf = value_loss(
-                    new_values[:, P - 1 : -1], values[mb], returns[mb], mask[mb], config.value_clip
-                )
-                loss = pg + config.vf_coef * vf
+                loss, clip_fraction = ppo_loss(policy, exp, mb, config)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(policy.parameters(), config.grad_clip)
                 optimizer.step()
-                clip_fracs.append(clip_frac)
+                clip_fractions.append(clip_fraction)
                 history.sequences += 2 * len(mb)  # forward and backward
-        history.reward.append(float(score.mean()))
-        if judge is not None:
-            history.true_reward.append(
-                sum(judge(p, r) for p, r in zip(batch_prompts, replies)) / len(replies)
-            )
-        history.kl.append(float(kl.mean()))
-        history.entropy.append(float(entropy))
-        history.length.append(float(mask.sum(-1).mean()))
-        history.clip_fraction.append(sum(clip_fracs) / max(1, len(clip_fracs)))
-        history.samples = list(zip(batch_prompts, replies))
+        log_iteration(history, exp, clip_fractions, judge)
         bar.set_postfix(reward=f"{history.reward[-1]:.2f}", kl=f"{history.kl[-1]:.2f}")
     history.seconds = time.perf_counter() - began
     return history
+
+
+# ------------------------------------------------------------- the loop's helpers, one step each
+def check_trainable(policy: PolicyWithValue, prompts: Sequence[str]) -> None:
+    """Refuse, with what to do, a run that could not learn: no prompts, or frozen weights."""
+    if not prompts:
+        raise ValueError("PPO needs prompts to answer")
+    if not all(p.requires_grad for p in policy.model.parameters()):
+        raise ValueError(
+            "some of the policy's weights are frozen (requires_grad=False); PPO fine-tunes the "
+            "whole policy, so copy the SFT model before freezing anything"
+        )
+
+
+@dataclass
+class Experience:
+    """One scored rollout: what the PPO epochs learn from. Every tensor is (B, R) unless noted."""
+
+    prompts: list[str]
+    replies: list[str]
+    seq: torch.Tensor  # (B, P + R): prompts and sampled replies
+    prompt_len: int  # P
+    mask: torch.Tensor  # 1 on each reply's tokens up to and including its EOS
+    logp_old: torch.Tensor  # log π_old(a_t|s_t) of the sampled tokens
+    values: torch.Tensor  # V(s_t) of the value head when sampling
+    advantages: torch.Tensor  # whitened A_t
+    returns: torch.Tensor  # A_t + V(s_t), the value head's target
+    score: torch.Tensor  # (B,) reward-model score of each reply
+    kl: torch.Tensor  # (B,) Σ_t (log π − log π_ref) of each reply
+    entropy: torch.Tensor  # () mean per-token entropy of the policy
+
+
+@torch.no_grad()
+def collect_experience(
+    policy: PolicyWithValue,
+    reference: nn.Module,
+    reward_fn: Callable[[list[str], list[str]], torch.Tensor],
+    tokenizer,
+    prompts: list[str],
+    config: PPOConfig,
+    generator: torch.Generator,
+) -> Experience:
+    """Steps 1-3: sample a reply to each prompt, score it, and turn the scores into advantages.
+
+    Sampling, the ratio's old log-probabilities, the KL penalty and the entropy all use the same
+    tempered distribution softmax(logits / T).
+    """
+    T = config.temperature
+    policy.eval()
+    roll = rollout(
+        policy.model, tokenizer, prompts, config.max_new_tokens, temperature=T, generator=generator
+    )
+    seq, P, mask = roll.seq, roll.prompt_len, roll.mask  # (B, P + R), P, (B, R)
+    logits, values = policy(seq)
+    logp_old = reply_logprobs(logits, seq, P, T)  # (B, R)
+    values = values[:, P - 1 : -1]  # V(s_t): the state before each reply token
+    logp_ref = reply_logprobs(reference(seq).float(), seq, P, T)  # reference at the same T
+    device = next(policy.parameters()).device
+    score = reward_fn(prompts, roll.replies).to(device).float()  # (B,)
+    kl_coef = config.kl_coef if config.use_kl else 0.0
+    rewards = per_token_rewards(logp_old, logp_ref, mask, score, kl_coef)
+    advantages, returns = gae(rewards, values, mask, config.gamma, config.lam)
+    probs = torch.softmax(logits[:, P - 1 : -1] / T, -1)
+    entropy = masked_mean(-(probs * torch.log(probs.clamp_min(1e-12))).sum(-1), mask)
+    return Experience(
+        prompts,
+        roll.replies,
+        seq,
+        P,
+        mask,
+        logp_old,
+        values,
+        whiten(advantages, mask),
+        returns,
+        score,
+        kl_to_reference(logp_old, logp_ref, mask),
+        entropy,
+    )
+
+
+def whiten(advantages: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(A − mean) / std over the reply tokens, as in most PPO code: one scale for every batch."""
+    mean = masked_mean(advantages, mask)
+    std = torch.sqrt(masked_mean((advantages - masked_mean(advantages, mask)) ** 2, mask))
+    return (advantages - mean) / (std + 1e-8) * mask
+
+
+def ppo_loss(
+    policy: PolicyWithValue, exp: Experience, mb: torch.Tensor, config: PPOConfig
+) -> tuple[torch.Tensor, float]:
+    """Step 4 on the minibatch ``mb`` (row indices into the rollout): the clipped policy loss plus
+    ``vf_coef`` times the clipped value loss, and the fraction of tokens where clipping bit."""
+    P, seq = exp.prompt_len, exp.seq[mb]
+    logits, values = policy(seq)
+    logp = reply_logprobs(logits, seq, P, config.temperature)
+    policy_loss, clip_fraction = clipped_policy_loss(
+        logp, exp.logp_old[mb], exp.advantages[mb], exp.mask[mb], config.clip
+    )
+    vf = value_loss(
+        values[:, P - 1 : -1], exp.values[mb], exp.returns[mb], exp.mask[mb], config.value_clip
+    )
+    return policy_loss + config.vf_coef * vf, clip_fraction
+
+
+def log_iteration(
+    history: PPOHistory,
+    exp: Experience,
+    clip_fractions: list[float],
+    judge: Callable[[str, str], float] | None,
+) -> None:
+    """Append one iteration's figures to ``history``."""
+    history.reward.append(float(exp.score.mean()))
+    if judge is not None:
+        pairs = zip(exp.prompts, exp.replies)
+        history.true_reward.append(sum(judge(p, r) for p, r in pairs) / len(exp.replies))
+    history.kl.append(float(exp.kl.mean()))
+    history.entropy.append(float(exp.entropy))
+    history.length.append(float(exp.mask.sum(-1).mean()))
+    history.clip_fraction.append(sum(clip_fractions) / max(1, len(clip_fractions)))
+    history.samples = list(zip(exp.prompts, exp.replies))
 
 
 @torch.no_grad()
