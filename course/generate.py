@@ -12,16 +12,24 @@ Without a cache every step runs the whole context again: O(T) work per token, O(
 With a key/value cache (``model.new_kv_cache``) each step feeds only the newest token and reuses the
 keys and values computed before: the outputs are identical, the work per token no longer grows with
 the context (apart from attention itself).
+
+Encoder-decoder models (notebooks 05 and 06) decode with their own ``greedy_decode`` and
+``beam_search``; :func:`translate` at the end runs them on a list of sentences.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from course.device import eval_mode
+
+if TYPE_CHECKING:  # for the annotations only: inference may read the data layer, never the reverse
+    from course.seq2seq_data import TranslationTask
 
 
 def whole_number(name: str, value, minimum: int) -> int:
@@ -232,3 +240,42 @@ def generate(
             )
             out = torch.cat([out, nxt], dim=1)
     return out[0] if single else out
+
+
+# ------------------------------------------------------------ encoder-decoder models: translate
+def translate(
+    model,
+    task: TranslationTask,
+    sentences: Sequence[str],
+    *,
+    beam_size: int = 1,
+    max_len: int | None = None,
+    batch_size: int = 256,
+    strict: bool = False,
+    length_penalty: float = 0.0,
+) -> list[str]:
+    """Translate source strings with any model that has ``greedy_decode(src, src_mask, max_len)``
+    and ``beam_search(src, src_mask, beam_size, max_len)`` returning ``(ids, attention)`` (as
+    ``course.models.seq2seq.Seq2Seq`` does; a Transformer can offer the same two methods).
+    ``max_len`` defaults to twice the longest source plus 10 tokens; ``length_penalty`` is passed to
+    beam search (a finished output is ranked by log p / length**length_penalty)."""
+    device = next(model.parameters()).device
+    with eval_mode(model):
+        outputs = []
+        for start in range(0, len(sentences), batch_size if beam_size == 1 else 1):
+            chunk = list(sentences[start : start + (batch_size if beam_size == 1 else 1)])
+            src, mask = task.encode_source(chunk, strict=strict)
+            limit = max_len or 2 * src.size(1) + 10
+            src, mask = src.to(device), mask.to(device)
+            if beam_size == 1:
+                ids, _ = model.greedy_decode(src, mask, max_len=limit)
+            else:
+                extra = {"length_penalty": length_penalty} if length_penalty else {}
+                ids, _ = model.beam_search(src, mask, beam_size=beam_size, max_len=limit, **extra)
+            outputs += [task.decode_target(row.tolist()) for row in ids.cpu()]
+    return outputs
+
+
+def translator(model, task: TranslationTask, **kwargs) -> Callable[[list[str]], list[str]]:
+    """``translate`` with the model and options fixed, ready for ``task.bleu(...)``."""
+    return lambda sentences: translate(model, task, sentences, **kwargs)

@@ -239,3 +239,20 @@ def test_translate_passes_the_length_penalty_to_beam_search_only_when_set():
     assert translate(model, task, ["hi ."], beam_size=3, length_penalty=0.5) == ["hallo"]
     translate(model, task, ["hi ."], beam_size=3)
     assert model.calls == [{"length_penalty": 0.5}, {}]
+
+
+def test_the_lesson_module_gathers_names_from_their_homes():
+    # notebooks 05 and 06 import from course.translation; the data lives in course.seq2seq_data,
+    # decoding in course.generate, the special tokens in course.special_tokens
+    import ast
+    import inspect
+
+    from course import generate, seq2seq_data, special_tokens, translation
+
+    homes = (seq2seq_data, generate, special_tokens)
+    for name in translation.__all__:
+        assert any(getattr(translation, name) is getattr(h, name, None) for h in homes), name
+    # layers import only downwards: the data never imports inference code
+    tree = ast.parse(inspect.getsource(seq2seq_data))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert not imported & {"course.generate", "course.translation", "course.train"}
