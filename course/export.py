@@ -8,8 +8,12 @@ The weights file is safetensors (readable by the ``safetensors`` library too):
                      padded with spaces to a multiple of 8 bytes
     the rest         every tensor's bytes, little-endian, one after the other
 
-Tensors get one naming scheme for both model families (``tok_emb.weight``,
-``blocks.0.attn.q.weight``, ``blocks.0.mlp.up.weight`` ...), so ``run.py`` has a single code path.
+Tensors get one naming scheme for both model families, the LLaMA names ModernGPT uses
+(``embed_tokens.weight``, ``layers.0.self_attn.q_proj.weight``, ``layers.0.mlp.up_proj.weight`` ...;
+the table in ``course.models.modern``), so ``run.py`` has a single code path: a ModernGPT exports
+under its own names, a GPT's GPT-2 names are mapped onto them (:data:`GPT2_TO_LLAMA`). Version 1
+of the format had names of its own (``tok_emb``, ``blocks.0.attn.q``); ``run.py`` refuses such a
+file and asks for a new export.
 Quantised weights are stored packed with a ``<name>.scale`` tensor beside them, and ``quant`` in the
 metadata says how:
 
@@ -123,20 +127,54 @@ def dequantise(stored: dict[str, np.ndarray], quant: dict) -> dict[str, np.ndarr
 
 
 # ---------------------------------------------------------------------------- model -> tensors
+# GPT-2's module names (course.models.gpt) -> the LLaMA names of the file. Besides these,
+# "blocks.i." becomes "layers.i.", and attn.c_attn, the fused (3C, C) query/key/value matrix, is
+# split into self_attn.q_proj, k_proj and v_proj.
+GPT2_TO_LLAMA = {
+    "wte": "embed_tokens",
+    "wpe": "embed_positions",
+    "ln_1": "input_layernorm",
+    "attn.c_proj": "self_attn.o_proj",
+    "ln_2": "post_attention_layernorm",
+    "mlp.c_fc": "mlp.up_proj",
+    "mlp.c_proj": "mlp.down_proj",
+    "ln_f": "norm",
+    "lm_head": "lm_head",
+}
+
+
 def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().to("cpu", torch.float32).numpy().copy()
+
+
+def _gpt2_tensors(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """A GPT's state dict under the file's LLaMA names (``blocks.0.ln_1.weight`` ->
+    ``layers.0.input_layernorm.weight``)."""
+    out = {}
+    for name, w in params.items():
+        module, kind = name.rsplit(".", 1)  # e.g. "blocks.0.attn.c_attn", "weight"
+        prefix = ""
+        if module.startswith("blocks."):
+            _, i, module = module.split(".", 2)
+            prefix = f"layers.{i}."
+        if module == "attn.c_attn":  # (3C, ...) -> 3 x (C, ...)
+            for letter, part in zip("qkv", np.split(w, 3, axis=0)):
+                out[f"{prefix}self_attn.{letter}_proj.{kind}"] = part.copy()
+        else:
+            out[f"{prefix}{GPT2_TO_LLAMA[module]}.{kind}"] = w
+    return out
 
 
 def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
     """The course's GPT (notebook 07) or ModernGPT (notebook 08) as named float32 arrays +
     config."""
-    if not (hasattr(model, "wte") or hasattr(model, "tok_emb")):
+    if not (hasattr(model, "wte") or hasattr(model, "embed_tokens")):
         raise TypeError(
             f"cannot export a {type(model).__name__}: export course.models.gpt.GPT or "
             "course.models.modern.ModernGPT"
         )
     params = {k: _numpy(v) for k, v in model.state_dict().items()}
-    c, out = model.config, {}
+    c = model.config
     if hasattr(model, "wte"):  # course.models.gpt.GPT
         gelus = {block.mlp.gelu_approximate for block in model.blocks}
         if gelus != {"none"}:  # e.g. OpenAI's GPT-2 loaded by course.pretrained uses the tanh form
@@ -152,26 +190,8 @@ def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
             position="learned",
             rope_base=10000.0,
         )
-        rename = {
-            "wte": "tok_emb",
-            "wpe": "pos_emb",
-            "ln_1": "norm1",
-            "ln_2": "norm2",
-            "attn.c_proj": "attn.out",
-            "mlp.c_fc": "mlp.up",
-            "mlp.c_proj": "mlp.down",
-            "ln_f": "norm_f",
-        }
         tied = model.lm_head.weight is model.wte.weight
-        for name, w in params.items():
-            if name.endswith("attn.c_attn.weight") or name.endswith("attn.c_attn.bias"):
-                prefix, kind = name.split("c_attn.")
-                for letter, part in zip("qkv", np.split(w, 3, axis=0)):  # (3C, ...) -> 3 x (C, ...)
-                    out[f"{prefix}{letter}.{kind}"] = part.copy()
-                continue
-            for old, new in rename.items():
-                name = name.replace(old + ".", new + ".") if (old + ".") in name else name
-            out[name] = w
+        out = _gpt2_tensors(params)
     else:  # course.models.modern.ModernGPT
         if c.n_expert:
             raise ValueError(
@@ -185,23 +205,10 @@ def model_tensors(model: torch.nn.Module) -> tuple[dict[str, np.ndarray], dict]:
             position=c.position,
             rope_base=c.rope_base,
         )
-        rename = {
-            "attn.q_proj": "attn.q",
-            "attn.k_proj": "attn.k",
-            "attn.v_proj": "attn.v",
-            "attn.proj": "attn.out",
-            "ffn.fc": "mlp.up",
-            "ffn.up": "mlp.up",
-            "ffn.gate": "mlp.gate",
-            "ffn.proj": "mlp.down",
-        }
-        tied = model.lm_head.weight is model.tok_emb.weight
-        for name, w in params.items():
-            for old, new in rename.items():
-                name = name.replace(old + ".", new + ".") if (old + ".") in name else name
-            out[name] = w
+        tied = model.lm_head.weight is model.embed_tokens.weight
+        out = params  # ModernGPT's names are the file's names
     if tied:
-        out.pop("lm_head.weight", None)  # run.py reads the logits out with tok_emb.weight
+        out.pop("lm_head.weight", None)  # run.py reads the logits out with embed_tokens.weight
     config.update(
         vocab_size=c.vocab_size,
         block_size=c.block_size,

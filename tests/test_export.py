@@ -71,10 +71,10 @@ def test_fp32_round_trip_is_bit_exact_and_the_file_is_safetensors(tmp_path):
 
 def test_the_tied_lm_head_is_stored_once_and_qkv_are_split():
     tensors, config = export.model_tensors(tiny_gpt())
-    assert "lm_head.weight" not in tensors and tensors["tok_emb.weight"].shape == (40, 32)
+    assert "lm_head.weight" not in tensors and tensors["embed_tokens.weight"].shape == (40, 32)
     c_attn = tiny_gpt().blocks[0].attn.c_attn.weight.detach().numpy()
     assert np.array_equal(
-        np.concatenate([tensors[f"blocks.0.attn.{x}.weight"] for x in "qkv"]), c_attn
+        np.concatenate([tensors[f"layers.0.self_attn.{x}_proj.weight"] for x in "qkv"]), c_attn
     )
     n_params = sum(p.numel() for p in tiny_gpt().parameters())
     assert sum(t.size for t in tensors.values()) == n_params
@@ -93,12 +93,29 @@ def test_truncated_and_wrong_version_files_are_refused(tmp_path):
         export.read(tmp_path / "header.safetensors")
     n = int.from_bytes(raw[:8], "little")
     header = json.loads(raw[8 : 8 + n])
-    header["__metadata__"]["version"] = "2"
-    text = json.dumps(header).encode()
-    text += b" " * (-len(text) % 8)
-    (tmp_path / "v2.safetensors").write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])
-    with pytest.raises(ValueError, match="version '2'.*version '1'"):
-        run.GPT(tmp_path / "v2.safetensors")
+    for version, error in [
+        ("3", "version '3'.*version '2'"),
+        # version 1 had its own tensor names: say so, and what to do
+        ("1", "version 1, with the old tensor names.*export the model again"),
+    ]:
+        header["__metadata__"]["version"] = version
+        text = json.dumps(header).encode()
+        text += b" " * (-len(text) % 8)
+        other = tmp_path / f"v{version}.safetensors"
+        other.write_bytes(len(text).to_bytes(8, "little") + text + raw[8 + n :])
+        with pytest.raises(ValueError, match=error):
+            run.GPT(other)
+
+
+def test_the_file_uses_the_llama_names_for_both_model_families():
+    gpt_names = set(export.model_tensors(tiny_gpt())[0])
+    modern = ModernGPT(
+        ModernConfig.gpt2_style(40, block_size=16, n_layer=2, n_head=2, n_embd=32)
+    )  # the same model as tiny_gpt's, in ModernGPT
+    modern_tensors = export.model_tensors(modern)[0]
+    # a ModernGPT exports under its own parameter names (the tied head stored once)
+    assert set(modern_tensors) == {n for n, _ in modern.named_parameters()}
+    assert gpt_names == set(modern_tensors), gpt_names ^ set(modern_tensors)
 
 
 def test_unsupported_models_are_refused_with_a_reason():
@@ -148,10 +165,10 @@ def test_bf16_matches_torch_rounding():
 
 def test_quantise_leaves_vectors_in_fp32_and_which_picks_matrices():
     tensors, _ = export.model_tensors(tiny_gpt())
-    stored, quant = export.quantise(tensors, "int8", which={"tok_emb.weight"})
-    assert list(quant) == ["tok_emb.weight"] and stored["tok_emb.weight"].dtype == np.int8
+    stored, quant = export.quantise(tensors, "int8", which={"embed_tokens.weight"})
+    assert list(quant) == ["embed_tokens.weight"] and stored["embed_tokens.weight"].dtype == np.int8
     stored, quant = export.quantise(tensors, "int4")
-    assert all(tensors[n].ndim == 2 for n in quant) and stored["norm_f.weight"].dtype == np.float32
+    assert all(tensors[n].ndim == 2 for n in quant) and stored["norm.weight"].dtype == np.float32
     back = export.dequantise(stored, quant)
     assert sorted(back) == sorted(tensors) and all(
         back[n].shape == tensors[n].shape for n in tensors
@@ -291,7 +308,7 @@ def test_the_notebooks_hand_written_file_is_what_export_writes(tmp_path):
         offset += t.nbytes
     header["__metadata__"] = {
         "format": "llm-course/two-files",
-        "version": "1",
+        "version": "2",
         "config": json.dumps(config),
         "tokenizer": json.dumps(CHARS),
         "quant": json.dumps({}),

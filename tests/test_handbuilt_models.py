@@ -111,7 +111,7 @@ def test_notebook_08_plain_blocks_equal_the_package_blocks():
 
     ffn = SwiGLU(24, 40)
     torch.testing.assert_close(
-        ns["swiglu_plain"](x, ffn.gate.weight, ffn.up.weight, ffn.proj.weight),
+        ns["swiglu_plain"](x, ffn.gate_proj.weight, ffn.up_proj.weight, ffn.down_proj.weight),
         ffn(x),
         rtol=1e-5,
         atol=1e-6,
@@ -127,15 +127,15 @@ def test_notebook_08_plain_blocks_equal_the_package_blocks():
             ModernGPT(
                 ModernConfig(vocab_size=9, n_embd=32, n_head=4, n_kv_head=n_kv_head, bias=False)
             )
-            .blocks[0]
-            .attn
+            .layers[0]
+            .self_attn
         )
         h = torch.randn(2, 7, 32)
         plain = (
             ns["grouped_attention_plain"](
                 h, attn.q_proj.weight, attn.k_proj.weight, attn.v_proj.weight, 4, n_kv_head
             )
-            @ attn.proj.weight.T
+            @ attn.o_proj.weight.T
         )
         torch.testing.assert_close(plain, attn(h), rtol=1e-5, atol=1e-5)
 

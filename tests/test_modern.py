@@ -17,7 +17,9 @@ from course.models.modern import (
     SwiGLU,
     apply_rope,
     kv_cache_bytes,
+    legacy_to_llama_names,
     load_balancing_loss,
+    residual_projections,
     rope_cos_sin,
     training_loss,
 )
@@ -54,7 +56,9 @@ def test_swiglu_is_down_of_silu_gate_times_up_and_matches_the_gelu_mlp_parameter
     torch.manual_seed(0)
     ffn = SwiGLU(8, 12)
     x = torch.randn(2, 8)
-    expected = (F.silu(x @ ffn.gate.weight.T) * (x @ ffn.up.weight.T)) @ ffn.proj.weight.T
+    expected = (
+        F.silu(x @ ffn.gate_proj.weight.T) * (x @ ffn.up_proj.weight.T)
+    ) @ ffn.down_proj.weight.T
     torch.testing.assert_close(ffn(x), expected)
     for C in (32, 96, 256):
         gelu = ModernGPT(ModernConfig(vocab_size=5, n_embd=C, n_head=4, n_layer=1, bias=False))
@@ -103,15 +107,15 @@ def test_rope_scores_depend_only_on_relative_position(m, n, shift, seed):
 
 
 def test_rope_model_has_no_position_table_and_learned_one_does():
-    assert ModernGPT(ModernConfig(**TINY, position="rope")).pos_emb is None
-    assert ModernGPT(ModernConfig(**TINY)).pos_emb.weight.shape == (16, 32)
+    assert ModernGPT(ModernConfig(**TINY, position="rope")).embed_positions is None
+    assert ModernGPT(ModernConfig(**TINY)).embed_positions.weight.shape == (16, 32)
 
 
 # ----------------------------------------------------------------------------- attention
 def test_mha_path_equals_torch_multihead_attention_with_the_same_weights():
     torch.manual_seed(0)
     config = ModernConfig(**TINY, n_kv_head=4)
-    attn = ModernGPT(config).blocks[0].attn.eval()
+    attn = ModernGPT(config).layers[0].self_attn.eval()
     reference = torch.nn.MultiheadAttention(32, 4, bias=True, batch_first=True).eval()
     with torch.no_grad():
         reference.in_proj_weight.copy_(
@@ -120,8 +124,8 @@ def test_mha_path_equals_torch_multihead_attention_with_the_same_weights():
         reference.in_proj_bias.copy_(
             torch.cat([attn.q_proj.bias, attn.k_proj.bias, attn.v_proj.bias])
         )
-        reference.out_proj.weight.copy_(attn.proj.weight)
-        reference.out_proj.bias.copy_(attn.proj.bias)
+        reference.out_proj.weight.copy_(attn.o_proj.weight)
+        reference.out_proj.bias.copy_(attn.o_proj.bias)
     x = torch.randn(2, 10, 32)
     mask = torch.triu(torch.ones(10, 10, dtype=torch.bool), diagonal=1)  # True = may not attend
     expected, _ = reference(x, x, x, attn_mask=mask, need_weights=False)
@@ -132,12 +136,14 @@ def test_mha_path_equals_torch_multihead_attention_with_the_same_weights():
 def test_gqa_equals_mha_whose_kv_heads_are_copied_per_group(n_kv_head):
     torch.manual_seed(1)
     gqa = (
-        ModernGPT(ModernConfig(**TINY, n_kv_head=n_kv_head, position="rope")).blocks[0].attn.eval()
+        ModernGPT(ModernConfig(**TINY, n_kv_head=n_kv_head, position="rope"))
+        .layers[0]
+        .self_attn.eval()
     )
-    mha = ModernGPT(ModernConfig(**TINY, n_kv_head=4, position="rope")).blocks[0].attn.eval()
+    mha = ModernGPT(ModernConfig(**TINY, n_kv_head=4, position="rope")).layers[0].self_attn.eval()
     group, D = 4 // n_kv_head, 8
     with torch.no_grad():
-        for name in ("q_proj", "proj"):
+        for name in ("q_proj", "o_proj"):
             getattr(mha, name).load_state_dict(getattr(gqa, name).state_dict())
         for name in (
             "k_proj",
@@ -167,7 +173,7 @@ def test_attention_is_causal():
 
 def test_kv_cache_bytes_counts_the_tensors_attention_projects():
     config = ModernConfig(**TINY, n_kv_head=2)
-    attn = ModernGPT(config).blocks[0].attn
+    attn = ModernGPT(config).layers[0].self_attn
     k, v = attn.project_kv(torch.randn(3, 11, 32))
     per_layer = (k.numel() + v.numel()) * 4
     assert (
@@ -328,19 +334,88 @@ def test_swiglu_and_expert_inputs_start_at_fan_in_scale_so_the_layer_is_not_swit
         stds = {
             n: p.std().item()
             for n, p in model.named_parameters()
-            if n.endswith(("gate.weight", "up.weight"))
-            or (".experts." in n and n.endswith("fc.weight"))
+            if n.endswith(("gate_proj.weight", "up_proj.weight"))
+            and (".experts." in n or changes.get("mlp") == "swiglu")
         }
         assert stds and all(abs(s - 1 / math.sqrt(32)) < 0.03 for s in stds.values()), stds
         down = [
             p.std().item()
             for n, p in model.named_parameters()
-            if n.endswith("ffn.proj.weight") or (n.endswith("proj.weight") and "experts" in n)
+            if n.endswith("mlp.down_proj.weight")
+            or (n.endswith("down_proj.weight") and "experts" in n)
         ]
         assert down and all(abs(s - 0.02 / math.sqrt(2 * 2)) < 0.003 for s in down)
     # the dense GELU layer keeps GPT-2's initialisation (the baseline of notebook 08 is GPT-2)
     dense = ModernGPT(ModernConfig(**TINY))
-    assert abs(dense.blocks[0].ffn.fc.weight.std().item() - 0.02) < 0.002
+    assert abs(dense.layers[0].mlp.up_proj.weight.std().item() - 0.02) < 0.002
+
+
+def test_residual_init_scales_exactly_o_proj_and_down_proj():
+    # GPT-2's 0.02 / sqrt(2 * n_layer) for the projections that write into the residual stream,
+    # and for nothing else: a name that merely ends in "proj" must not be caught.
+    for changes in ({}, {"mlp": "swiglu"}, {"n_expert": 4, "top_k": 2}):
+        model = ModernGPT(ModernConfig(**TINY, **changes))
+        weights = {id(p) for p in residual_projections(model)}
+        scaled = {n for n, p in model.named_parameters() if id(p) in weights}
+        expected = {
+            f"layers.{i}.{name}.weight"
+            for i in range(TINY["n_layer"])
+            for name in (
+                ["self_attn.o_proj"]
+                + (
+                    [f"mlp.experts.{e}.down_proj" for e in range(4)]
+                    if changes.get("n_expert")
+                    else ["mlp.down_proj"]
+                )
+            )
+        }
+        assert scaled == expected
+        # and the init used exactly them: the matrices at std 0.02 / sqrt(2 * 2) = 0.01 (the
+        # others are at 0.02 or, SwiGLU and expert inputs, at 1 / sqrt(32))
+        at_residual_scale = {
+            n for n, p in model.named_parameters() if p.dim() == 2 and abs(p.std() - 0.01) < 0.003
+        }
+        assert at_residual_scale == expected
+
+
+LLAMA_NAMES = {
+    "embed_tokens.weight",
+    "norm.weight",
+    *(
+        f"layers.{i}.{name}.weight"
+        for i in range(2)
+        for name in (
+            "input_layernorm",
+            "self_attn.q_proj",
+            "self_attn.k_proj",
+            "self_attn.v_proj",
+            "self_attn.o_proj",
+            "post_attention_layernorm",
+            "mlp.gate_proj",
+            "mlp.up_proj",
+            "mlp.down_proj",
+        )
+    ),
+}
+
+
+def test_parameter_names_are_exactly_llamas():
+    # LlamaForCausalLM's state_dict names ("model." prefix aside); lm_head is tied to embed_tokens
+    model = ModernGPT(ModernConfig.llama_style(**TINY))
+    assert set(model.state_dict()) == LLAMA_NAMES | {"lm_head.weight"}
+    assert {n for n, _ in model.named_parameters()} == LLAMA_NAMES  # tied: listed once
+    # the GPT-2-style switches keep the same names, plus biases and learned positions
+    gelu = ModernGPT(ModernConfig(**TINY))
+    names = {n.removesuffix(".bias").removesuffix(".weight") for n in gelu.state_dict()}
+    no_gate = {n.removesuffix(".weight") for n in LLAMA_NAMES if "gate_proj" not in n}
+    assert names == no_gate | {"embed_positions", "lm_head"}
+    moe = ModernGPT(ModernConfig.llama_style(**TINY, n_expert=2, top_k=1))
+    assert {n for n, _ in moe.named_parameters() if ".mlp." in n} == {
+        f"layers.{i}.mlp.{name}.weight"
+        for i in range(2)
+        for name in ["router"]
+        + [f"experts.{e}.{p}" for e in range(2) for p in ("gate_proj", "up_proj", "down_proj")]
+    }
 
 
 # ----------------------------------------------------------------------------- KV cache
@@ -425,3 +500,48 @@ def test_kv_cache_refuses_tokens_past_its_end_with_a_clear_error():
         model(torch.zeros(1, 16, dtype=torch.long), kv_cache=full)
         with pytest.raises(ValueError, match="exceeds block_size=16"):
             model(torch.zeros(1, 1, dtype=torch.long), kv_cache=full)
+
+
+def test_weights_saved_under_the_old_names_still_load():
+    # the names ModernGPT's parameters had before they took LLaMA's (one layer, with and without
+    # experts): a checkpoint saved then loads into today's model
+    attention = ("norm1", "attn.q_proj", "attn.k_proj", "attn.v_proj", "attn.proj", "norm2")
+    old_dense = ["tok_emb.weight", "pos_emb.weight", "norm_f.weight", "norm_f.bias"] + [
+        f"blocks.0.{m}.{p}" for m in (*attention, "ffn.fc", "ffn.proj") for p in ("weight", "bias")
+    ]
+    experts = [f"ffn.experts.{e}.{x}" for e in range(2) for x in ("gate", "up", "proj")]
+    old_moe = ["tok_emb.weight", "norm_f.weight", "blocks.0.ffn.router.weight"] + [
+        f"blocks.0.{m}.weight" for m in (*attention, *experts)
+    ]
+    some = {
+        "tok_emb.weight": "embed_tokens.weight",
+        "pos_emb.weight": "embed_positions.weight",
+        "norm_f.bias": "norm.bias",
+        "blocks.0.norm1.weight": "layers.0.input_layernorm.weight",
+        "blocks.0.attn.k_proj.bias": "layers.0.self_attn.k_proj.bias",
+        "blocks.0.attn.proj.weight": "layers.0.self_attn.o_proj.weight",
+        "blocks.0.norm2.bias": "layers.0.post_attention_layernorm.bias",
+        "blocks.0.ffn.fc.weight": "layers.0.mlp.up_proj.weight",
+        "blocks.0.ffn.proj.bias": "layers.0.mlp.down_proj.bias",
+        "blocks.0.ffn.router.weight": "layers.0.mlp.router.weight",
+        "blocks.0.ffn.experts.1.gate.weight": "layers.0.mlp.experts.1.gate_proj.weight",
+        "blocks.0.ffn.experts.1.up.weight": "layers.0.mlp.experts.1.up_proj.weight",
+        "blocks.0.ffn.experts.0.proj.weight": "layers.0.mlp.experts.0.down_proj.weight",
+    }
+    assert legacy_to_llama_names(dict.fromkeys(some)) == dict.fromkeys(some.values())
+    sizes = dict(vocab_size=17, block_size=16, n_layer=1, n_head=4, n_embd=32)
+    for config, old_names in [
+        (ModernConfig.gpt2_style(**sizes), old_dense),
+        (ModernConfig.llama_style(**sizes, n_expert=2, top_k=1), old_moe),
+    ]:
+        saved = ModernGPT(config)
+        state = saved.state_dict()
+        new_names = list(legacy_to_llama_names(dict.fromkeys(old_names)))
+        assert set(new_names) == {n for n, _ in saved.named_parameters()}
+        old_checkpoint = {old: state[new] for old, new in zip(old_names, new_names)}
+        fresh = ModernGPT(config)
+        # the tied lm_head is stored once, as the embedding (as safetensors saves it)
+        missing, unexpected = fresh.load_state_dict(old_checkpoint, strict=False)
+        assert missing == ["lm_head.weight"] and unexpected == []
+        assert all(torch.equal(a, b) for a, b in zip(fresh.parameters(), saved.parameters()))
+        fresh.load_state_dict(state)  # today's names pass through unchanged

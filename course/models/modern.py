@@ -4,17 +4,38 @@
 positions, multi-head attention). Each switch swaps in one modern block, so an ablation is one
 field:
 
-    norm="rmsnorm"      RMSNorm instead of LayerNorm            (Zhang & Sennrich 2019) mlp="swiglu"
-    SwiGLU feed-forward at matched params   (Shazeer 2020) position="rope"     rotary position
-    embedding               (Su et al. 2021) n_kv_head=k         grouped-query attention (k=1: MQA)
-    (Ainslie et al. 2023; Shazeer 2019) n_expert=E, top_k   mixture-of-experts feed-forward
-    (Shazeer et al. 2017; Fedus et al. 2022)
+    norm="rmsnorm"       RMSNorm instead of LayerNorm             (Zhang & Sennrich 2019)
+    mlp="swiglu"         SwiGLU feed-forward at matched params    (Shazeer 2020)
+    position="rope"      rotary position embedding                (Su et al. 2021)
+    n_kv_head=k          grouped-query attention (k=1: MQA)       (Ainslie 2023; Shazeer 2019)
+    n_expert=E, top_k    mixture-of-experts feed-forward          (Shazeer 2017; Fedus 2022)
 
 ``ModernConfig.llama_style(...)`` turns them all on. The model has GPT's interface:
 ``model(idx)`` (B, T) -> logits (B, T, V), ``model.hidden_states(idx)`` (B, T, C),
 ``model.num_parameters()``, ``model.new_kv_cache(batch)`` for ``course.generate``; after each
 forward ``model.aux_loss`` holds the MoE load-balancing loss (0 without experts), and
 :func:`training_loss` adds it to the cross-entropy for ``course.train.fit``.
+
+Parameter names are Hugging Face's ``LlamaForCausalLM`` names, so a LLaMA checkpoint's keys read
+the same here; beside them, the GPT-2 (``course.models.gpt``) names of the same weights:
+
+    ModernGPT (LLaMA)                       GPT-2                    what it is
+    embed_tokens                            wte                      token embedding (V, C)
+    embed_positions (position="learned")    wpe                      learned positions (block, C)
+    layers.i                                blocks.i                 one decoder block
+    layers.i.input_layernorm                blocks.i.ln_1            norm before attention
+    layers.i.self_attn.{q,k,v}_proj         blocks.i.attn.c_attn     (GPT-2 fuses q, k, v in one)
+    layers.i.self_attn.o_proj               blocks.i.attn.c_proj     attention output projection
+    layers.i.post_attention_layernorm       blocks.i.ln_2            norm before the feed-forward
+    layers.i.mlp.up_proj                    blocks.i.mlp.c_fc        C -> hidden
+    layers.i.mlp.gate_proj (SwiGLU only)    -                        the gate, C -> hidden
+    layers.i.mlp.down_proj                  blocks.i.mlp.c_proj      hidden -> C
+    layers.i.mlp.router, .experts.e.*       -                        mixture of experts (n_expert)
+    norm                                    ln_f                     final norm
+    lm_head                                 lm_head                  tied to embed_tokens
+
+o_proj and down_proj are the two projections that write into the residual stream: GPT-2's init
+scales them by 1/sqrt(2 * n_layer) (:func:`residual_projections`).
 """
 
 from __future__ import annotations
@@ -174,16 +195,16 @@ def make_norm(config: ModernConfig) -> nn.Module:
 
 # --------------------------------------------------------------------------- feed-forward
 class GeluMLP(nn.Module):
-    """GPT-2's feed-forward: W2 gelu(W1 x)."""
+    """GPT-2's feed-forward: W_down gelu(W_up x)."""
 
     def __init__(self, n_embd: int, hidden: int, bias: bool = True, dropout: float = 0.0):
         super().__init__()
-        self.fc = nn.Linear(n_embd, hidden, bias=bias)
-        self.proj = nn.Linear(hidden, n_embd, bias=bias)
+        self.up_proj = nn.Linear(n_embd, hidden, bias=bias)
+        self.down_proj = nn.Linear(hidden, n_embd, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        return self.dropout(self.proj(F.gelu(self.fc(x))))
+        return self.dropout(self.down_proj(F.gelu(self.up_proj(x))))
 
 
 class SwiGLU(nn.Module):
@@ -195,14 +216,13 @@ class SwiGLU(nn.Module):
 
     def __init__(self, n_embd: int, hidden: int, bias: bool = False, dropout: float = 0.0):
         super().__init__()
-        self.gate = nn.Linear(n_embd, hidden, bias=bias)
-        self.up = nn.Linear(n_embd, hidden, bias=bias)
-        # "W_down"; named proj for the residual init
-        self.proj = nn.Linear(hidden, n_embd, bias=bias)
+        self.gate_proj = nn.Linear(n_embd, hidden, bias=bias)
+        self.up_proj = nn.Linear(n_embd, hidden, bias=bias)
+        self.down_proj = nn.Linear(hidden, n_embd, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        return self.dropout(self.proj(F.silu(self.gate(x)) * self.up(x)))
+        return self.dropout(self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x)))
 
 
 def make_ffn(config: ModernConfig, hidden: int) -> nn.Module:
@@ -340,7 +360,7 @@ class Attention(nn.Module):
         self.q_proj = nn.Linear(config.n_embd, self.n_head * self.head_dim, bias=config.bias)
         self.k_proj = nn.Linear(config.n_embd, self.n_kv_head * self.head_dim, bias=config.bias)
         self.v_proj = nn.Linear(config.n_embd, self.n_kv_head * self.head_dim, bias=config.bias)
-        self.proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.o_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = config.dropout
         self.resid_dropout = nn.Dropout(config.dropout)
 
@@ -384,7 +404,7 @@ class Attention(nn.Module):
             )  # (T, offset+T)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).reshape(B, T, C)  # (B, T, C)
-        return self.resid_dropout(self.proj(y))
+        return self.resid_dropout(self.o_proj(y))
 
 
 # --------------------------------------------------------------------------- the model
@@ -393,14 +413,14 @@ class Block(nn.Module):
 
     def __init__(self, config: ModernConfig):
         super().__init__()
-        self.norm1 = make_norm(config)
-        self.attn = Attention(config)
-        self.norm2 = make_norm(config)
-        self.ffn = MoE(config) if config.n_expert else make_ffn(config, config.hidden)
+        self.input_layernorm = make_norm(config)
+        self.self_attn = Attention(config)
+        self.post_attention_layernorm = make_norm(config)
+        self.mlp = MoE(config) if config.n_expert else make_ffn(config, config.hidden)
 
     def forward(self, x, kv_cache: KVCache | None = None, layer: int = 0):
-        x = x + self.attn(self.norm1(x), kv_cache, layer)
-        return x + self.ffn(self.norm2(x))
+        x = x + self.self_attn(self.input_layernorm(x), kv_cache, layer)
+        return x + self.mlp(self.post_attention_layernorm(x))
 
 
 class ModernGPT(nn.Module):
@@ -409,46 +429,40 @@ class ModernGPT(nn.Module):
     def __init__(self, config: ModernConfig):
         super().__init__()
         self.config = config
-        self.tok_emb = nn.Embedding(config.vocab_size, config.n_embd)
-        self.pos_emb = (
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.n_embd)
+        self.embed_positions = (
             nn.Embedding(config.block_size, config.n_embd) if config.position == "learned" else None
         )
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
-        self.norm_f = make_norm(config)
+        self.layers = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.norm = make_norm(config)
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
-        self.lm_head.weight = self.tok_emb.weight  # weight tying (Press & Wolf 2017), as in GPT-2
-        gpt2_init(
-            self, config.n_layer, lambda name: name.endswith("proj.weight") and "_proj" not in name
-        )
-        # Two feed-forward layers would start almost switched off at GPT-2's std 0.02, so their
-        # input projections start at fan-in scale instead (std 1/sqrt(C): unit-variance
-        # pre-activations on the normalised input); output projections keep the residual scaling.
-        # - SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): two small factors make a
-        #   product (and a gradient) near 0.
-        # - A routed expert's output is scaled by its mixing weight (about 1/top_k at the start) and
-        #   it sees only part of the tokens; at 0.02 the MoE learned far more slowly than dense.
-        for name, p in self.named_parameters():
-            expert_input = ".experts." in name and name.endswith("fc.weight")
-            if name.endswith(("gate.weight", "up.weight")) or expert_input:
-                nn.init.normal_(p, mean=0.0, std=1 / math.sqrt(config.n_embd))
+        # weight tying (Press & Wolf 2017), as in GPT-2
+        self.lm_head.weight = self.embed_tokens.weight
+        residual = {id(p) for p in residual_projections(self)}
+        gpt2_init(self, config.n_layer, lambda name: id(self.get_parameter(name)) in residual)
+        # feed-forward input projections at fan-in scale (why: fan_in_projections)
+        for p in fan_in_projections(self):
+            nn.init.normal_(p, mean=0.0, std=1 / math.sqrt(config.n_embd))
         self.aux_loss = torch.zeros(())
+        # weights saved before the parameters took LLaMA's names still load (legacy_to_llama_names)
+        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
 
     def hidden_states(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
         """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head.
         With ``kv_cache``, idx holds the tokens after the cached ones (:meth:`new_kv_cache`)."""
         B, T, offset = positions(idx, kv_cache, self.config.block_size)
-        x = self.tok_emb(idx)  # (B, T, C)
-        if self.pos_emb is not None:
-            x = x + self.pos_emb(torch.arange(offset, offset + T, device=idx.device))
+        x = self.embed_tokens(idx)  # (B, T, C)
+        if self.embed_positions is not None:
+            x = x + self.embed_positions(torch.arange(offset, offset + T, device=idx.device))
         x = self.drop(x)
-        for layer, block in enumerate(self.blocks):
+        for layer, block in enumerate(self.layers):
             x = block(x, kv_cache, layer)
         if kv_cache is not None:
             kv_cache.length += T
-        moe = [b.ffn.aux_loss for b in self.blocks if isinstance(b.ffn, MoE)]
+        moe = [b.mlp.aux_loss for b in self.layers if isinstance(b.mlp, MoE)]
         self.aux_loss = torch.stack(moe).mean() if moe else torch.zeros((), device=idx.device)
-        return self.norm_f(x)
+        return self.norm(x)
 
     def forward(self, idx: torch.Tensor, *, kv_cache: KVCache | None = None) -> torch.Tensor:
         """idx (B, T) -> logits (B, T, vocab_size); sets ``self.aux_loss`` (MoE balancing, else
@@ -462,7 +476,7 @@ class ModernGPT(nn.Module):
         n_head / n_kv_head times smaller, the saving :func:`kv_cache_bytes` counts.
         """
         c = self.config
-        p = self.tok_emb.weight
+        p = self.embed_tokens.weight
         return KVCache(
             c.n_layer,
             batch_size,
@@ -478,11 +492,11 @@ class ModernGPT(nn.Module):
         with them); ``active`` counts only the k of E experts that one token uses."""
         total = sum(p.numel() for p in self.parameters())
         if non_embedding:
-            total -= self.tok_emb.weight.numel()
-            if self.pos_emb is not None:
-                total -= self.pos_emb.weight.numel()
+            total -= self.embed_tokens.weight.numel()
+            if self.embed_positions is not None:
+                total -= self.embed_positions.weight.numel()
         if active and self.config.n_expert:
-            per_expert = sum(p.numel() for p in self.blocks[0].ffn.experts[0].parameters())
+            per_expert = sum(p.numel() for p in self.layers[0].mlp.experts[0].parameters())
             total -= self.config.n_layer * per_expert * (self.config.n_expert - self.config.top_k)
         return total
 
@@ -496,6 +510,85 @@ class ModernGPT(nn.Module):
         T = seq_len or self.config.block_size
         n = self.num_parameters(non_embedding=True, active=True) + self.lm_head.weight.numel()
         return 6 * n + 12 * self.config.n_layer * self.config.n_embd * T
+
+
+def residual_projections(model: ModernGPT) -> list[nn.Parameter]:
+    """The weights of the projections that write into the residual stream: each block's attention
+    ``o_proj`` and its feed-forward's ``down_proj`` (every expert's, with MoE). GPT-2 starts them
+    at std 0.02 / sqrt(2 * n_layer), so the stream's variance does not grow with depth."""
+    weights = []
+    for block in model.layers:
+        weights.append(block.self_attn.o_proj.weight)
+        ffns = block.mlp.experts if isinstance(block.mlp, MoE) else [block.mlp]
+        weights.extend(ffn.down_proj.weight for ffn in ffns)
+    return weights
+
+
+def fan_in_projections(model: ModernGPT) -> list[nn.Parameter]:
+    """The feed-forward input projections that start at std 1/sqrt(C) instead of 0.02.
+
+    At GPT-2's 0.02 two kinds of feed-forward would start almost switched off:
+    - SwiGLU's hidden unit is a product, SiLU(gate x) * (up x): two small factors make a product
+      (and a gradient) near 0, so its ``gate_proj`` and ``up_proj`` start at fan-in scale;
+    - a routed expert's output is scaled by its mixing weight (about 1/top_k at the start) and it
+      sees only part of the tokens; at 0.02 the MoE learned far more slowly than dense, so every
+      expert's input projections start at fan-in scale (GELU experts: ``up_proj``).
+    The dense GELU MLP keeps GPT-2's 0.02; the output projections keep the residual scaling.
+    Listed in parameter order, so the random draws come in the order they always have."""
+    weights = []
+    for block in model.layers:
+        moe = isinstance(block.mlp, MoE)
+        for ffn in block.mlp.experts if moe else [block.mlp]:
+            if isinstance(ffn, SwiGLU):
+                weights += [ffn.gate_proj.weight, ffn.up_proj.weight]
+            elif moe:
+                weights.append(ffn.up_proj.weight)
+    return weights
+
+
+# The names ModernGPT's parameters had before they took LLaMA's: the module names that changed, and
+# the matrices inside the attention and inside a feed-forward (a dense one or an expert).
+_LEGACY = {
+    "tok_emb": "embed_tokens",
+    "pos_emb": "embed_positions",
+    "blocks": "layers",
+    "norm1": "input_layernorm",
+    "attn": "self_attn",
+    "norm2": "post_attention_layernorm",
+    "ffn": "mlp",
+    "norm_f": "norm",
+}
+_LEGACY_ATTN = {"proj": "o_proj"}
+_LEGACY_FFN = {"fc": "up_proj", "gate": "gate_proj", "up": "up_proj", "proj": "down_proj"}
+
+
+def legacy_to_llama_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A ModernGPT state dict saved under the old names (``blocks.0.attn.proj.weight``,
+    ``blocks.0.ffn.fc.weight``, ``norm_f.weight`` ...) renamed to today's LLaMA names
+    (``layers.0.self_attn.o_proj.weight``, ``layers.0.mlp.up_proj.weight``, ``norm.weight``).
+    Names that are already new pass through unchanged, so a state dict can be given either way."""
+    renamed = {}
+    for name, tensor in state.items():
+        parts, inside = name.split("."), {}
+        for i, part in enumerate(parts[:-1]):  # the last part is "weight" or "bias"
+            new = inside.get(part, _LEGACY.get(part, part))
+            if part == "attn":
+                inside = _LEGACY_ATTN
+            elif part == "ffn":
+                inside = _LEGACY_FFN
+            parts[i] = new
+        renamed[".".join(parts)] = tensor
+    return renamed
+
+
+def _rename_legacy_keys(module, state_dict, prefix, *args) -> None:
+    """load_state_dict pre-hook: old names under ``prefix`` become LLaMA's, in place."""
+    old = [k for k in state_dict if k.startswith(prefix)]
+    new = legacy_to_llama_names({k[len(prefix) :]: state_dict[k] for k in old})
+    if list(new) != [k[len(prefix) :] for k in old]:
+        for k in old:
+            del state_dict[k]
+        state_dict.update({prefix + k: v for k, v in new.items()})
 
 
 def training_loss(model: nn.Module, batch) -> torch.Tensor:

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-FORMAT, VERSION = "llm-course/two-files", "1"
+FORMAT, VERSION = "llm-course/two-files", "2"
 DTYPES = {"F32": np.float32, "F16": np.float16, "BF16": np.uint16, "I8": np.int8, "U8": np.uint8}
 
 
@@ -30,6 +30,12 @@ def read_weights(path):
         )
     header = json.loads(raw[8 : 8 + n])
     meta = header.pop("__metadata__", {})
+    if (meta.get("format"), meta.get("version")) == (FORMAT, "1"):
+        raise ValueError(
+            f"{path} is version 1, with the old tensor names (tok_emb, blocks.0.attn.q, ...); this "
+            "run.py reads version 2's LLaMA names (embed_tokens, layers.0.self_attn.q_proj, ...): "
+            "export the model again with course.export"
+        )
     if (meta.get("format"), meta.get("version")) != (FORMAT, VERSION):
         raise ValueError(
             f"{path} is format {meta.get('format')!r} version {meta.get('version')!r}; "
@@ -128,15 +134,16 @@ class GPT:
             )
         H, KV, D = c["n_head"], c["n_kv_head"], c["n_embd"] // c["n_head"]
         positions = np.arange(start, start + T)
-        x = self.w("tok_emb.weight")[tokens]  # (T, C)
+        x = self.w("embed_tokens.weight")[tokens]  # (T, C)
         if c["position"] == "learned":
-            x = x + self.w("pos_emb.weight")[positions]
+            x = x + self.w("embed_positions.weight")[positions]
         causal = positions[:, None] >= np.arange(start + T)[None, :]  # (T, start + T)
         for i in range(c["n_layer"]):
-            p, kv = f"blocks.{i}.", cache["kv"][i]
-            h = self.norm(x, p + "norm1")
+            p, kv = f"layers.{i}.", cache["kv"][i]
+            h = self.norm(x, p + "input_layernorm")
             q, k, v = (
-                self.linear(h, p + "attn." + n).reshape(T, -1, D).transpose(1, 0, 2) for n in "qkv"
+                self.linear(h, f"{p}self_attn.{n}_proj").reshape(T, -1, D).transpose(1, 0, 2)
+                for n in "qkv"
             )  # (heads, T, D)
             if c["position"] == "rope":
                 q, k = rope(q, positions, c["rope_base"]), rope(k, positions, c["rope_base"])
@@ -147,17 +154,17 @@ class GPT:
             weights = np.exp(scores - scores.max(-1, keepdims=True))
             weights /= weights.sum(-1, keepdims=True)  # softmax: (H, T, start + T)
             attended = (weights @ values).transpose(1, 0, 2).reshape(T, H * D)
-            x = x + self.linear(attended, p + "attn.out")
-            h = self.norm(x, p + "norm2")
+            x = x + self.linear(attended, p + "self_attn.o_proj")
+            h = self.norm(x, p + "post_attention_layernorm")
             if c["mlp"] == "swiglu":
-                h = silu(self.linear(h, p + "mlp.gate")) * self.linear(h, p + "mlp.up")
+                h = silu(self.linear(h, p + "mlp.gate_proj")) * self.linear(h, p + "mlp.up_proj")
             else:
-                h = gelu(self.linear(h, p + "mlp.up"))
-            x = x + self.linear(h, p + "mlp.down")
+                h = gelu(self.linear(h, p + "mlp.up_proj"))
+            x = x + self.linear(h, p + "mlp.down_proj")
         cache["length"] = start + T
         # weight tying: without an lm_head of its own, the embedding matrix reads out the logits
-        head = "lm_head.weight" if "lm_head.weight" in self.tensors else "tok_emb.weight"
-        return self.norm(x, "norm_f") @ self.w(head).T  # (T, vocab)
+        head = "lm_head.weight" if "lm_head.weight" in self.tensors else "embed_tokens.weight"
+        return self.norm(x, "norm") @ self.w(head).T  # (T, vocab)
 
 
 # run.py · 4/4 · tokenizer, sampling, the command line

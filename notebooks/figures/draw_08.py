@@ -47,22 +47,33 @@ ZH = {
 
 def modern_block(folder: Path, lang: str = "en") -> None:
     c = Canvas(
-        780, 560, "A modern decoder block: RMSNorm, attention with RoPE and GQA, SwiGLU", lang, ZH
+        820, 560, "A modern decoder block: RMSNorm, attention with RoPE and GQA, SwiGLU", lang, ZH
     )
     cx = 150
     c.box(cx - 70, 510, 140, 30, "x", fill=LIGHT, sub="(B, T, C)")
-    y = c.residual(cx, 500, "attention", "attn", ATTN, norm="RMSNorm", norm_code="norm1", w=180)
+    y = c.residual(
+        cx, 500, "attention", "self_attn", ATTN, norm="RMSNorm", norm_code="input_layernorm", w=180
+    )
     attn_y = 500 - 76
     c.arrow(cx, y - 10, cx, y - 40)
     ffn_bottom = y - 40
-    y = c.residual(cx, ffn_bottom, "SwiGLU", "ffn", MLP, norm="RMSNorm", norm_code="norm2", w=180)
+    y = c.residual(
+        cx,
+        ffn_bottom,
+        "SwiGLU",
+        "mlp",
+        MLP,
+        norm="RMSNorm",
+        norm_code="post_attention_layernorm",
+        w=180,
+    )
     ffn_y = ffn_bottom - 76
     c.rect(cx - 125, y - 16, 250, 500 - y + 10, dashed=True, stroke=GREY, radius=10)
-    c.text(cx, y - 30, "Block × n_layer → norm_f → lm_head", size=10, color=GREY, mono=True)
+    c.text(cx, y - 30, "layers: n_layer × Block → norm → lm_head", size=10, color=GREY, mono=True)
     c.text(cx, 552, "no position table: RoPE acts inside attention", size=10, color=GREY)
 
     # the attention, opened
-    px, py = 320, 300
+    px, py = 360, 300
     c.rect(px, py, 440, 190, fill="#fffaf3", stroke=GREY, radius=10)
     c.line(cx + 90, attn_y, px, py + 95, color=GREY, dashed=True)
     rows = [("q_proj", "H heads"), ("k_proj", "H_{kv} heads"), ("v_proj", "H_{kv} heads")]
@@ -81,22 +92,22 @@ def modern_block(folder: Path, lang: str = "en") -> None:
     c.lines(
         px + 300, py + 92, ["causal", "attention", "", "k, v repeated", "H / H_{kv} times"], size=11
     )
-    c.box(px + 374, py + 78, 54, 28, "proj", fill=ATTN, mono=True, size=12)
+    c.box(px + 374, py + 78, 56, 28, "o_proj", fill=ATTN, mono=True, size=11)
     c.arrow(px + 360, py + 92, px + 374, py + 92)
     c.text(px + 220, py + 178, "KV cache: H_{kv} heads instead of H", size=11, color=ACCENT)
 
     # SwiGLU, opened
-    qx, qy = 320, 60
+    qx, qy = 360, 60
     c.rect(qx, qy, 440, 190, fill="#f5f9fd", stroke=GREY, radius=10)
     c.line(cx + 90, ffn_y, qx, qy + 95, color=GREY, dashed=True)
-    c.box(qx + 20, qy + 40, 70, 28, "gate", fill=MLP, mono=True, size=12)
-    c.box(qx + 20, qy + 120, 70, 28, "up", fill=MLP, mono=True, size=12)
+    c.box(qx + 20, qy + 40, 70, 28, "gate_proj", fill=MLP, mono=True, size=11)
+    c.box(qx + 20, qy + 120, 70, 28, "up_proj", fill=MLP, mono=True, size=11)
     c.box(qx + 130, qy + 40, 60, 28, "SiLU", fill="white", size=12)
     c.arrow(qx + 90, qy + 54, qx + 130, qy + 54)
     c.op(qx + 240, qy + 94, "×")
     c.path_arrow([(qx + 190, qy + 54), (qx + 240, qy + 54), (qx + 240, qy + 84)])
     c.path_arrow([(qx + 90, qy + 134), (qx + 240, qy + 134), (qx + 240, qy + 104)])
-    c.box(qx + 300, qy + 80, 70, 28, "proj", fill=MLP, mono=True, size=12)
+    c.box(qx + 300, qy + 80, 70, 28, "down_proj", fill=MLP, mono=True, size=11)
     c.arrow(qx + 250, qy + 94, qx + 300, qy + 94)
     c.text(qx + 220, qy + 20, "SiLU(W_{gate} x) ⊙ (W_{up} x), then W_{down}", size=11)
     c.text(qx + 130, qy + 94, "hidden ⅔·4C", size=10, color=GREY)

@@ -66,12 +66,11 @@ def file_layout(folder: Path, lang: str = "en") -> None:
         130, y, 210, h, "header: N bytes of JSON", fill=ATTN, sub="names, dtypes, shapes, offsets"
     )
     parts = [
-        ("k.bias", NORM, 50),
-        ("blocks.0.attn.k.weight", MLP, 150),
+        ("embed_positions.weight", EMBED, 140),
         ("scale", NORM, 46),
-        ("…", LIGHT, 46),
-        ("pos_emb", EMBED, 54),
-        ("tok_emb", EMBED, 54),
+        ("embed_tokens.weight", EMBED, 120),
+        ("layers.0…", MLP, 80),
+        ("…", LIGHT, 24),
     ]
     x = 340
     starts = {}
@@ -89,21 +88,21 @@ def file_layout(folder: Path, lang: str = "en") -> None:
     hy = 128
     c.rect(20, hy, 525, 178, fill="white", stroke=GREY, dashed=True)
     lines = [
-        '{"blocks.0.attn.k.bias": {"dtype": "F32", "shape": [128],',
-        '                          "data_offsets": [0, 512]},',
-        ' "blocks.0.attn.k.weight": {"dtype": "I8", "shape": [128, 128],',
-        '                            "data_offsets": [512, 16896]},',
-        ' "blocks.0.attn.k.weight.scale": {"dtype": "F32", ...}, ...',
-        ' "__metadata__": {"format": "llm-course/two-files", "version": "1",',
+        '{"embed_positions.weight": {"dtype": "I8", "shape": [128, 128],',
+        '                           "data_offsets": [0, 16384]},',
+        ' "embed_positions.weight.scale": {"dtype": "F32", "shape": [128], ...},',
+        ' "embed_tokens.weight": {...}, "layers.0.input_layernorm.bias": {...},',
+        ' ..., "layers.0.self_attn.k_proj.weight": {...}, ...',
+        ' "__metadata__": {"format": "llm-course/two-files", "version": "2",',
         '                  "config": "{\\"n_kv_head\\": 4, \\"norm\\": \\"layernorm\\", ...}",',
         '                  "tokenizer": "[\\"\\\\n\\", \\" \\", \\"!\\", ...]",',
-        '                  "quant": "{\\"blocks.0.attn.k.weight\\": {...}, ...}"}}',
+        '                  "quant": "{\\"embed_positions.weight\\": {...}, ...}"}}',
     ]
     for i, line in enumerate(lines):
         c.text(30, hy + 18 + i * 18, line, size=11, mono=True, anchor="start")
     c.path_arrow([(225, y + h), (225, hy)], color=GREY)
     c.curve_arrow(
-        440, hy + 63, 470, 112, starts["blocks.0.attn.k.weight"] + 75, y + h + 2, color=ACCENT
+        405, hy + 32, 440, 104, starts["embed_positions.weight"] + 70, y + h + 2, color=ACCENT
     )
     c.text(560, 150, "data\\_offsets count from", size=11, color=ACCENT, anchor="start")
     c.text(560, 165, "the start of the data", size=11, color=ACCENT, anchor="start")
