@@ -79,10 +79,12 @@ def test_multi_head_weights_path_equals_fused_path_and_matches_torch():
     # against nn.MultiheadAttention with the same weights
     ref = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
     with torch.no_grad():
-        ref.in_proj_weight.copy_(torch.cat([mha.w_q.weight, mha.w_k.weight, mha.w_v.weight]))
-        ref.in_proj_bias.copy_(torch.cat([mha.w_q.bias, mha.w_k.bias, mha.w_v.bias]))
-        ref.out_proj.weight.copy_(mha.w_o.weight)
-        ref.out_proj.bias.copy_(mha.w_o.bias)
+        ref.in_proj_weight.copy_(
+            torch.cat([mha.q_proj.weight, mha.k_proj.weight, mha.v_proj.weight])
+        )
+        ref.in_proj_bias.copy_(torch.cat([mha.q_proj.bias, mha.k_proj.bias, mha.v_proj.bias]))
+        ref.out_proj.weight.copy_(mha.o_proj.weight)
+        ref.out_proj.bias.copy_(mha.o_proj.bias)
     expected, ref_w = ref(x, mem, mem, average_attn_weights=False)
     torch.testing.assert_close(a, expected, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(w, ref_w, rtol=1e-5, atol=1e-5)

@@ -11,6 +11,7 @@ from course.models.transformer import (
     PAD_ID,
     Transformer,
     TransformerConfig,
+    legacy_to_new_names,
     sinusoidal_positions,
     translation_loss,
 )
@@ -118,3 +119,45 @@ def test_too_long_input_raises():
             torch.ones(1, 30, dtype=torch.bool),
             torch.ones(1, 3, dtype=torch.long),
         )
+
+
+def test_sub_layers_use_the_modern_models_names_and_old_weights_still_load():
+    model = tiny()
+    encoder_layer = {"input_layernorm", "self_attn", "post_attention_layernorm", "mlp"}
+    decoder_layer = encoder_layer | {"cross_attn_layernorm", "cross_attn"}
+    for stack, expected in [("encoder", encoder_layer), ("decoder", decoder_layer)]:
+        layer = getattr(model, stack)[0]
+        assert {n for n, _ in layer.named_children()} - {"dropout"} == expected
+        for attention in [layer.self_attn] + ([layer.cross_attn] if stack == "decoder" else []):
+            assert {n for n, _ in attention.named_children()} - {"dropout"} == {
+                "q_proj",
+                "k_proj",
+                "v_proj",
+                "o_proj",
+            }
+        assert {n for n, _ in layer.mlp.named_children()} - {"dropout"} == {"up_proj", "down_proj"}
+    # a state dict saved before the rename (norm1/2/3, attn, w_q..w_o, ffn.net.0/3) still loads
+    old_to_new = {
+        "encoder.0.norm1.weight": "encoder.0.input_layernorm.weight",
+        "encoder.0.norm2.bias": "encoder.0.post_attention_layernorm.bias",
+        "encoder.1.attn.w_q.weight": "encoder.1.self_attn.q_proj.weight",
+        "encoder.1.attn.w_o.bias": "encoder.1.self_attn.o_proj.bias",
+        "encoder.0.ffn.net.0.weight": "encoder.0.mlp.up_proj.weight",
+        "encoder.0.ffn.net.3.bias": "encoder.0.mlp.down_proj.bias",
+        "decoder.0.norm1.weight": "decoder.0.input_layernorm.weight",
+        "decoder.0.norm2.weight": "decoder.0.cross_attn_layernorm.weight",
+        "decoder.1.norm3.bias": "decoder.1.post_attention_layernorm.bias",
+        "decoder.1.self_attn.w_v.weight": "decoder.1.self_attn.v_proj.weight",
+        "decoder.1.cross_attn.w_k.weight": "decoder.1.cross_attn.k_proj.weight",
+        "decoder.1.ffn.net.3.weight": "decoder.1.mlp.down_proj.weight",
+        "enc_norm.weight": "enc_norm.weight",
+        "out.bias": "out.bias",
+    }
+    assert legacy_to_new_names(dict.fromkeys(old_to_new)) == dict.fromkeys(old_to_new.values())
+    state = model.state_dict()
+    new_to_old = {v: k for k, v in old_to_new.items()}
+    old = {new_to_old.get(n, n): t for n, t in state.items()}
+    assert set(old) != set(state)
+    fresh = Transformer(model.config)
+    fresh.load_state_dict(old)  # strict
+    assert all(torch.equal(a, b) for a, b in zip(fresh.parameters(), model.parameters()))

@@ -95,7 +95,9 @@ class MultiHeadAttention(nn.Module):
     None). Self-attention passes the same tensor three times; cross-attention (decoder reading the
     encoder) passes the decoder state as query and the encoder output as key and value. Without
     ``need_weights`` the fused ``F.scaled_dot_product_attention`` runs (same result, faster, but it
-    never forms the weight matrix); with it, the explicit version above."""
+    never forms the weight matrix); with it, the explicit version above. The projections W^Q, W^K,
+    W^V, W^O are ``q_proj``, ``k_proj``, ``v_proj``, ``o_proj``: the names LLaMA and
+    ``course.models.modern`` use."""
 
     def __init__(self, d_model: int, n_heads: int, dropout: float = 0.0, bias: bool = True):
         super().__init__()
@@ -107,10 +109,10 @@ class MultiHeadAttention(nn.Module):
             d_model // n_heads,
             dropout,
         )
-        self.w_q = nn.Linear(d_model, d_model, bias=bias)
-        self.w_k = nn.Linear(d_model, d_model, bias=bias)
-        self.w_v = nn.Linear(d_model, d_model, bias=bias)
-        self.w_o = nn.Linear(d_model, d_model, bias=bias)
+        self.q_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.k_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.v_proj = nn.Linear(d_model, d_model, bias=bias)
+        self.o_proj = nn.Linear(d_model, d_model, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
     def _split(self, x: torch.Tensor) -> torch.Tensor:
@@ -127,9 +129,9 @@ class MultiHeadAttention(nn.Module):
         need_weights: bool = False,
     ):
         q, k, v = (
-            self._split(self.w_q(query)),
-            self._split(self.w_k(key)),
-            self._split(self.w_v(value)),
+            self._split(self.q_proj(query)),
+            self._split(self.k_proj(key)),
+            self._split(self.v_proj(value)),
         )
         if mask is not None and mask.dim() == 2:
             mask = mask[None, None]  # (T_q, T_k) -> (1, 1, T_q, T_k)
@@ -145,4 +147,4 @@ class MultiHeadAttention(nn.Module):
         B, _, T_q, _ = out.shape
         # (B, h, T_q, d_head) -> (B, T_q, C)
         out = out.transpose(1, 2).reshape(B, T_q, self.d_model)
-        return self.w_o(out), weights
+        return self.o_proj(out), weights

@@ -18,6 +18,7 @@ trains, translates and scores both the same way.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import torch
@@ -72,53 +73,98 @@ class Embedding(nn.Module):
 
 
 class FeedForward(nn.Module):
-    """FFN(x) = max(0, x W1 + b1) W2 + b2, applied at every position separately (eq. 2)."""
+    """FFN(x) = max(0, x W1 + b1) W2 + b2, applied at every position separately (eq. 2).
+
+    W1 is ``up_proj`` (d_model -> d_ff) and W2 ``down_proj`` (d_ff -> d_model), as in
+    ``course.models.modern``; dropout acts on the hidden layer while training."""
 
     def __init__(self, d_model: int, d_ff: int, dropout: float):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(d_model, d_ff), nn.ReLU(), nn.Dropout(dropout), nn.Linear(d_ff, d_model)
-        )
+        self.up_proj = nn.Linear(d_model, d_ff)
+        self.down_proj = nn.Linear(d_ff, d_model)
+        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x):
-        return self.net(x)
+        return self.down_proj(self.dropout(F.relu(self.up_proj(x))))
 
 
 class EncoderLayer(nn.Module):
+    """x + SelfAttention(LN(x)), then x + FFN(LN(x)); sub-layers named as in
+    ``course.models.modern`` (input_layernorm, self_attn, post_attention_layernorm, mlp)."""
+
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
         super().__init__()
-        self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.attn = MultiHeadAttention(d_model, n_heads, dropout)
-        self.ffn = FeedForward(d_model, d_ff, dropout)
+        self.input_layernorm = nn.LayerNorm(d_model)
+        self.post_attention_layernorm = nn.LayerNorm(d_model)
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.mlp = FeedForward(d_model, d_ff, dropout)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x, mask, need_weights=False):
-        h = self.norm1(x)
-        a, weights = self.attn(h, h, h, mask, need_weights)
+        h = self.input_layernorm(x)
+        a, weights = self.self_attn(h, h, h, mask, need_weights)
         x = x + self.dropout(a)
-        return x + self.dropout(self.ffn(self.norm2(x))), weights
+        return x + self.dropout(self.mlp(self.post_attention_layernorm(x))), weights
 
 
 class DecoderLayer(nn.Module):
+    """The encoder layer's names plus cross-attention (``cross_attn``) and the norm before it
+    (``cross_attn_layernorm``); ``post_attention_layernorm`` comes after both attentions."""
+
     def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float):
         super().__init__()
-        self.norm1, self.norm2, self.norm3 = (
-            nn.LayerNorm(d_model),
-            nn.LayerNorm(d_model),
-            nn.LayerNorm(d_model),
-        )
+        self.input_layernorm = nn.LayerNorm(d_model)
+        self.cross_attn_layernorm = nn.LayerNorm(d_model)
+        self.post_attention_layernorm = nn.LayerNorm(d_model)
         self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
         self.cross_attn = MultiHeadAttention(d_model, n_heads, dropout)
-        self.ffn = FeedForward(d_model, d_ff, dropout)
+        self.mlp = FeedForward(d_model, d_ff, dropout)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x, memory, self_mask, memory_mask, need_weights=False):
-        h = self.norm1(x)
+        h = self.input_layernorm(x)
         a, self_weights = self.self_attn(h, h, h, self_mask, need_weights)
         x = x + self.dropout(a)
-        a, cross_weights = self.cross_attn(self.norm2(x), memory, memory, memory_mask, need_weights)
+        h = self.cross_attn_layernorm(x)
+        a, cross_weights = self.cross_attn(h, memory, memory, memory_mask, need_weights)
         x = x + self.dropout(a)
-        return x + self.dropout(self.ffn(self.norm3(x))), self_weights, cross_weights
+        h = self.post_attention_layernorm(x)
+        return x + self.dropout(self.mlp(h)), self_weights, cross_weights
+
+
+# The sub-layers' names before they took the modern model's (course.models.modern): (pattern, new).
+_LEGACY = [
+    (r"^encoder\.(\d+)\.norm2\.", r"encoder.\1.post_attention_layernorm."),
+    (r"^decoder\.(\d+)\.norm2\.", r"decoder.\1.cross_attn_layernorm."),
+    (r"\.norm1\.", ".input_layernorm."),
+    (r"\.norm3\.", ".post_attention_layernorm."),
+    (r"^encoder\.(\d+)\.attn\.", r"encoder.\1.self_attn."),
+    (r"\.ffn\.net\.0\.", ".mlp.up_proj."),
+    (r"\.ffn\.net\.3\.", ".mlp.down_proj."),
+    (r"\.w_([qkvo])\.", r".\1_proj."),
+]
+
+
+def legacy_to_new_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A Transformer state dict saved under the old sub-layer names (``encoder.0.norm1``,
+    ``encoder.0.attn.w_q``, ``decoder.0.ffn.net.0`` ...) renamed to today's (``input_layernorm``,
+    ``self_attn.q_proj``, ``mlp.up_proj`` ...); new names pass through unchanged."""
+    renamed = {}
+    for name, tensor in state.items():
+        for pattern, new in _LEGACY:
+            name = re.sub(pattern, new, name)
+        renamed[name] = tensor
+    return renamed
+
+
+def _rename_legacy_keys(module, state_dict, prefix, *args) -> None:
+    """load_state_dict pre-hook: old names under ``prefix`` become today's, in place."""
+    old = [k for k in state_dict if k.startswith(prefix)]
+    new = legacy_to_new_names({k[len(prefix) :]: state_dict[k] for k in old})
+    if list(new) != [k[len(prefix) :] for k in old]:
+        for k in old:
+            del state_dict[k]
+        state_dict.update({prefix + k: v for k, v in new.items()})
 
 
 @dataclass
@@ -152,6 +198,8 @@ class Transformer(nn.Module):
         for p in self.parameters():
             if p.dim() > 1:
                 nn.init.xavier_uniform_(p)  # the paper's reference code does the same
+        # weights saved under the sub-layers' old names still load (legacy_to_new_names)
+        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
 
     # ------------------------------------------------------------------ the two halves
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):

@@ -79,9 +79,9 @@ def transformer_block(folder: Path, lang: str = "en") -> None:
     ex, dx, route = 220, 540, 375
     # the encoder layer
     c.box(ex - 80, 510, 160, 30, "src embedding + PE", fill=EMBED, size=12)
-    y = c.residual(ex, 510, "self-attention", "attn", ATTN, w=170)
+    y = c.residual(ex, 510, "self-attention", "self_attn", ATTN, w=170)
     c.arrow(ex, y - 10, ex, y - 28)
-    y = c.residual(ex, y - 28, "FFN: d → d_{ff} → d", "ffn", MLP, w=170)
+    y = c.residual(ex, y - 28, "FFN: d → d_{ff} → d", "mlp", MLP, w=170)
     c.rect(ex - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
     c.lines(
         ex - 126,
@@ -104,7 +104,7 @@ def transformer_block(folder: Path, lang: str = "en") -> None:
     cross_y = y - 22 - 73
     y = c.residual(dx, y - 22, "cross-attention", "cross_attn", ATTN, w=170)
     c.arrow(dx, y - 10, dx, y - 22)
-    y = c.residual(dx, y - 22, "FFN", "ffn", MLP, w=170)
+    y = c.residual(dx, y - 22, "FFN", "mlp", MLP, w=170)
     c.rect(dx - 120, y - 16, 230, 510 - y + 10, dashed=True, stroke=GREY, radius=10)
     c.lines(
         dx + 116,
