@@ -43,32 +43,26 @@ def _png() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _bertviz_outputs() -> list:
-    import torch
-
-    from course.models.gpt import GPT, GPTConfig
+def _bertviz_outputs(attentions, tokens) -> list:
     from course.viz.attention import head_view_html, model_view_html
 
-    torch.manual_seed(0)
-    tokens = list("To be, or not")
-    vocab = sorted(set(tokens))
-    config = GPTConfig(vocab_size=len(vocab), block_size=16, n_layer=2, n_head=4, n_embd=32)
-    attentions = GPT(config).eval().attention_maps(torch.tensor([[vocab.index(t) for t in tokens]]))
     return [
         nbformat.v4.new_output("display_data", data={"text/html": html, "text/plain": "view"})
         for html in (head_view_html(attentions, tokens), model_view_html(attentions, tokens))
     ]
 
 
-def lesson_folder(folder: Path) -> Path:
-    """notebooks/ with figures/ and two small executed notebooks, like the committed ones."""
+def lesson_folder(folder: Path, bertviz_attentions) -> Path:
+    """notebooks/ with figures/ and two small executed notebooks, like the committed ones.
+
+    ``bertviz_attentions``: the fixture of tests/conftest.py, drawn in the bertviz views."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copytree(FIGURES, folder / "figures", ignore=shutil.ignore_patterns("*.py", "__*"))
     diagram = sorted(FIGURES.glob("*.svg"))[0].name
     plot = nbformat.v4.new_code_cell("plt.plot(losses)", execution_count=1)
     plot.outputs = [nbformat.v4.new_output("display_data", data={"image/png": _png()})]
     views = nbformat.v4.new_code_cell("head_view(attentions, tokens)", execution_count=2)
-    views.outputs = _bertviz_outputs()
+    views.outputs = _bertviz_outputs(*bertviz_attentions)
     first = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("# 00 · Toy lesson\n\nThe loss is $-\\log p(x_t)$:"),
@@ -108,8 +102,8 @@ def fake_katex(folder: Path) -> Path:
     return folder
 
 
-def test_the_book_needs_nothing_from_the_network(tmp_path):
-    notebooks = lesson_folder(tmp_path / "notebooks")
+def test_the_book_needs_nothing_from_the_network(tmp_path, bertviz_attentions):
+    notebooks = lesson_folder(tmp_path / "notebooks", bertviz_attentions)
     out = tmp_path / "book"
     index = book.build(notebooks, out, fake_katex(tmp_path / "katex"))
     page = (out / "00_toy.html").read_text()
@@ -198,12 +192,12 @@ def _open_offline(page_file: Path, artefacts: Path, prefix: str, bertviz: bool) 
 
 
 @pytest.mark.browser
-def test_book_renders_offline_in_a_browser(tmp_path):
+def test_book_renders_offline_in_a_browser(tmp_path, bertviz_attentions):
     _browser_ready()
     artefacts = Path(os.environ.get("COURSE_BROWSER_ARTIFACTS", tmp_path))
     artefacts.mkdir(parents=True, exist_ok=True)
     out = tmp_path / "book"
-    book.build(lesson_folder(tmp_path / "notebooks"), out)
+    book.build(lesson_folder(tmp_path / "notebooks", bertviz_attentions), out)
     _open_offline(out / "00_toy.html", artefacts, "book-toy", bertviz=True)
 
 

@@ -336,7 +336,7 @@ def test_notebook_in_jupyterlab(tmp_path, artefacts):
         shutil.copyfile(server.log, artefacts / "jupyterlab.log")
 
 
-def test_exported_html(tmp_path, artefacts):
+def test_exported_html(tmp_path, artefacts, bertviz_attentions):
     """nbconvert's HTML of a notebook holding both views renders offline (no require.js, no CDN).
 
     The outputs are the bundles head_view/model_view display, built here without a kernel (the
@@ -347,16 +347,9 @@ def test_exported_html(tmp_path, artefacts):
     from browser.lab import browser_page
     from nbconvert import HTMLExporter
 
-    from course.models.gpt import GPT, GPTConfig
     from course.viz.attention import head_view_html, model_view_html
 
-    torch.manual_seed(0)
-    tokens = list("To be, or not")
-    vocab = sorted(set(tokens))
-    gpt = GPT(
-        GPTConfig(vocab_size=len(vocab), block_size=16, n_layer=2, n_head=4, n_embd=32)
-    ).eval()
-    attentions = gpt.attention_maps(torch.tensor([[vocab.index(t) for t in tokens]]))
+    attentions, tokens = bertviz_attentions  # tests/conftest.py
     cell = nbformat.v4.new_code_cell(
         "head_view(attentions, tokens)\nmodel_view(attentions, tokens)"
     )

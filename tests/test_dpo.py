@@ -16,9 +16,9 @@ from course.models.gpt import GPT, GPTConfig
 TOK = tasks.tokenizer()
 
 
-def gpt(seed=0) -> GPT:
+def gpt(config: GPTConfig, seed=0) -> GPT:
     torch.manual_seed(seed)
-    return GPT(GPTConfig(vocab_size=TOK.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32))
+    return GPT(config)
 
 
 def test_dpo_loss_by_hand():
@@ -44,8 +44,8 @@ def test_policy_equal_to_reference_gives_log_two():
     assert stats.loss.item() == pytest.approx(math.log(2))
 
 
-def test_sequence_logprob_sums_reply_tokens_only():
-    model = gpt()
+def test_sequence_logprob_sums_reply_tokens_only(chat_gpt_config):  # tests/conftest.py
+    model = gpt(chat_gpt_config)
     pair = tasks.Pair("Q: hi\nBot:", " yes\n", " no\n", 1.0)
     x, y = encode_pair_batch(TOK, [pair])
     got = sequence_logprob(model, x, y)
@@ -57,9 +57,9 @@ def test_sequence_logprob_sums_reply_tokens_only():
     assert got[0].item() == pytest.approx(manual, rel=1e-5)
 
 
-def test_dpo_training_raises_preference_accuracy():
+def test_dpo_training_raises_preference_accuracy(chat_gpt_config):
     pairs = [tasks.Pair(f"Q{i % 3}:", " good\n", " bad\n", 1.0) for i in range(12)]
-    policy, reference = gpt(), gpt()
+    policy, reference = gpt(chat_gpt_config), gpt(chat_gpt_config)
     before, _ = preference_accuracy(policy, reference, TOK, pairs)
     history = train_dpo(
         policy, reference, TOK, pairs, steps=15, batch_size=6, beta=0.5, lr=3e-3, progress=False

@@ -96,10 +96,9 @@ def test_reply_mask_and_logprobs():
     assert torch.allclose(lp, torch.stack([full[0, 2, 4], full[0, 3, 5]])[None])
 
 
-def test_policy_value_heads_and_a_short_run():
+def test_policy_value_heads_and_a_short_run(chat_gpt_config):  # tests/conftest.py
     torch.manual_seed(0)
-    config = GPTConfig(vocab_size=TOK.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32)
-    policy, reference = PolicyWithValue(GPT(config)), GPT(config)
+    policy, reference = PolicyWithValue(GPT(chat_gpt_config)), GPT(chat_gpt_config)
     reference.load_state_dict(policy.model.state_dict())
     idx = torch.randint(0, TOK.vocab_size, (2, 8))
     logits, values = policy(idx)
@@ -171,7 +170,9 @@ def test_rollout_log_probs_are_those_of_the_tempered_distribution_it_sampled_fro
     assert roll.replies[0] in ("a", "b") and roll.mask.shape == (4000, 1)
 
 
-def test_train_ppo_and_sample_replies_score_with_the_sampling_temperature(monkeypatch):
+def test_train_ppo_and_sample_replies_score_with_the_sampling_temperature(
+    monkeypatch, chat_gpt_config
+):
     # every log-probability PPO and sample_replies compute comes from logits / temperature
     import course.align.ppo as ppo
 
@@ -184,8 +185,7 @@ def test_train_ppo_and_sample_replies_score_with_the_sampling_temperature(monkey
 
     monkeypatch.setattr(ppo, "reply_logprobs", spy)
     torch.manual_seed(0)
-    config = GPTConfig(vocab_size=TOK.vocab_size, block_size=32, n_layer=1, n_head=2, n_embd=32)
-    policy, reference = PolicyWithValue(GPT(config)), GPT(config)
+    policy, reference = PolicyWithValue(GPT(chat_gpt_config)), GPT(chat_gpt_config)
     reference.load_state_dict(policy.model.state_dict())
     history = train_ppo(
         policy,
