@@ -1,6 +1,7 @@
 """Every exercise check of every notebook, found by name: it passes its worked solution and answers
 an untouched stub with "not attempted". The wrong answers, which differ per exercise, are in
-``tests/test_exercises_nbNN.py`` beside each notebook's own agreement tests."""
+``tests/test_exercises_nbNN.py`` beside each notebook's own agreement tests: each file lists them
+with :func:`wrong` and turns the list into its test with :func:`wrong_answers_fail`."""
 
 import importlib
 import inspect
@@ -74,3 +75,25 @@ def test_an_untouched_notebook_exercise_says_not_attempted_yet(
     exec(check_call, namespace)
     out = capsys.readouterr().out
     assert "not attempted yet" in out and "Hint" not in out
+
+
+# ------------------------------------------ wrong answers, listed in tests/test_exercises_nbNN.py
+def wrong(check, answer, why: str, says: str = "Hint"):
+    """A wrong ``answer`` to the exercise ``check``: the check must fail, and say ``says``.
+
+    ``why`` says what is wrong with it; it names the test case."""
+    return pytest.param(check, answer, says, id=f"{check.__name__}: {why}")
+
+
+def wrong_answers_fail(*cases):
+    """The test of a notebook's wrong answers: each fails its check with a hint, never an error.
+
+    In a test file: ``test_wrong_answers_fail_with_a_hint = wrong_answers_fail(wrong(...), ...)``.
+    """
+
+    @pytest.mark.parametrize("check, answer, says", cases)
+    def test(check, answer, says, capsys):
+        assert not check(answer)
+        assert says in capsys.readouterr().out
+
+    return test

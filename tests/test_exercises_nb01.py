@@ -1,4 +1,7 @@
 import math
+from collections import Counter
+
+from test_exercises import wrong, wrong_answers_fail
 
 from course.exercises import nb01 as check
 from course.exercises.solutions import nb01 as solution
@@ -12,17 +15,16 @@ def test_solution_agrees_with_the_package():
     assert list(idf(count_vectors(docs, vocab))) == [ours[w] for w in vocab]
 
 
-def test_wrong_answers_fail_with_a_hint(capsys):
-    from collections import Counter
+def counts_occurrences(docs):
+    return {w: math.log(len(docs) / c) for w, c in Counter(w for d in docs for w in d).items()}
 
-    # counts occurrences instead of documents
-    assert not check.idf(
-        lambda docs: {
-            w: math.log(len(docs) / c) for w, c in Counter(w for d in docs for w in d).items()
-        }
-    )
-    # raw bigram counts instead of distinct left neighbours
-    assert not check.continuation_counts(lambda t: dict(Counter(t[1:])))
-    # forgets the minus sign
-    assert not check.perplexity(lambda lp: math.exp(sum(lp) / len(lp)))
-    assert "Hint" in capsys.readouterr().out
+
+test_wrong_answers_fail_with_a_hint = wrong_answers_fail(
+    wrong(check.idf, counts_occurrences, "counts occurrences instead of documents"),
+    wrong(
+        check.continuation_counts,
+        lambda t: dict(Counter(t[1:])),
+        "raw bigram counts instead of distinct left neighbours",
+    ),
+    wrong(check.perplexity, lambda lp: math.exp(sum(lp) / len(lp)), "forgets the minus sign"),
+)

@@ -1,4 +1,5 @@
 import torch
+from test_exercises import wrong, wrong_answers_fail
 
 from course.exercises import nb03 as check
 from course.exercises.solutions import nb03 as solution
@@ -15,18 +16,21 @@ def test_solution_agrees_with_the_package():
     assert torch.allclose(by_hand, model(context), atol=1e-6)
 
 
-def test_wrong_answers_fail_with_a_hint(capsys):
-    # sums the context vectors instead of concatenating them (that is CBOW, not the NPLM)
-    assert not check.nplm_forward(
-        lambda ctx, C, H, d, U, b: b + torch.tanh(d + C[ctx].sum(1) @ H[:, : C.shape[1]].T) @ U.T
-    )
-    # mixes log-probabilities
-    assert not check.mixture_perplexity(lambda a, b, w: torch.exp(-(w * a + (1 - w) * b).mean()))
+def no_end(name, k, stoi):
+    X, Y = solution.name_windows(name, k, stoi)
+    return X[:-1], Y[:-1]
 
-    # forgets the end marker
-    def no_end(name, k, stoi):
-        X, Y = solution.name_windows(name, k, stoi)
-        return X[:-1], Y[:-1]
 
-    assert not check.name_windows(no_end)
-    assert "Hint" in capsys.readouterr().out
+test_wrong_answers_fail_with_a_hint = wrong_answers_fail(
+    wrong(
+        check.nplm_forward,
+        lambda ctx, C, H, d, U, b: b + torch.tanh(d + C[ctx].sum(1) @ H[:, : C.shape[1]].T) @ U.T,
+        "sums the context vectors instead of concatenating them (CBOW, not the NPLM)",
+    ),
+    wrong(
+        check.mixture_perplexity,
+        lambda a, b, w: torch.exp(-(w * a + (1 - w) * b).mean()),
+        "mixes log-probabilities",
+    ),
+    wrong(check.name_windows, no_end, "forgets the end marker"),
+)
