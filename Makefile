@@ -35,6 +35,7 @@ LINTED := course tests benchmarks notebooks
 lint:
 	$(BIN)/python -m ruff check $(LINTED)
 	$(BIN)/python -m ruff format --check $(LINTED)
+	$(BIN)/python -m mypy  # course/, configured in pyproject.toml (a ratchet)
 
 # ruff writes a notebook's cell sources as lists of lines: `course clean` puts them back as the
 # single strings the course commits.
