@@ -52,6 +52,7 @@ from torch import nn
 from course.models.attention import causal_attention
 from course.models.gpt import KVCache, gpt2_init, positions
 from course.models.losses import lm_loss
+from course.models.renames import renaming_hook
 
 _NORMS = ("layernorm", "rmsnorm")
 _MLPS = ("gelu", "swiglu")
@@ -446,7 +447,7 @@ class ModernGPT(nn.Module):
             nn.init.normal_(p, mean=0.0, std=1 / math.sqrt(config.n_embd))
         self.aux_loss = torch.zeros(())
         # weights saved before the parameters took LLaMA's names still load (legacy_to_llama_names)
-        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
+        self.register_load_state_dict_pre_hook(renaming_hook(legacy_to_llama_names))
 
     def hidden_states(self, idx: torch.Tensor, kv_cache: KVCache | None = None) -> torch.Tensor:
         """idx (B, T) token ids -> (B, T, n_embd) after the final norm, before the LM head.
@@ -579,16 +580,6 @@ def legacy_to_llama_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Ten
             parts[i] = new
         renamed[".".join(parts)] = tensor
     return renamed
-
-
-def _rename_legacy_keys(module, state_dict, prefix, *args) -> None:
-    """load_state_dict pre-hook: old names under ``prefix`` become LLaMA's, in place."""
-    old = [k for k in state_dict if k.startswith(prefix)]
-    new = legacy_to_llama_names({k[len(prefix) :]: state_dict[k] for k in old})
-    if list(new) != [k[len(prefix) :] for k in old]:
-        for k in old:
-            del state_dict[k]
-        state_dict.update({prefix + k: v for k, v in new.items()})
 
 
 def training_loss(model: nn.Module, batch) -> torch.Tensor:

@@ -26,6 +26,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from course.models.attention import MultiHeadAttention, causal_mask
+from course.models.renames import renaming_hook
 from course.models.seq2seq import seq2seq_loss
 from course.special_tokens import BOS_ID, EOS_ID, PAD_ID
 
@@ -157,16 +158,6 @@ def legacy_to_new_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tenso
     return renamed
 
 
-def _rename_legacy_keys(module, state_dict, prefix, *args) -> None:
-    """load_state_dict pre-hook: old names under ``prefix`` become today's, in place."""
-    old = [k for k in state_dict if k.startswith(prefix)]
-    new = legacy_to_new_names({k[len(prefix) :]: state_dict[k] for k in old})
-    if list(new) != [k[len(prefix) :] for k in old]:
-        for k in old:
-            del state_dict[k]
-        state_dict.update({prefix + k: v for k, v in new.items()})
-
-
 @dataclass
 class TransformerConfig:
     src_vocab_size: int
@@ -199,7 +190,7 @@ class Transformer(nn.Module):
             if p.dim() > 1:
                 nn.init.xavier_uniform_(p)  # the paper's reference code does the same
         # weights saved under the sub-layers' old names still load (legacy_to_new_names)
-        self.register_load_state_dict_pre_hook(_rename_legacy_keys)
+        self.register_load_state_dict_pre_hook(renaming_hook(legacy_to_new_names))
 
     # ------------------------------------------------------------------ the two halves
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor, need_weights: bool = False):
