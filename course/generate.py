@@ -262,8 +262,9 @@ def translate(
     device = next(model.parameters()).device
     with eval_mode(model):
         outputs = []
-        for start in range(0, len(sentences), batch_size if beam_size == 1 else 1):
-            chunk = list(sentences[start : start + (batch_size if beam_size == 1 else 1)])
+        step = batch_size if beam_size == 1 else 1  # beam search decodes one sentence at a time
+        for start in range(0, len(sentences), step):
+            chunk = list(sentences[start : start + step])
             src, mask = task.encode_source(chunk, strict=strict)
             limit = max_len or 2 * src.size(1) + 10
             src, mask = src.to(device), mask.to(device)
